@@ -1,0 +1,20 @@
+"""The engine: numpy + numba k-means kernels and their drivers.
+
+It knows nothing of estimators, images or the command line; it takes checked,
+C-contiguous float32/float64 arrays (or CSR matrices) and returns arrays.
+"""
+
+from ._common import assign, resolve_n_threads, thread_limits, tolerance
+from .lloyd import LloydResult, lloyd
+from .seeding import kmeans_plusplus, random_rows
+
+__all__ = [
+    "LloydResult",
+    "assign",
+    "kmeans_plusplus",
+    "lloyd",
+    "random_rows",
+    "resolve_n_threads",
+    "thread_limits",
+    "tolerance",
+]

@@ -1,0 +1,130 @@
+"""Exact Lloyd iteration: the single-run driver.
+
+The driver owns the loop; the kernels in :mod:`._kernels` do the arithmetic. No
+input checking happens here: the caller gives C-contiguous float32/float64 data
+(dense or CSR), weights of the same dtype and initial centres.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._common import Pass, row, thread_limits
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class LloydResult:
+    """What one Lloyd run returns."""
+
+    labels: np.ndarray
+    inertia: float
+    centers: np.ndarray
+    n_iter: int
+    history: list[float] = field(default_factory=list)
+    converged: bool = False
+
+
+def _relocate_empty(X, w, mind, labels, sums, wsum) -> int:
+    """Give every empty cluster one of the points farthest from their centres.
+
+    Works on the sums of the iteration (as scikit-learn does): the point's weighted
+    coordinates move from its cluster to the empty one. Farthest first; equal
+    distances are taken in index order. Returns the number of clusters relocated.
+    """
+    empty = np.flatnonzero(wsum == 0)
+    if empty.size == 0:
+        return 0
+    n_take = min(empty.size, mind.shape[0])
+    top = np.argpartition(mind, mind.shape[0] - n_take)[mind.shape[0] - n_take :]
+    far = top[np.lexsort((top, -mind[top]))]
+    for new_id, i in zip(empty[:n_take], far, strict=True):
+        x = row(X, i) * float(w[i])
+        old_id = labels[i]
+        sums[old_id] -= x
+        wsum[old_id] -= w[i]
+        sums[new_id] = x
+        wsum[new_id] = w[i]
+    return n_take
+
+
+def lloyd(
+    X,
+    sample_weight: np.ndarray,
+    centers_init: np.ndarray,
+    *,
+    max_iter: int = 300,
+    tol: float = 0.0,
+    n_threads: int | None = None,
+) -> LloydResult:
+    """Run exact Lloyd k-means from ``centers_init``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d) or CSR matrix, float32 or float64, C-contiguous
+    sample_weight : ndarray of shape (n,), X's dtype
+    centers_init : ndarray of shape (k, d)
+    max_iter : int
+        Iterations at most.
+    tol : float
+        Absolute tolerance on the sum of squared centre shifts (already scaled by the
+        data's variance, see :func:`tolerance`). Strict convergence (no label changed)
+        is checked first.
+    n_threads : int, optional
+        Threads for the kernels; the result does not depend on it.
+
+    Returns
+    -------
+    LloydResult
+        ``history[i]`` is the objective of iteration ``i``: the weighted sum of squared
+        distances of the labels assigned in that iteration to the centres they were
+        assigned to. ``inertia`` is that of the returned ``labels`` and ``centers``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0], [1.0], [10.0], [11.0]])
+    >>> res = lloyd(X, np.ones(4), np.array([[0.0], [10.0]]))
+    >>> res.centers.ravel().tolist(), res.labels.tolist(), res.inertia
+    ([0.5, 10.5], [0, 0, 1, 1], 1.0)
+    """
+    k = centers_init.shape[0]
+    dtype = X.dtype
+    centers = np.array(centers_init, dtype=dtype, order="C", copy=True)
+    p = Pass(X, sample_weight, k)
+    labels_old = np.full(X.shape[0], -1, dtype=np.int32)
+    history: list[float] = []
+    converged = False
+    n_iter = 0
+    with thread_limits(n_threads):
+        for n_iter in range(1, max_iter + 1):
+            sums, wsum, objective = p.run(centers, update=True)
+            history.append(objective)
+            moved = _relocate_empty(X, sample_weight, p.mind, p.labels, sums, wsum)
+            if moved:
+                logger.debug("iteration %d: relocated %d empty clusters", n_iter, moved)
+            filled = wsum > 0
+            new_centers = centers.astype(np.float64)
+            new_centers[filled] = sums[filled] / wsum[filled, None]
+            shift = float(((new_centers - centers) ** 2).sum())
+            centers = new_centers.astype(dtype)
+            logger.debug("iteration %d: objective %.6g, shift %.3g", n_iter, objective, shift)
+            if np.array_equal(p.labels, labels_old) or shift <= tol:
+                converged = True
+                break
+            labels_old[:] = p.labels
+        # the centres moved since the last assignment: assign once more, so that
+        # the labels are those that predict() gives for the returned centres
+        _, _, inertia = p.run(centers, update=False)
+    return LloydResult(
+        labels=p.labels.copy(),
+        inertia=inertia,
+        centers=centers,
+        n_iter=n_iter,
+        history=history,
+        converged=converged,
+    )

@@ -1,0 +1,58 @@
+"""The ``kmeanskit`` command line: parse, call the library, print."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+EXIT_USAGE = 2
+EXIT_RUNTIME = 1
+
+
+def _digits(args: argparse.Namespace) -> int:
+    from sklearn.datasets import load_digits
+
+    from .estimators import KMeans
+    from .metrics import external_scores
+
+    X, y = load_digits(return_X_y=True)
+    start = time.perf_counter()
+    km = KMeans(
+        n_clusters=args.k, n_init=args.n_init, random_state=args.seed, cluster_order="size"
+    ).fit(X)
+    seconds = time.perf_counter() - start
+    scores = external_scores(y, km.labels_)
+    print(f"sklearn digits: {X.shape[0]} images of {X.shape[1]} pixels, k={args.k}")
+    print(f"inertia {km.inertia_:.1f}  iterations {km.n_iter_}  time {seconds:.2f}s")
+    print("  ".join(f"{name} {value:.3f}" for name, value in scores.items()))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kmeanskit", description=__doc__)
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub = parser.add_subparsers(dest="command", required=True)
+    digits = sub.add_parser("digits", help="cluster scikit-learn's digits and print the scores")
+    digits.add_argument("-k", type=int, default=10, help="number of clusters (default 10)")
+    digits.add_argument("--n-init", type=int, default=10, help="runs from new seeds (default 10)")
+    digits.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    digits.set_defaults(func=_digits)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit code (2 usage, 1 runtime error)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, TypeError, OSError) as exc:
+        if args.debug:
+            raise
+        print(f"kmeanskit: error: {exc}", file=sys.stderr)
+        return EXIT_RUNTIME
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,330 @@
+"""``kmeanskit.KMeans``: exact k-means, a scikit-learn estimator on our engine."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import euclidean_distances
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from .. import _engine
+from ..relabel import ORDERS, canonical_order, permute_clusters
+from ._validation import check_init_array, check_sample_weight
+
+logger = logging.getLogger(__name__)
+
+
+def _same_clustering(labels1: np.ndarray, labels2: np.ndarray, n_clusters: int) -> bool:
+    """Whether two labelings are equal up to a permutation of the ids."""
+    pairs = np.unique(np.stack([labels1, labels2]), axis=1)
+    return bool(np.unique(pairs[0]).size == pairs.shape[1] == np.unique(pairs[1]).size)
+
+
+class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
+    """Exact k-means clustering (Lloyd's algorithm) on a parallel numba engine.
+
+    A drop-in for :class:`sklearn.cluster.KMeans` with ``algorithm='lloyd'``: from the
+    same initial centres it reaches the same labels and inertia. The result does not
+    depend on the number of threads.
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        The number of clusters.
+    init : {'k-means++', 'random'}, callable or array-like of shape (n_clusters, n_features)
+        How to seed: greedy k-means++ (``2 + log k`` candidate trials), ``n_clusters``
+        distinct random rows, ``init(X, n_clusters, random_state)`` returning centres,
+        or the centres themselves.
+    n_init : 'auto' or int, default='auto'
+        Runs from different seeds; the lowest inertia is kept. ``'auto'``: 1 for
+        k-means++ or an array, 10 for 'random' or a callable.
+    max_iter : int, default=300
+        Iterations of one run at most.
+    tol : float, default=1e-4
+        Stop when the summed squared centre shift falls to ``tol`` times the mean
+        feature variance. A run that changes no label stops earlier.
+    verbose : int, default=0
+        Logs each run's result at INFO level (``logging``) when positive.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the initialisation.
+    copy_x : bool, default=True
+        When False, dense X is centred in place during ``fit`` and restored after.
+    algorithm : {'lloyd'}, default='lloyd'
+        The exact algorithm to run.
+    n_threads : int or None, default=None
+        Threads for the engine; None uses every core, negative counts from the
+        number of cores (-1: all). The result is bit-for-bit the same for any value.
+    cluster_order : {None, 'size', 'coordinates'}, default=None
+        Renumber the clusters canonically after fitting: ``'size'`` puts the largest
+        first (ties by centre coordinates), ``'coordinates'`` sorts the centres
+        lexicographically. None keeps the order of seeding.
+
+    Attributes
+    ----------
+    cluster_centers_ : ndarray of shape (n_clusters, n_features)
+    labels_ : ndarray of shape (n_samples,), int32
+    inertia_ : float
+        Weighted sum of squared distances of the samples to their centres.
+    n_iter_ : int
+        Iterations of the kept run.
+    inertia_history_ : ndarray of shape (n_iter_,)
+        The objective at every iteration of the kept run, measured at the
+        assignment step.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Only when X has string column names.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kmeanskit import KMeans
+    >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]])
+    >>> km = KMeans(n_clusters=2, random_state=0, cluster_order="coordinates").fit(X)
+    >>> km.labels_.tolist()
+    [0, 0, 0, 1, 1, 1]
+    >>> km.cluster_centers_.tolist()
+    [[1.0, 2.0], [10.0, 2.0]]
+    """
+
+    _parameter_constraints: dict = {
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "init": [StrOptions({"k-means++", "random"}), callable, "array-like"],
+        "n_init": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+        "copy_x": ["boolean"],
+        "algorithm": [StrOptions({"lloyd"})],
+        "n_threads": [
+            Interval(Integral, None, -1, closed="right"),
+            Interval(Integral, 1, None, closed="left"),
+            None,
+        ],
+        "cluster_order": [StrOptions(set(ORDERS)), None],
+    }
+
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        init="k-means++",
+        n_init="auto",
+        max_iter=300,
+        tol=1e-4,
+        verbose=0,
+        random_state=None,
+        copy_x=True,
+        algorithm="lloyd",
+        n_threads=None,
+        cluster_order=None,
+    ):
+        self.n_clusters = n_clusters
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.verbose = verbose
+        self.random_state = random_state
+        self.copy_x = copy_x
+        self.algorithm = algorithm
+        self.n_threads = n_threads
+        self.cluster_order = cluster_order
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+    # -- checks ---------------------------------------------------------------
+    def _check_data(self, X, reset: bool, copy: bool = False):
+        return validate_data(
+            self,
+            X,
+            reset=reset,
+            accept_sparse="csr",
+            dtype=[np.float64, np.float32],
+            order="C",
+            copy=copy,
+            accept_large_sparse=False,
+        )
+
+    def _resolve_n_init(self) -> int:
+        if self.n_init != "auto":
+            n_init = self.n_init
+        elif isinstance(self.init, str) and self.init == "k-means++":
+            n_init = 1
+        elif isinstance(self.init, str) or callable(self.init):
+            n_init = 10
+        else:
+            n_init = 1
+        if hasattr(self.init, "__array__") or isinstance(self.init, list | tuple):
+            if n_init != 1:
+                warnings.warn(
+                    "Explicit initial center position passed: performing only one init "
+                    f"in {type(self).__name__} instead of n_init={n_init}.",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+            n_init = 1
+        return n_init
+
+    def _seed(self, X, sample_weight, random_state):
+        k = self.n_clusters
+        if isinstance(self.init, str) and self.init == "k-means++":
+            centers, _ = _engine.kmeans_plusplus(
+                X, k, sample_weight, random_state, n_threads=self.n_threads
+            )
+        elif isinstance(self.init, str):
+            centers, _ = _engine.random_rows(X, k, sample_weight, random_state)
+        else:
+            centers = self.init(X, k, random_state=random_state)
+            centers = check_init_array(centers, X, k)
+        return centers
+
+    # -- fit ------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Compute k-means clustering.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Float32 data stays float32; anything else becomes float64.
+        y : Ignored
+        sample_weight : array-like of shape (n_samples,), optional
+            Weights of the samples (in seeding and in the means).
+
+        Returns
+        -------
+        self : KMeans
+        """
+        X = self._check_data(X, reset=True, copy=self.copy_x)
+        n_samples = X.shape[0]
+        k = self.n_clusters
+        if n_samples < k:
+            raise ValueError(f"n_samples={n_samples} should be >= n_clusters={k}.")
+        n_init = self._resolve_n_init()
+        sample_weight = check_sample_weight(sample_weight, X)
+        random_state = check_random_state(self.random_state)
+        init_array = None
+        if not isinstance(self.init, str) and not callable(self.init):
+            init_array = check_init_array(self.init, X, k)
+
+        X_mean = None
+        if not sp.issparse(X):
+            # centring keeps |x|^2 - 2 x.c + |c|^2 accurate
+            X_mean = X.mean(axis=0)
+            X -= X_mean
+            if init_array is not None:
+                init_array -= X_mean
+        try:
+            tol = _engine.tolerance(X, self.tol)
+            best = None
+            for run in range(n_init):
+                if init_array is not None:
+                    centers_init = init_array
+                elif callable(self.init) and X_mean is not None:
+                    # a user's callable sees the data in its own units
+                    centers_init = self._seed(X + X_mean, sample_weight, random_state) - X_mean
+                else:
+                    centers_init = self._seed(X, sample_weight, random_state)
+                res = _engine.lloyd(
+                    X,
+                    sample_weight,
+                    centers_init,
+                    max_iter=self.max_iter,
+                    tol=tol,
+                    n_threads=self.n_threads,
+                )
+                if self.verbose:
+                    logger.info(
+                        "run %d: inertia %.6g after %d iterations", run, res.inertia, res.n_iter
+                    )
+                if best is None or (
+                    res.inertia < best.inertia and not _same_clustering(res.labels, best.labels, k)
+                ):
+                    best = res
+        finally:
+            if X_mean is not None and not self.copy_x:
+                X += X_mean
+        centers = best.centers
+        if X_mean is not None:
+            centers = centers + X_mean
+        labels = best.labels
+
+        n_distinct = np.unique(labels).size
+        if n_distinct < k:
+            warnings.warn(
+                f"Number of distinct clusters ({n_distinct}) found smaller than "
+                f"n_clusters ({k}). Possibly due to duplicate points in X.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        if self.cluster_order is not None:
+            order = canonical_order(centers, labels, sample_weight, by=self.cluster_order)
+            centers, labels = permute_clusters(order, centers, labels)
+
+        self.cluster_centers_ = np.ascontiguousarray(centers, dtype=X.dtype)
+        self.labels_ = labels
+        self.inertia_ = best.inertia
+        self.n_iter_ = best.n_iter
+        self.inertia_history_ = np.asarray(best.history)
+        self._n_features_out = self.cluster_centers_.shape[0]
+        return self
+
+    # -- use ------------------------------------------------------------------
+    def predict(self, X):
+        """The index of the nearest centre of each sample.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,), int32
+        """
+        check_is_fitted(self)
+        X = self._check_data(X, reset=False)
+        labels, _, _ = _engine.assign(X, self.cluster_centers_, n_threads=self.n_threads)
+        return labels
+
+    def fit_predict(self, X, y=None, sample_weight=None):
+        """Fit, then return ``labels_``."""
+        return self.fit(X, sample_weight=sample_weight).labels_
+
+    def transform(self, X):
+        """Euclidean distances of each sample to every centre, shape (n, n_clusters)."""
+        check_is_fitted(self)
+        X = self._check_data(X, reset=False)
+        return euclidean_distances(X, self.cluster_centers_)
+
+    def fit_transform(self, X, y=None, sample_weight=None):
+        """Fit, then return the distances of X to the centres."""
+        self.fit(X, sample_weight=sample_weight)
+        return euclidean_distances(self._check_data(X, reset=False), self.cluster_centers_)
+
+    def score(self, X, y=None, sample_weight=None):
+        """Opposite of the weighted sum of squared distances of X to its nearest centres."""
+        check_is_fitted(self)
+        X = self._check_data(X, reset=False)
+        sample_weight = check_sample_weight(sample_weight, X)
+        _, _, objective = _engine.assign(
+            X, self.cluster_centers_, sample_weight, n_threads=self.n_threads
+        )
+        return -objective
