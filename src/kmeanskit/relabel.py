@@ -47,9 +47,7 @@ def canonical_order(centers, labels, sample_weight=None, by: str = "size") -> np
         raise ValueError(f"by must be one of {ORDERS}; got {by!r}")
     keys = [centers[:, j] for j in range(centers.shape[1] - 1, -1, -1)]
     if by == "size":
-        sizes = np.bincount(
-            np.asarray(labels), weights=sample_weight, minlength=centers.shape[0]
-        )
+        sizes = np.bincount(np.asarray(labels), weights=sample_weight, minlength=centers.shape[0])
         keys.append(-sizes)
     return np.lexsort(keys)
 

@@ -228,7 +228,7 @@ def _kmeans(obs: np.ndarray, guess: np.ndarray, thresh: float):
     return code_book, prev_avg_dists[1]
 
 
-def kmeans(obs, k_or_guess, iter=20, thresh=1e-5, check_finite=True, *, rng=_UNSET, seed=_UNSET):  # noqa: A002
+def kmeans(obs, k_or_guess, iter=20, thresh=1e-5, check_finite=True, *, rng=_UNSET, seed=_UNSET):
     """k-means with restarts; returns the code book and the mean unsquared distance.
 
     Same as :func:`scipy.cluster.vq.kmeans`: ``iter`` is the number of restarts from
@@ -340,7 +340,7 @@ def _missing_raise():
 _MISSING = {"warn": _missing_warn, "raise": _missing_raise}
 
 
-def kmeans2(data, k, iter=10, thresh=1e-5, minit="random", missing="warn", check_finite=True,  # noqa: A002
+def kmeans2(data, k, iter=10, thresh=1e-5, minit="random", missing="warn", check_finite=True,
             *, rng=_UNSET, seed=_UNSET):  # fmt: skip
     """k-means for a fixed number of iterations, with scipy's initialisations.
 

@@ -27,7 +27,7 @@ def check_sample_weight(sample_weight, X) -> np.ndarray:
     if not np.isfinite(w).all():
         raise ValueError("sample_weight must be finite; got NaN or infinity")
     if (w < 0).any():
-        raise ValueError(f"sample_weight must be non-negative; got min {w.min()!r}")
+        raise ValueError(f"sample_weight must be non-negative; got min {float(w.min())!r}")
     if not (w > 0).any():
         raise ValueError("sample_weight must have at least one positive weight; all are zero")
     return np.ascontiguousarray(w, dtype=X.dtype)
@@ -43,8 +43,7 @@ def check_init_array(init, X, n_clusters: int) -> np.ndarray:
         raise ValueError(f"init must be a 2-D array of centres; got shape {centers.shape}")
     if centers.shape[0] != n_clusters:
         raise ValueError(
-            f"init has {centers.shape[0]} rows (shape {centers.shape}) but "
-            f"n_clusters={n_clusters}"
+            f"init has {centers.shape[0]} rows (shape {centers.shape}) but n_clusters={n_clusters}"
         )
     if centers.shape[1] != X.shape[1]:
         raise ValueError(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import typing
 import warnings
 from numbers import Integral, Real
 
@@ -100,7 +101,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     [[1.0, 2.0], [10.0, 2.0]]
     """
 
-    _parameter_constraints: dict = {
+    _parameter_constraints: typing.ClassVar[dict] = {
         "n_clusters": [Interval(Integral, 1, None, closed="left")],
         "init": [StrOptions({"k-means++", "random"}), callable, "array-like"],
         "n_init": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],

@@ -1,0 +1,136 @@
+"""Engine kernels and drivers against plain numpy."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+
+from kmeanskit._engine import assign, kmeans_plusplus, lloyd, random_rows, tolerance
+from kmeanskit._engine._common import CHUNK, Pass, n_slots_for, thread_limits
+from kmeanskit._engine.lloyd import _relocate_empty
+
+
+def _numpy_assign(X, C):
+    d2 = ((X[:, None, :] - C[None, :, :]) ** 2).sum(axis=2)
+    return d2.argmin(axis=1), d2.min(axis=1)
+
+
+def _numpy_lloyd_step(X, w, C):
+    labels, d2 = _numpy_assign(X, C)
+    sums = np.zeros_like(C)
+    np.add.at(sums, labels, w[:, None] * X)
+    wsum = np.bincount(labels, weights=w, minlength=C.shape[0])
+    return labels, d2, sums, wsum
+
+
+@pytest.mark.parametrize("n_features", [3, 40])
+@pytest.mark.parametrize("container", ["dense", "csr"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_one_pass_matches_numpy(n_features, container, dtype):
+    rng = np.random.RandomState(0)
+    n = 3 * CHUNK + 17  # several chunks and a ragged last one
+    X = rng.rand(n, n_features)
+    X[X < 0.3] = 0.0
+    C = X[rng.choice(n, 7, replace=False)] + 0.01
+    w = rng.uniform(0.5, 2, n)
+    labels, d2, sums, wsum = _numpy_lloyd_step(X, w, C)
+    data = X.astype(dtype)
+    data = sp.csr_matrix(data) if container == "csr" else data
+    p = Pass(data, w.astype(dtype), 7)
+    with thread_limits(2):
+        got_sums, got_wsum, objective = p.run(C.astype(dtype), update=True)
+    rtol = 1e-4 if dtype == np.float32 else 1e-10
+    assert_array_equal(p.labels, labels)
+    assert_allclose(p.mind, d2, rtol=rtol, atol=1e-5 if dtype == np.float32 else 1e-12)
+    assert_allclose(got_sums, sums, rtol=rtol)
+    assert_allclose(got_wsum, wsum, rtol=rtol)
+    assert objective == pytest.approx(float(w @ d2), rel=rtol)
+
+
+def test_assign_returns_nearest_and_squared_distance():
+    X = np.array([[0.0, 0.0], [5.0, 5.0], [1.0, 0.0]])
+    C = np.array([[0.0, 0.0], [4.0, 4.0]])
+    labels, sqdist, objective = assign(X, C, np.array([1.0, 2.0, 1.0]))
+    assert_array_equal(labels, [0, 1, 0])
+    assert_allclose(sqdist, [0.0, 2.0, 1.0])
+    assert objective == pytest.approx(5.0)
+
+
+def test_one_lloyd_iteration_matches_numpy():
+    rng = np.random.RandomState(1)
+    X = rng.rand(500, 6)
+    w = rng.uniform(0.5, 2, 500)
+    C0 = X[:4].copy()
+    _, d2, sums, wsum = _numpy_lloyd_step(X, w, C0)
+    res = lloyd(X, w, C0, max_iter=1)
+    assert res.n_iter == 1
+    assert_allclose(res.centers, sums / wsum[:, None], rtol=1e-12)
+    assert res.history[0] == pytest.approx(float(w @ d2), rel=1e-12)
+    # the returned labels are those of the returned centres
+    assert_array_equal(res.labels, _numpy_assign(X, res.centers)[0])
+
+
+def test_empty_cluster_moves_to_farthest_point():
+    X = np.array([[0.0], [1.0], [2.0], [100.0]])
+    # the centre at 1000 gets nobody; 100 is the farthest point from its centre
+    res = lloyd(X, np.ones(4), np.array([[1.0], [1000.0]]), max_iter=1)
+    assert_allclose(res.centers.ravel(), [1.0, 100.0])
+
+
+def test_relocation_farthest_first_then_by_index():
+    X = np.array([[0.0], [3.0], [5.0], [-5.0]])
+    w = np.ones(4)
+    labels = np.zeros(4, dtype=np.int32)
+    mind = np.array([0.0, 9.0, 25.0, 25.0])
+    sums = np.array([[3.0], [0.0], [0.0]])
+    wsum = np.array([4.0, 0.0, 0.0])
+    assert _relocate_empty(X, w, mind, labels, sums, wsum) == 2
+    assert_allclose(sums.ravel(), [3.0, 5.0, -5.0])
+    assert_allclose(wsum, [2.0, 1.0, 1.0])
+
+
+def test_tolerance_is_relative_to_mean_variance():
+    X = np.random.RandomState(0).rand(100, 3) * [1.0, 10.0, 100.0]
+    expected = np.var(X, axis=0).mean() * 1e-4
+    assert tolerance(X, 1e-4) == pytest.approx(expected)
+    assert tolerance(sp.csr_matrix(X), 1e-4) == pytest.approx(expected)
+    assert tolerance(X, 0) == 0.0
+
+
+def test_slots_do_not_depend_on_threads():
+    assert n_slots_for(10, 3, 2) == 1
+    assert n_slots_for(100_000, 10, 10) == 32
+    assert n_slots_for(100_000, 1000, 10_000) == 1  # partial sums capped by memory
+
+
+@pytest.mark.parametrize("container", ["dense", "csr"])
+def test_kmeans_plusplus_picks_spread_rows(container):
+    rng = np.random.RandomState(0)
+    centers = np.array([[0, 0], [20, 0], [0, 20], [20, 20]], dtype=float)
+    X = np.vstack([c + rng.randn(50, 2) for c in centers])
+    data = sp.csr_matrix(X) if container == "csr" else X
+    seeds, idx = kmeans_plusplus(data, 4, np.ones(200), np.random.RandomState(3))
+    assert_allclose(seeds, X[idx])
+    assert sorted(i // 50 for i in idx) == [0, 1, 2, 3]
+
+
+def test_kmeans_plusplus_dense_equals_sparse_and_threads():
+    X = np.random.RandomState(2).rand(700, 30)
+    runs = []
+    for data, threads in [(X, 1), (X, 2), (sp.csr_matrix(X), 2)]:
+        runs.append(kmeans_plusplus(data, 8, np.ones(700), np.random.RandomState(5), None, threads))
+    for _, idx in runs[1:]:
+        assert_array_equal(idx, runs[0][1])
+
+
+def test_kmeans_plusplus_honours_zero_weights():
+    X = np.arange(20.0).reshape(10, 2)
+    w = np.zeros(10)
+    w[[2, 7]] = 1.0
+    _, idx = kmeans_plusplus(X, 2, w, np.random.RandomState(0))
+    assert sorted(idx.tolist()) == [2, 7]
+
+
+def test_random_rows_are_distinct():
+    _, idx = random_rows(np.eye(10), 10, np.ones(10), np.random.RandomState(0))
+    assert sorted(idx.tolist()) == list(range(10))

@@ -1,0 +1,30 @@
+"""scikit-learn's estimator checks, with the known failures listed and explained."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from kmeanskit import KMeans
+
+# Each check below fails for scikit-learn's own KMeans as well, for the same reason;
+# the checks still run and must keep failing (strict xfail), so a fix is noticed.
+EXPECTED_FAILURES = {
+    "check_sample_weight_equivalence_on_dense_data": (
+        "weights change the seeding draws, so a weight of 2 and a repeated row give "
+        "different random seeds; from the same initial centres they agree "
+        "(tests/test_kmeans.py::test_weight_two_equals_duplicated_row)"
+    ),
+    "check_sample_weight_equivalence_on_sparse_data": (
+        "as for dense data: seeding draws differ, results from the same init agree"
+    ),
+}
+
+
+def _expected_failures(estimator):
+    return EXPECTED_FAILURES
+
+
+@parametrize_with_checks(
+    [KMeans(n_clusters=2, n_init=2, max_iter=5, random_state=0)],
+    expected_failed_checks=_expected_failures,
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
