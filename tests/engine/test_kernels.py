@@ -134,3 +134,55 @@ def test_kmeans_plusplus_honours_zero_weights():
 def test_random_rows_are_distinct():
     _, idx = random_rows(np.eye(10), 10, np.ones(10), np.random.RandomState(0))
     assert sorted(idx.tolist()) == list(range(10))
+
+
+@pytest.mark.parametrize("use_gemm", [False, True])
+def test_compiled_kernels_equal_their_python_source(use_gemm):
+    """The jitted kernels compute what their Python source computes (run uncompiled)."""
+    from kmeanskit._engine import _kernels
+
+    rng = np.random.RandomState(3)
+    X = rng.rand(70, 5)
+    X[X < 0.4] = 0.0
+    C = X[:3] + 0.05
+    ct = np.ascontiguousarray(C.T)
+    csq = (C**2).sum(axis=1)
+    w = rng.uniform(0.5, 2.0, 70)
+    S = sp.csr_matrix(X)
+    outputs = []
+    for fn in (_kernels.lloyd_pass_dense, _kernels.lloyd_pass_dense.py_func):
+        bufs = [
+            np.empty(70, np.int32),
+            np.empty(70),
+            np.empty((2, 3, 5)),
+            np.empty((2, 3)),
+            np.empty(2),
+        ]
+        fn(X, w, C, ct, csq, use_gemm, 16, True, *bufs)
+        outputs.append(bufs)
+    for fn in (_kernels.lloyd_pass_csr, _kernels.lloyd_pass_csr.py_func):
+        bufs = [
+            np.empty(70, np.int32),
+            np.empty(70),
+            np.empty((2, 3, 5)),
+            np.empty((2, 3)),
+            np.empty(2),
+        ]
+        fn(S.data, S.indices, S.indptr, w, ct, csq, 16, True, *bufs)
+        outputs.append(bufs)
+    for bufs in outputs[1:]:
+        for got, ref in zip(bufs, outputs[0], strict=True):
+            assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
+    closest = np.full(70, np.inf)
+    cand = [np.empty((3, 70)) for _ in range(4)]
+    _kernels.candidate_sqdist_dense(X, C, ct, csq, (X**2).sum(1), use_gemm, 16, closest, cand[0])
+    _kernels.candidate_sqdist_dense.py_func(
+        X, C, ct, csq, (X**2).sum(1), use_gemm, 16, closest, cand[1]
+    )
+    _kernels.candidate_sqdist_csr(S.data, S.indices, S.indptr, ct, csq, 16, closest, cand[2])
+    _kernels.candidate_sqdist_csr.py_func(
+        S.data, S.indices, S.indptr, ct, csq, 16, closest, cand[3]
+    )
+    expected = ((X[None, :, :] - C[:, None, :]) ** 2).sum(axis=2)
+    for got in cand:
+        assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
