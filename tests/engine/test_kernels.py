@@ -5,7 +5,8 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 
-from kmeanskit._engine import assign, kmeans_plusplus, lloyd, random_rows, tolerance
+from kmeanskit._engine import _kernels, assign, kmeans_plusplus, lloyd, random_rows, tolerance
+from kmeanskit._engine import _seeding_kernels as _kernels_seed
 from kmeanskit._engine._common import CHUNK, Pass, n_slots_for, thread_limits
 from kmeanskit._engine.lloyd import _relocate_empty
 
@@ -139,7 +140,6 @@ def test_random_rows_are_distinct():
 @pytest.mark.parametrize("use_gemm", [False, True])
 def test_compiled_kernels_equal_their_python_source(use_gemm):
     """The jitted kernels compute what their Python source computes (run uncompiled)."""
-    from kmeanskit._engine import _kernels
 
     rng = np.random.RandomState(3)
     X = rng.rand(70, 5)
@@ -174,15 +174,57 @@ def test_compiled_kernels_equal_their_python_source(use_gemm):
         for got, ref in zip(bufs, outputs[0], strict=True):
             assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
     closest = np.full(70, np.inf)
-    cand = [np.empty((3, 70)) for _ in range(4)]
-    _kernels.candidate_sqdist_dense(X, C, ct, csq, (X**2).sum(1), use_gemm, 16, closest, cand[0])
-    _kernels.candidate_sqdist_dense.py_func(
-        X, C, ct, csq, (X**2).sum(1), use_gemm, 16, closest, cand[1]
-    )
-    _kernels.candidate_sqdist_csr(S.data, S.indices, S.indptr, ct, csq, 16, closest, cand[2])
-    _kernels.candidate_sqdist_csr.py_func(
-        S.data, S.indices, S.indptr, ct, csq, 16, closest, cand[3]
+    out = [np.empty((3, 70)) for _ in range(2)]
+    _kernels_seed.candidate_sqdist_csr(S.data, S.indices, S.indptr, ct, csq, 16, closest, out[0])
+    _kernels_seed.candidate_sqdist_csr.py_func(
+        S.data, S.indices, S.indptr, ct, csq, 16, closest, out[1]
     )
     expected = ((X[None, :, :] - C[:, None, :]) ** 2).sum(axis=2)
-    for got in cand:
+    for got in out:
         assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("use_dot", [False, True])
+@pytest.mark.parametrize("compiled", [True, False])
+def test_seeding_kernels_match_numpy(use_dot, compiled):
+    """One k-means++ round, pruned, equals the unpruned numpy computation."""
+    rng = np.random.RandomState(4)
+    X = rng.rand(300, 6) * [1, 1, 1, 5, 5, 5]
+    w = rng.uniform(0.5, 2.0, 300)
+    centers = X[[3, 100, 200]]
+    d2 = ((X[:, None, :] - centers[None]) ** 2).sum(axis=2)
+    closest = d2.min(axis=1)
+    nearest = d2.argmin(axis=1).astype(np.int32)
+    cand = X[[7, 150, 250, 299, 42]]
+    xsq = (X**2).sum(axis=1)
+    csq = (cand**2).sum(axis=1)
+    cc = np.empty((3, 5))
+    cc_min = np.empty(3)
+    pot = np.empty((-(-300 // 64), 5))
+    pick = (lambda f: f) if compiled else (lambda f: f.py_func)
+    pick(_kernels_seed.center_distances)(cand, centers, 3, cc, cc_min)
+    assert_allclose(cc, ((cand[None] - centers[:, None]) ** 2).sum(axis=2) / 4)
+    pick(_kernels_seed.kpp_potentials_dense)(
+        X, xsq, w, cand, csq, cc, cc_min, closest, nearest, use_dot, 64, pot
+    )
+    dc = ((X[:, None, :] - cand[None]) ** 2).sum(axis=2)
+    expected = (w[:, None] * np.minimum(closest[:, None], dc)).sum(axis=0)
+    assert_allclose(pot.sum(axis=0), expected, rtol=1e-9)
+    chunk_pot = np.empty(pot.shape[0])
+    pick(_kernels_seed.kpp_update_dense)(
+        X, xsq, w, cand, csq, 2, 3, cc, use_dot, closest, nearest, 64, chunk_pot
+    )
+    new_closest = np.minimum(d2.min(axis=1), dc[:, 2])
+    assert_allclose(closest, new_closest, rtol=1e-9, atol=1e-12)
+    assert_array_equal(nearest == 3, dc[:, 2] < d2.min(axis=1))
+    assert chunk_pot.sum() == pytest.approx(expected[2], rel=1e-9)
+
+
+def test_sampling_follows_the_cumulative_potential():
+    w = np.ones(10)
+    closest = np.array([0.0, 1, 0, 0, 2, 0, 0, 0, 3, 0])
+    chunk_pot = np.array([w[:4] @ closest[:4], w[4:8] @ closest[4:8], w[8:] @ closest[8:]])
+    out = np.empty(4, dtype=np.intp)
+    _kernels_seed.kpp_sample(np.array([0.5, 1.0, 2.5, 5.9]), chunk_pot, w, closest, 4, out)
+    assert_array_equal(out, [1, 1, 4, 8])
+    assert_array_equal(np.searchsorted(np.cumsum(closest), [0.5, 1.0, 2.5, 5.9]), out)

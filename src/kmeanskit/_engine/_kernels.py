@@ -1,4 +1,4 @@
-"""Numba kernels of the engine: array arithmetic only, on buffers they are given.
+"""Numba kernels of the Lloyd pass: array arithmetic only, on buffers they are given.
 
 Every kernel walks the samples in fixed chunks of ``chunk`` rows. The chunks are
 grouped into ``n_slots`` contiguous slots; a slot owns its partial sums and
@@ -14,12 +14,7 @@ centres. Partial sums and distances are accumulated in float64.
 import numpy as np
 from numba import njit, prange
 
-__all__ = [
-    "candidate_sqdist_csr",
-    "candidate_sqdist_dense",
-    "lloyd_pass_csr",
-    "lloyd_pass_dense",
-]
+__all__ = ["lloyd_pass_csr", "lloyd_pass_dense"]
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -122,59 +117,3 @@ def lloyd_pass_csr(
                     wsum[s, best] += wi
                     for p in range(indptr[i], indptr[i + 1]):
                         sums[s, best, indices[p]] += wi * np.float64(data[p])
-
-
-@njit(parallel=True, cache=True, nogil=True)
-def candidate_sqdist_dense(X, cand, ct, c_sqnorm, x_sqnorm, use_gemm, chunk, closest, out):
-    """``out[t, i] = min(closest[i], |X[i] - cand[t]|^2)`` for dense ``X``.
-
-    ``x_sqnorm`` holds the squared row norms of X (used with ``use_gemm`` only).
-    Every sample is computed on its own, so the result does not depend on threads.
-    """
-    n, d = X.shape
-    n_cand = cand.shape[0]
-    n_chunks = (n + chunk - 1) // chunk
-    for c in prange(n_chunks):
-        lo = c * chunk
-        hi = min(lo + chunk, n)
-        dots = np.empty((0, 0), dtype=X.dtype)
-        if use_gemm:
-            dots = np.dot(X[lo:hi], ct)
-        for i in range(lo, hi):
-            for t in range(n_cand):
-                if use_gemm:
-                    v = (
-                        np.float64(x_sqnorm[i])
-                        - 2.0 * np.float64(dots[i - lo, t])
-                        + np.float64(c_sqnorm[t])
-                    )
-                    v = max(v, 0.0)
-                else:
-                    v = 0.0
-                    for f in range(d):
-                        u = np.float64(X[i, f]) - np.float64(cand[t, f])
-                        v += u * u
-                out[t, i] = min(closest[i], v)
-
-
-@njit(parallel=True, cache=True, nogil=True)
-def candidate_sqdist_csr(data, indices, indptr, ct, c_sqnorm, chunk, closest, out):
-    """The same as :func:`candidate_sqdist_dense` for a CSR matrix given by its parts."""
-    n = indptr.shape[0] - 1
-    n_cand = ct.shape[1]
-    n_chunks = (n + chunk - 1) // chunk
-    for c in prange(n_chunks):
-        lo = c * chunk
-        hi = min(lo + chunk, n)
-        dots = np.empty(n_cand, dtype=np.float64)
-        for i in range(lo, hi):
-            dots[:] = 0.0
-            xsq = 0.0
-            for p in range(indptr[i], indptr[i + 1]):
-                v = np.float64(data[p])
-                xsq += v * v
-                for t in range(n_cand):
-                    dots[t] += v * np.float64(ct[indices[p], t])
-            for t in range(n_cand):
-                v = max(xsq - 2.0 * dots[t] + np.float64(c_sqnorm[t]), 0.0)
-                out[t, i] = min(closest[i], v)

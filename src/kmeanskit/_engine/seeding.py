@@ -13,8 +13,11 @@ import math
 import numpy as np
 import scipy.sparse as sp
 
-from . import _kernels
-from ._common import CHUNK, GEMM_MIN_FEATURES, thread_limits
+from . import _seeding_kernels as _k
+from ._common import CHUNK, thread_limits
+
+#: from this many features on, seeding distances go through dot products
+DOT_MIN_FEATURES = 64
 
 
 def _rows(X, idx: np.ndarray) -> np.ndarray:
@@ -22,28 +25,79 @@ def _rows(X, idx: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(sub.toarray() if sp.issparse(sub) else sub)
 
 
-def _sqdist_to_candidates(X, x_sqnorm, cand: np.ndarray, closest: np.ndarray) -> np.ndarray:
+def _csr_sqdist_to_candidates(X, cand: np.ndarray, closest: np.ndarray) -> np.ndarray:
     """``min(closest, squared distance to each candidate row)``, shape (n_cand, n)."""
     cand = np.ascontiguousarray(cand, dtype=X.dtype)
     ct = np.ascontiguousarray(cand.T)
     c_sqnorm = np.einsum("ij,ij->i", cand, cand, dtype=np.float64)
     out = np.empty((cand.shape[0], X.shape[0]), dtype=np.float64)
-    if sp.issparse(X):
-        _kernels.candidate_sqdist_csr(
-            X.data, X.indices, X.indptr, ct, c_sqnorm, CHUNK, closest, out
-        )
-    else:
-        use_gemm = X.shape[1] >= GEMM_MIN_FEATURES
-        _kernels.candidate_sqdist_dense(
-            X, cand, ct, c_sqnorm, x_sqnorm, use_gemm, CHUNK, closest, out
-        )
+    _k.candidate_sqdist_csr(X.data, X.indices, X.indptr, ct, c_sqnorm, CHUNK, closest, out)
     return out
 
 
-def _row_sqnorms(X) -> np.ndarray:
-    if sp.issparse(X):
-        return np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel()
-    return np.einsum("ij,ij->i", X, X, dtype=np.float64)
+def _kpp_csr(X, n_clusters, w, random_state, n_local_trials):
+    n = X.shape[0]
+    indices = np.full(n_clusters, -1, dtype=np.intp)
+    first = random_state.choice(n, p=w / w.sum())
+    indices[0] = first
+    closest = _csr_sqdist_to_candidates(X, _rows(X, [first]), np.full(n, np.inf))[0]
+    potential = float((w * closest).sum())
+    for c in range(1, n_clusters):
+        targets = random_state.uniform(size=n_local_trials) * potential
+        cand = np.searchsorted(np.cumsum(w * closest), targets)
+        np.clip(cand, None, n - 1, out=cand)
+        dist = _csr_sqdist_to_candidates(X, _rows(X, cand), closest)
+        potentials = (dist * w).sum(axis=1)
+        best = int(np.argmin(potentials))
+        potential = float(potentials[best])
+        closest = dist[best]
+        indices[c] = cand[best]
+    return indices
+
+
+def _kpp_dense(X, n_clusters, w, random_state, n_local_trials):
+    n, d = X.shape
+    t = n_local_trials
+    n_chunks = max(1, -(-n // CHUNK))
+    use_dot = d >= DOT_MIN_FEATURES
+    xsq = np.einsum("ij,ij->i", X, X, dtype=np.float64) if use_dot else np.empty(0)
+    centers = np.empty((n_clusters, d), dtype=X.dtype)
+    indices = np.full(n_clusters, -1, dtype=np.intp)
+    closest = np.full(n, np.inf)  # squared distance to the nearest centre so far
+    nearest = np.zeros(n, dtype=np.int32)
+    chunk_pot = np.empty(n_chunks)
+    pot_chunks = np.empty((n_chunks, t))
+    cc = np.zeros((n_clusters, t))
+    cc_min = np.zeros(n_clusters)
+    cand_idx = np.empty(t, dtype=np.intp)
+
+    def accept(cand, csq, best, new_id):
+        _k.kpp_update_dense(
+            X, xsq, w, cand, csq, best, new_id, cc, use_dot, closest, nearest, CHUNK, chunk_pot
+        )
+
+    first = random_state.choice(n, p=w / w.sum())
+    indices[0] = first
+    centers[0] = X[first]
+    accept(centers[:1], _norms(centers[:1]), 0, 0)
+    for c in range(1, n_clusters):
+        targets = random_state.uniform(size=t) * chunk_pot.sum()
+        _k.kpp_sample(targets, chunk_pot, w, closest, CHUNK, cand_idx)
+        cand = X[cand_idx]
+        csq = _norms(cand)
+        _k.center_distances(cand, centers, c, cc, cc_min)
+        _k.kpp_potentials_dense(
+            X, xsq, w, cand, csq, cc, cc_min, closest, nearest, use_dot, CHUNK, pot_chunks
+        )
+        best = int(np.argmin(pot_chunks.sum(axis=0)))
+        accept(cand, csq, best, c)
+        centers[c] = cand[best]
+        indices[c] = cand_idx[best]
+    return indices
+
+
+def _norms(rows):
+    return np.einsum("ij,ij->i", rows, rows, dtype=np.float64)
 
 
 def kmeans_plusplus(
@@ -59,7 +113,8 @@ def kmeans_plusplus(
     The first centre is drawn with probability proportional to the weights; each next
     one is the best of ``n_local_trials`` candidates (default ``2 + int(log k)``)
     drawn proportionally to weight times squared distance to the nearest centre,
-    "best" meaning the lowest resulting potential.
+    "best" meaning the lowest resulting potential. On dense data the distances are
+    pruned with the triangle inequality (exact: the same candidates win).
 
     Returns
     -------
@@ -74,27 +129,14 @@ def kmeans_plusplus(
     >>> sorted(int(i) // 2 for i in idx)
     [0, 1]
     """
-    n = X.shape[0]
     if n_local_trials is None:
         n_local_trials = 2 + int(math.log(n_clusters))
-    w = np.asarray(sample_weight, dtype=np.float64)
-    indices = np.full(n_clusters, -1, dtype=np.intp)
-    x_sqnorm = _row_sqnorms(X)
+    w = np.ascontiguousarray(sample_weight, dtype=np.float64)
     with thread_limits(n_threads):
-        first = random_state.choice(n, p=w / w.sum())
-        indices[0] = first
-        closest = _sqdist_to_candidates(X, x_sqnorm, _rows(X, [first]), np.full(n, np.inf))[0]
-        potential = float((w * closest).sum())
-        for c in range(1, n_clusters):
-            targets = random_state.uniform(size=n_local_trials) * potential
-            cand = np.searchsorted(np.cumsum(w * closest), targets)
-            np.clip(cand, None, n - 1, out=cand)
-            dist = _sqdist_to_candidates(X, x_sqnorm, _rows(X, cand), closest)
-            potentials = (dist * w).sum(axis=1)
-            best = int(np.argmin(potentials))
-            potential = float(potentials[best])
-            closest = dist[best]
-            indices[c] = cand[best]
+        if sp.issparse(X):
+            indices = _kpp_csr(X, n_clusters, w, random_state, n_local_trials)
+        else:
+            indices = _kpp_dense(X, n_clusters, w, random_state, n_local_trials)
     return _rows(X, indices), indices
 
 

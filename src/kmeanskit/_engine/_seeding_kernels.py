@@ -1,0 +1,203 @@
+"""Numba kernels of k-means++ seeding: array arithmetic only, on buffers they are given.
+
+The dense kernels prune with the triangle inequality: a candidate ``c`` cannot be
+closer to ``x`` than x's centre ``a`` when ``|c - a| >= 2 |x - a|``, so distances are
+only computed for the points a candidate can reach. The pruning is exact: the same
+candidates win as without it.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+__all__ = [
+    "candidate_sqdist_csr",
+    "center_distances",
+    "kpp_potentials_dense",
+    "kpp_sample",
+    "kpp_update_dense",
+]
+
+# reassociation lets LLVM vectorise the sums over features; nothing else is relaxed,
+# so infinities (the "no centre yet" distance) compare as usual
+_FAST = {"reassoc", "contract"}
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
+def _sqdist(X, i, C, t):
+    """Exact squared distance of ``X[i]`` and ``C[t]``, summed in float64."""
+    acc = 0.0
+    for f in range(X.shape[1]):
+        u = np.float64(X[i, f]) - np.float64(C[t, f])
+        acc += u * u
+    return acc
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
+def _dot(X, i, C, t):
+    acc = X[i, 0] - X[i, 0]  # zero of X's dtype: float32 data is summed in float32
+    for f in range(X.shape[1]):
+        acc += X[i, f] * C[t, f]
+    return np.float64(acc)
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
+def _dot_sqdist(X, i, xsq, C, csq, t):
+    return max(xsq[i] + csq[t] - 2.0 * _dot(X, i, C, t), 0.0)
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST)
+def _block_sqdist(X, i, xsq, C, csq, out):
+    """``out[t] = |X[i] - C[t]|^2`` for every row of C, through dot products taken
+    four candidates at a time (one pass over X[i] feeds four accumulators)."""
+    n_cand = C.shape[0]
+    d = X.shape[1]
+    t = 0
+    while t + 4 <= n_cand:
+        a0 = X[i, 0] - X[i, 0]
+        a1 = a0
+        a2 = a0
+        a3 = a0
+        for f in range(d):
+            x = X[i, f]
+            a0 += x * C[t, f]
+            a1 += x * C[t + 1, f]
+            a2 += x * C[t + 2, f]
+            a3 += x * C[t + 3, f]
+        out[t] = max(xsq[i] + csq[t] - 2.0 * np.float64(a0), 0.0)
+        out[t + 1] = max(xsq[i] + csq[t + 1] - 2.0 * np.float64(a1), 0.0)
+        out[t + 2] = max(xsq[i] + csq[t + 2] - 2.0 * np.float64(a2), 0.0)
+        out[t + 3] = max(xsq[i] + csq[t + 3] - 2.0 * np.float64(a3), 0.0)
+        t += 4
+    while t < n_cand:
+        out[t] = _dot_sqdist(X, i, xsq, C, csq, t)
+        t += 1
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
+def _dist(X, i, xsq, C, csq, t, use_dot):
+    if use_dot:
+        return _dot_sqdist(X, i, xsq, C, csq, t)
+    return _sqdist(X, i, C, t)
+
+
+@njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
+def center_distances(cand, centers, n_centers, out, out_min):
+    """``out[j, t] = |cand[t] - centers[j]|^2 / 4`` and ``out_min[j] = min_t out[j, t]``
+    for ``j < n_centers``.
+
+    A quarter of the squared distance: candidate t cannot beat centre j for a point
+    at squared distance ``cl`` from j when ``out[j, t] >= cl``.
+    """
+    n_cand = cand.shape[0]
+    for j in prange(n_centers):
+        low = np.inf
+        for t in range(n_cand):
+            v = 0.25 * _sqdist(cand, t, centers, j)
+            out[j, t] = v
+            low = min(low, v)
+        out_min[j] = low
+
+
+@njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
+def kpp_potentials_dense(
+    X, xsq, w, cand, csq, cc, cc_min, closest, nearest, use_dot, chunk, pot_chunks
+):  # fmt: skip
+    """Per chunk, the potential each candidate would leave: ``sum w * min(closest, d^2)``.
+
+    ``cc[j, t]`` is a quarter of the squared distance of candidate t to centre j and
+    ``cc_min[j]`` its minimum over t (see :func:`center_distances`); ``nearest[i]`` is
+    the centre of x_i and ``closest[i]`` the squared distance to it. With ``use_dot``
+    distances are ``|x|^2 + |c|^2 - 2 x.c`` (``xsq``, ``csq``: squared norms), for all
+    candidates at once; otherwise they are summed directly, for each candidate that
+    the bound leaves. Writes ``pot_chunks[chunk, t]``.
+    """
+    n = X.shape[0]
+    n_cand = cand.shape[0]
+    n_chunks = pot_chunks.shape[0]
+    for c in prange(n_chunks):
+        base = 0.0  # the potential as it is
+        gain = np.zeros(n_cand)  # what each candidate takes off it (<= 0)
+        dist = np.empty(n_cand)
+        for i in range(c * chunk, min(c * chunk + chunk, n)):
+            cl = closest[i]
+            wi = np.float64(w[i])
+            base += wi * cl
+            a = nearest[i]
+            if cc_min[a] >= cl:
+                continue  # no candidate can come closer than x's centre
+            if use_dot:
+                _block_sqdist(X, i, xsq, cand, csq, dist)
+                for t in range(n_cand):
+                    gain[t] += wi * (min(cl, dist[t]) - cl)
+            else:
+                for t in range(n_cand):
+                    if cc[a, t] < cl:
+                        gain[t] += wi * (min(cl, _sqdist(X, i, cand, t)) - cl)
+        for t in range(n_cand):
+            pot_chunks[c, t] = base + gain[t]
+
+
+@njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
+def kpp_update_dense(
+    X, xsq, w, cand, csq, t, new_id, cc, use_dot, closest, nearest, chunk, chunk_pot
+):  # fmt: skip
+    """Make candidate ``t`` centre ``new_id``: update ``closest``, ``nearest`` and the
+    per-chunk potentials ``chunk_pot``."""
+    n = X.shape[0]
+    n_chunks = chunk_pot.shape[0]
+    for c in prange(n_chunks):
+        local = 0.0
+        for i in range(c * chunk, min(c * chunk + chunk, n)):
+            cl = closest[i]
+            if cc[nearest[i], t] < cl:
+                dist = _dist(X, i, xsq, cand, csq, t, use_dot)
+                if dist < cl:
+                    closest[i] = dist
+                    nearest[i] = new_id
+            local += np.float64(w[i]) * closest[i]
+        chunk_pot[c] = local
+
+
+@njit(cache=True, nogil=True)
+def kpp_sample(targets, chunk_pot, w, closest, chunk, out):
+    """Rows drawn at ``targets`` along the cumulative ``w * closest`` (two levels:
+    chunk totals first, then the rows of one chunk). Same rule as
+    ``searchsorted(cumsum(w * closest), targets)``, clipped to the last row."""
+    n = closest.shape[0]
+    cum = np.cumsum(chunk_pot)
+    for q in range(targets.shape[0]):
+        c = min(np.searchsorted(cum, targets[q]), cum.shape[0] - 1)
+        remaining = targets[q] - (cum[c - 1] if c > 0 else 0.0)
+        lo = c * chunk
+        hi = min(lo + chunk, n)
+        run = 0.0
+        pick = hi - 1
+        for i in range(lo, hi):
+            run += np.float64(w[i]) * closest[i]
+            if run >= remaining:
+                pick = i
+                break
+        out[q] = pick
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def candidate_sqdist_csr(data, indices, indptr, ct, c_sqnorm, chunk, closest, out):
+    """``out[t, i] = min(closest[i], |x_i - cand[t]|^2)`` for a CSR matrix given by its parts."""
+    n = indptr.shape[0] - 1
+    n_cand = ct.shape[1]
+    n_chunks = (n + chunk - 1) // chunk
+    for c in prange(n_chunks):
+        lo = c * chunk
+        hi = min(lo + chunk, n)
+        dots = np.empty(n_cand, dtype=np.float64)
+        for i in range(lo, hi):
+            dots[:] = 0.0
+            xsq = 0.0
+            for p in range(indptr[i], indptr[i + 1]):
+                v = np.float64(data[p])
+                xsq += v * v
+                for t in range(n_cand):
+                    dots[t] += v * np.float64(ct[indices[p], t])
+            for t in range(n_cand):
+                v = max(xsq - 2.0 * dots[t] + np.float64(c_sqnorm[t]), 0.0)
+                out[t, i] = min(closest[i], v)
