@@ -27,7 +27,7 @@ import numpy as np
 from scipy.cluster.vq import ClusterError
 from scipy.spatial.distance import cdist
 
-from ._engine._common import Pass, thread_limits
+from ._engine._common import Pass, assigned_sqdist, thread_limits
 
 __all__ = ["ClusterError", "kmeans", "kmeans2", "unwhiten", "vq", "whiten"]
 
@@ -87,7 +87,7 @@ class _Engine:
         self.data = np.ascontiguousarray(data.reshape(data.shape[0], -1))
         self._passes: dict = {}
 
-    def step(self, code_book: np.ndarray):
+    def step(self, code_book: np.ndarray, want_sqdist: bool = False):
         ct = np.result_type(self.data, code_book)
         nc = code_book.shape[0]
         key = (ct, nc)
@@ -95,12 +95,14 @@ class _Engine:
             obs = self.data if self.data.dtype == ct else self.data.astype(ct)
             self._passes = {key: Pass(obs, np.ones(obs.shape[0], dtype=ct), nc)}
         p = self._passes[key]
+        book = code_book.reshape(nc, -1)
         with thread_limits(None):
-            sums, wsum, _ = p.run(code_book.reshape(nc, -1), update=True)
+            sums, wsum, _ = p.run(book, update=True)
+            sqdist = assigned_sqdist(p.X, book, p.labels) if want_sqdist else None
         has_members = wsum > 0
         means = np.zeros(sums.shape, dtype=self.data.dtype)
         means[has_members] = sums[has_members] / wsum[has_members, None]
-        return p.labels.copy(), p.mind.copy(), means, has_members
+        return p.labels.copy(), sqdist, means, has_members
 
 
 def whiten(obs, check_finite=None, *, return_std=False):
@@ -206,7 +208,7 @@ def vq(obs, code_book, check_finite=True):
     p = Pass(data, np.ones(data.shape[0], dtype=work), book.shape[0])
     with thread_limits(None):
         p.run(book, update=False)
-    dist = np.sqrt(p.mind).astype(work)
+        dist = np.sqrt(assigned_sqdist(data, book, p.labels)).astype(work)
     code = p.labels.copy() if floating else p.labels.astype(np.intp)
     return code, dist
 
@@ -220,7 +222,7 @@ def _kmeans(obs: np.ndarray, guess: np.ndarray, thresh: float):
     diff = np.inf
     prev_avg_dists = deque([diff], maxlen=2)
     while diff > thresh:
-        _, sqdist, means, has_members = engine.step(code_book)
+        _, sqdist, means, has_members = engine.step(code_book, want_sqdist=True)
         ct = np.result_type(obs, code_book)
         prev_avg_dists.append(np.mean(np.sqrt(sqdist).astype(ct), axis=-1))
         code_book = means[has_members].reshape((-1, *obs.shape[1:]))

@@ -1,5 +1,6 @@
 """Engine kernels and drivers against plain numpy."""
 
+import numba
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -7,7 +8,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from kmeanskit._engine import _kernels, assign, kmeans_plusplus, lloyd, random_rows, tolerance
 from kmeanskit._engine import _seeding_kernels as _kernels_seed
-from kmeanskit._engine._common import CHUNK, Pass, n_slots_for, thread_limits
+from kmeanskit._engine._common import CHUNK, Pass, assigned_sqdist, n_slots_for, thread_limits
 from kmeanskit._engine.lloyd import _relocate_empty
 
 
@@ -27,25 +28,32 @@ def _numpy_lloyd_step(X, w, C):
 @pytest.mark.parametrize("n_features", [3, 40])
 @pytest.mark.parametrize("container", ["dense", "csr"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_one_pass_matches_numpy(n_features, container, dtype):
+@pytest.mark.parametrize("offset", [0.0, 50.0])  # 50: the BLAS path centres the rows
+def test_one_pass_matches_numpy(n_features, container, dtype, offset):
     rng = np.random.RandomState(0)
     n = 3 * CHUNK + 17  # several chunks and a ragged last one
-    X = rng.rand(n, n_features)
-    X[X < 0.3] = 0.0
+    X = rng.rand(n, n_features) - 0.5
+    X[np.abs(X) < 0.15] = 0.0
+    X += offset
     C = X[rng.choice(n, 7, replace=False)] + 0.01
     w = rng.uniform(0.5, 2, n)
     labels, d2, sums, wsum = _numpy_lloyd_step(X, w, C)
     data = X.astype(dtype)
     data = sp.csr_matrix(data) if container == "csr" else data
     p = Pass(data, w.astype(dtype), 7)
+    assert p.centre == (offset > 0 and container == "dense" and n_features >= 16)
     with thread_limits(2):
         got_sums, got_wsum, objective = p.run(C.astype(dtype), update=True)
     rtol = 1e-4 if dtype == np.float32 else 1e-10
     assert_array_equal(p.labels, labels)
-    assert_allclose(p.mind, d2, rtol=rtol, atol=1e-5 if dtype == np.float32 else 1e-12)
+    mind = assigned_sqdist(data, C, p.labels)
+    # CSR distances are |x|^2 - 2 x.c + |c|^2, uncentred: their error scales with |x|^2
+    scale = 1.0 if container == "dense" else 1.0 + (X**2).sum(axis=1).max()
+    atol = (1e-5 if dtype == np.float32 else 1e-12) * scale
+    assert_allclose(mind, d2, rtol=rtol, atol=atol)
     assert_allclose(got_sums, sums, rtol=rtol)
     assert_allclose(got_wsum, wsum, rtol=rtol)
-    assert objective == pytest.approx(float(w @ d2), rel=rtol)
+    assert objective == pytest.approx(float(w @ d2), rel=1e-3 if dtype == np.float32 else 1e-9)
 
 
 def test_assign_returns_nearest_and_squared_distance():
@@ -100,8 +108,10 @@ def test_tolerance_is_relative_to_mean_variance():
 
 def test_slots_do_not_depend_on_threads():
     assert n_slots_for(10, 3, 2) == 1
-    assert n_slots_for(100_000, 10, 10) == 32
-    assert n_slots_for(100_000, 1000, 10_000) == 1  # partial sums capped by memory
+    assert n_slots_for(100_000, 10, 10, 8_000_000) == 32
+    # partial sums are capped by memory: 1/8 of the input's bytes, or 1 MiB
+    assert n_slots_for(100_000, 1000, 10_000) == 1
+    assert n_slots_for(200_000, 1000, 16, 12_800_000) == 12
 
 
 @pytest.mark.parametrize("container", ["dense", "csr"])
@@ -149,30 +159,44 @@ def test_compiled_kernels_equal_their_python_source(use_gemm):
     csq = (C**2).sum(axis=1)
     w = rng.uniform(0.5, 2.0, 70)
     S = sp.csr_matrix(X)
+    shift = X.mean(axis=0)
+    Cs = C - shift
+    cts = np.ascontiguousarray(Cs.T)
+    csqs = (Cs**2).sum(axis=1)
+    bufs = np.empty((numba.get_num_threads(), 16, 5))
     outputs = []
+
+    def buffers():
+        return [np.empty(70, np.int32), np.empty((2, 3, 5)), np.empty((2, 3)), np.empty(2)]
+
     for fn in (_kernels.lloyd_pass_dense, _kernels.lloyd_pass_dense.py_func):
-        bufs = [
-            np.empty(70, np.int32),
-            np.empty(70),
-            np.empty((2, 3, 5)),
-            np.empty((2, 3)),
-            np.empty(2),
-        ]
-        fn(X, w, C, ct, csq, use_gemm, 16, True, *bufs)
-        outputs.append(bufs)
+        for centre in (False, True):
+            bufs_out = buffers()
+            if centre:
+                fn(X, w, C, cts, csqs, shift, True, use_gemm, 16, True, bufs, *bufs_out)
+            else:
+                fn(X, w, C, ct, csq, np.zeros(5), False, use_gemm, 16, True, bufs, *bufs_out)
+            outputs.append(bufs_out)
     for fn in (_kernels.lloyd_pass_csr, _kernels.lloyd_pass_csr.py_func):
-        bufs = [
-            np.empty(70, np.int32),
-            np.empty(70),
-            np.empty((2, 3, 5)),
-            np.empty((2, 3)),
-            np.empty(2),
-        ]
-        fn(S.data, S.indices, S.indptr, w, ct, csq, 16, True, *bufs)
-        outputs.append(bufs)
-    for bufs in outputs[1:]:
-        for got, ref in zip(bufs, outputs[0], strict=True):
+        bufs_out = buffers()
+        fn(S.data, S.indices, S.indptr, w, ct, csq, 16, True, *bufs_out)
+        outputs.append(bufs_out)
+    # outputs: dense plain, dense centred (compiled, then Python), then CSR twice;
+    # labels and sums agree everywhere, the objective within each variant (the BLAS
+    # path leaves out the constant sum of |x - shift|^2)
+    for bufs_out in outputs[1:]:
+        for got, ref in zip(bufs_out[:3], outputs[0][:3], strict=True):
             assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
+    for a, b in [(0, 2), (1, 3), (4, 5)]:
+        assert_allclose(outputs[a][3], outputs[b][3], rtol=1e-12)
+    labels = outputs[0][0]
+    sq = [np.empty(70) for _ in range(4)]
+    _kernels.assigned_sqdist_dense(X, C, labels, sq[0])
+    _kernels.assigned_sqdist_dense.py_func(X, C, labels, sq[1])
+    _kernels.assigned_sqdist_csr(S.data, S.indices, S.indptr, C, labels, sq[2])
+    _kernels.assigned_sqdist_csr.py_func(S.data, S.indices, S.indptr, C, labels, sq[3])
+    for got in sq:
+        assert_allclose(got, ((X - C[labels]) ** 2).sum(axis=1), rtol=1e-10, atol=1e-12)
     closest = np.full(70, np.inf)
     out = [np.empty((3, 70)) for _ in range(2)]
     _kernels_seed.candidate_sqdist_csr(S.data, S.indices, S.indptr, ct, csq, 16, closest, out[0])

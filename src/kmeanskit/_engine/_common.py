@@ -16,16 +16,21 @@ from . import _kernels
 CHUNK = 256
 #: at most this many partial-sum slots (the parallelism of one pass)
 MAX_SLOTS = 32
-#: memory the partial sums of one pass may take, in bytes
-SLOT_BUDGET = 64 * 2**20
+#: the partial sums of a pass may take this share of the input's bytes (or 1 MiB)
+SLOT_SHARE = 8
 #: from this many features on, distances go through BLAS (x.c) instead of direct loops
 GEMM_MIN_FEATURES = 16
 
 
-def n_slots_for(n_samples: int, n_clusters: int, n_features: int) -> int:
-    """How many slots a pass over ``n_samples`` rows uses; never depends on threads."""
+def n_slots_for(n_samples: int, n_clusters: int, n_features: int, nbytes: int = 0) -> int:
+    """How many slots a pass over ``n_samples`` rows uses; never depends on threads.
+
+    The slots' partial sums stay under 1/SLOT_SHARE of the input's ``nbytes`` (or
+    1 MiB for small inputs).
+    """
     n_chunks = max(1, -(-n_samples // CHUNK))
-    by_memory = SLOT_BUDGET // max(1, 8 * n_clusters * n_features)
+    budget = max(nbytes // SLOT_SHARE, 2**20)
+    by_memory = budget // max(1, 8 * n_clusters * n_features)
     return int(max(1, min(n_chunks, MAX_SLOTS, by_memory)))
 
 
@@ -74,11 +79,27 @@ def tolerance(X, tol: float) -> float:
     return float(np.mean(variances) * tol)
 
 
+def nbytes(X) -> int:
+    """Bytes held by dense or CSR ``X``."""
+    if sp.issparse(X):
+        return int(X.data.nbytes + X.indices.nbytes + X.indptr.nbytes)
+    return int(X.nbytes)
+
+
+def gemm_shift(X) -> np.ndarray | None:
+    """The mean to subtract from rows before ``x.c`` products, or None when the data's
+    offset is smaller than its spread (then centring changes nothing that matters)."""
+    mean = X.mean(axis=0, dtype=np.float64)
+    offset = float(mean @ mean)
+    spread = float(np.einsum("ij,ij->", X, X, dtype=np.float64)) / X.shape[0] - offset
+    return mean if offset > spread else None
+
+
 class Pass:
     """Runs the assignment pass of one data set against changing centres.
 
-    Buffers are allocated once; :meth:`run` fills ``labels``, ``mind`` and,
-    when ``update`` is true, returns the slot-reduced weighted sums and weights.
+    Buffers are allocated once; :meth:`run` fills ``labels`` and, when ``update`` is
+    true, returns the slot-reduced weighted sums and weights.
     """
 
     def __init__(self, X, sample_weight: np.ndarray, n_clusters: int):
@@ -88,15 +109,19 @@ class Pass:
         n, d = X.shape
         self.n_samples, self.n_features, self.n_clusters = n, d, n_clusters
         self.w = sample_weight
-        self.use_gemm = d >= GEMM_MIN_FEATURES
-        slots = n_slots_for(n, n_clusters, d)
+        self.use_gemm = not self.sparse and d >= GEMM_MIN_FEATURES
+        shift = gemm_shift(X) if self.use_gemm else None
+        self.centre = shift is not None
+        self.shift = np.zeros(d, dtype=self.dtype) if shift is None else shift.astype(self.dtype)
+        slots = n_slots_for(n, n_clusters, d, nbytes(X))
         self.labels = np.empty(n, dtype=np.int32)
-        self.mind = np.empty(n, dtype=np.float64)
         self.sums = np.empty((slots, n_clusters, d), dtype=np.float64)
         self.wsum = np.empty((slots, n_clusters), dtype=np.float64)
         self.inert = np.empty(slots, dtype=np.float64)
         self._no_sums = np.empty((slots, 0, 0), dtype=np.float64)
         self._no_wsum = np.empty((slots, 0), dtype=np.float64)
+        self._bufs = np.empty((0, CHUNK, d), dtype=self.dtype)
+        self._xsq_total = None  # sum of w |x - shift|^2, for the BLAS path's objective
 
     def run(self, centers: np.ndarray, update: bool):
         """Assign against ``centers``; return ``(sums, wsum, objective)``.
@@ -105,25 +130,49 @@ class Pass:
         weighted squared distances to the assigned centres.
         """
         centers = np.ascontiguousarray(centers, dtype=self.dtype)
-        ct = np.ascontiguousarray(centers.T)
-        c_sqnorm = np.einsum("ij,ij->i", centers, centers, dtype=np.float64).astype(self.dtype)
         sums = self.sums if update else self._no_sums
         wsum = self.wsum if update else self._no_wsum
         if self.sparse:
             X = self.X
+            ct = np.ascontiguousarray(centers.T)
+            csq = np.einsum("ij,ij->i", centers, centers, dtype=np.float64)
             _kernels.lloyd_pass_csr(
-                X.data, X.indices, X.indptr, self.w, ct, c_sqnorm, CHUNK, update,
-                self.labels, self.mind, sums, wsum, self.inert,
+                X.data, X.indices, X.indptr, self.w, ct, csq, CHUNK, update,
+                self.labels, sums, wsum, self.inert,
             )  # fmt: skip
         else:
+            shifted = centers - self.shift
+            ct = np.ascontiguousarray(shifted.T)
+            csq = np.einsum("ij,ij->i", shifted, shifted, dtype=np.float64)
+            if self.centre and self._bufs.shape[0] < numba.get_num_threads():
+                self._bufs = np.empty(
+                    (numba.get_num_threads(), CHUNK, self.n_features), dtype=self.dtype
+                )
             _kernels.lloyd_pass_dense(
-                self.X, self.w, centers, ct, c_sqnorm, self.use_gemm, CHUNK, update,
-                self.labels, self.mind, sums, wsum, self.inert,
+                self.X, self.w, centers, ct, csq, self.shift, self.centre, self.use_gemm,
+                CHUNK, update, self._bufs, self.labels, sums, wsum, self.inert,
             )  # fmt: skip
         objective = float(self.inert.sum())
+        if self.use_gemm:
+            if self._xsq_total is None:
+                self._xsq_total = _kernels.weighted_sqnorm_total(
+                    self.X, self.w, self.shift, CHUNK, np.empty(len(self.inert))
+                )
+            objective += self._xsq_total
         if not update:
             return None, None, objective
         return self.sums.sum(axis=0), self.wsum.sum(axis=0), objective
+
+
+def assigned_sqdist(X, centers: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Exact squared distance of every row to its assigned centre (float64)."""
+    centers = np.ascontiguousarray(centers, dtype=X.dtype)
+    out = np.empty(X.shape[0], dtype=np.float64)
+    if sp.issparse(X):
+        _kernels.assigned_sqdist_csr(X.data, X.indices, X.indptr, centers, labels, out)
+    else:
+        _kernels.assigned_sqdist_dense(X, centers, labels, out)
+    return out
 
 
 def row(X, i: int) -> np.ndarray:
@@ -137,7 +186,7 @@ def row(X, i: int) -> np.ndarray:
 
 
 def assign(X, centers: np.ndarray, sample_weight: np.ndarray | None = None, n_threads=None):
-    """Nearest centre of every row and the squared distance to it.
+    """Nearest centre of every row and the exact squared distance to it.
 
     Parameters
     ----------
@@ -163,5 +212,7 @@ def assign(X, centers: np.ndarray, sample_weight: np.ndarray | None = None, n_th
         sample_weight = np.ones(X.shape[0], dtype=X.dtype)
     p = Pass(X, sample_weight, centers.shape[0])
     with thread_limits(n_threads):
-        _, _, objective = p.run(centers, update=False)
-    return p.labels, p.mind, objective
+        p.run(centers, update=False)
+        sqdist = assigned_sqdist(X, centers, p.labels)
+    objective = float((sample_weight * sqdist).sum())
+    return p.labels, sqdist, objective

@@ -1,34 +1,48 @@
 """Numba kernels of the Lloyd pass: array arithmetic only, on buffers they are given.
 
-Every kernel walks the samples in fixed chunks of ``chunk`` rows. The chunks are
-grouped into ``n_slots`` contiguous slots; a slot owns its partial sums and
-is processed by one thread from start to end. The number of slots depends on the
-data size only, never on the number of threads, and the caller reduces the slots
-in slot order, so 1 thread and N threads give the same bits.
+Every pass walks the samples in fixed chunks of ``chunk`` rows. The chunks are
+grouped into ``n_slots`` contiguous slots; a slot owns its partial sums and is
+processed by one thread from start to end. The number of slots depends on the data
+size only, never on the number of threads, and the caller reduces the slots in slot
+order, so 1 thread and N threads give the same bits.
 
-Conventions: ``X`` is C-contiguous, float32 or float64; ``centers`` has X's dtype;
-``ct`` is ``centers.T`` made contiguous; ``c_sqnorm`` holds the squared norms of the
-centres. Partial sums and distances are accumulated in float64.
+Conventions: ``X`` is C-contiguous, float32 or float64, in the user's coordinates;
+``centers`` has X's dtype. On the BLAS path the products are taken on rows shifted by
+``shift`` (the data mean when centring pays, zeros otherwise) against ``ct``, the
+shifted centres transposed, with ``csq`` their squared norms. Partial sums,
+distances and objectives are accumulated in float64.
 """
 
+import numba
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["lloyd_pass_csr", "lloyd_pass_dense"]
+__all__ = [
+    "assigned_sqdist_csr",
+    "assigned_sqdist_dense",
+    "lloyd_pass_csr",
+    "lloyd_pass_dense",
+    "weighted_sqnorm_total",
+]
+
+# reassociation lets LLVM vectorise sums over features; the rounding of each row's
+# sum is fixed by the compiled code, so it is the same on every thread
+_FAST = {"reassoc", "contract"}
 
 
-@njit(parallel=True, cache=True, nogil=True)
+@njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
 def lloyd_pass_dense(
-    X, w, centers, ct, c_sqnorm, use_gemm, chunk, update,
-    labels, mind, sums, wsum, inert,
+    X, w, centers, ct, csq, shift, centre, use_gemm, chunk, update, bufs,
+    labels, sums, wsum, inert,
 ):  # fmt: skip
     """Assign every row of dense ``X`` to its nearest centre; optionally accumulate.
 
-    Inputs: X (n, d), w (n,), centers (k, d), ct (d, k), c_sqnorm (k,), use_gemm,
-    chunk, update. Outputs: labels (n,) int32, mind (n,) float64 exact squared
-    distance to the chosen centre, and per slot: sums (S, k, d) weighted sums,
-    wsum (S, k) weights, inert (S,) weighted squared distances. ``sums`` and
-    ``wsum`` are only written when ``update`` is true.
+    Inputs: X (n, d), w (n,), centers (k, d), ct (d, k), csq (k,), shift (d,),
+    centre (subtract ``shift`` before the product), use_gemm, chunk, update, bufs
+    (threads, chunk, d) scratch for the shifted rows. Outputs: labels (n,) int32 and,
+    per slot, inert (S,) the weighted squared distances (on the BLAS path without the
+    constant ``sum w |x - shift|^2``, which the caller adds), and when ``update``:
+    sums (S, k, d) weighted sums of the rows and wsum (S, k) weights.
     """
     n, d = X.shape
     k = centers.shape[0]
@@ -44,27 +58,35 @@ def lloyd_pass_dense(
             lo = c * chunk
             hi = min(lo + chunk, n)
             if use_gemm:
-                dots = np.dot(X[lo:hi], ct)
+                if centre:
+                    buf = bufs[numba.get_thread_id()]
+                    for i in range(lo, hi):
+                        for f in range(d):
+                            buf[i - lo, f] = X[i, f] - shift[f]
+                    dots = np.dot(buf[: hi - lo], ct)
+                else:
+                    dots = np.dot(X[lo:hi], ct)
             for i in range(lo, hi):
                 best = 0
                 best_v = np.inf
-                for j in range(k):
-                    if use_gemm:
-                        v = np.float64(c_sqnorm[j]) - 2.0 * np.float64(dots[i - lo, j])
-                    else:
+                if use_gemm:
+                    for j in range(k):
+                        v = csq[j] - 2.0 * np.float64(dots[i - lo, j])
+                        if v < best_v:
+                            best_v = v
+                            best = j
+                    dd = best_v  # |x - shift|^2 is added by the caller, summed once
+                else:
+                    for j in range(k):
                         v = 0.0
                         for f in range(d):
                             t = np.float64(X[i, f]) - np.float64(centers[j, f])
                             v += t * t
-                    if v < best_v:
-                        best_v = v
-                        best = j
-                dd = 0.0
-                for f in range(d):
-                    t = np.float64(X[i, f]) - np.float64(centers[best, f])
-                    dd += t * t
+                        if v < best_v:
+                            best_v = v
+                            best = j
+                    dd = best_v
                 labels[i] = best
-                mind[i] = dd
                 wi = np.float64(w[i])
                 inert[s] += wi * dd
                 if update:
@@ -76,9 +98,10 @@ def lloyd_pass_dense(
 @njit(parallel=True, cache=True, nogil=True)
 def lloyd_pass_csr(
     data, indices, indptr, w, ct, c_sqnorm, chunk, update,
-    labels, mind, sums, wsum, inert,
+    labels, sums, wsum, inert,
 ):  # fmt: skip
-    """The same as :func:`lloyd_pass_dense` for a CSR matrix given by its parts."""
+    """The same as :func:`lloyd_pass_dense` for a CSR matrix given by its parts
+    (``ct``: centres transposed, unshifted; ``c_sqnorm``: their squared norms)."""
     n = indptr.shape[0] - 1
     k = ct.shape[1]
     n_slots = inert.shape[0]
@@ -108,12 +131,59 @@ def lloyd_pass_csr(
                     if v < best_v:
                         best_v = v
                         best = j
-                dd = max(xsq + best_v, 0.0)
                 labels[i] = best
-                mind[i] = dd
                 wi = np.float64(w[i])
-                inert[s] += wi * dd
+                inert[s] += wi * max(xsq + best_v, 0.0)
                 if update:
                     wsum[s, best] += wi
                     for p in range(indptr[i], indptr[i + 1]):
                         sums[s, best, indices[p]] += wi * np.float64(data[p])
+
+
+@njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
+def assigned_sqdist_dense(X, centers, labels, out):
+    """``out[i] = |X[i] - centers[labels[i]]|^2``, summed directly in float64."""
+    n, d = X.shape
+    for i in prange(n):
+        j = labels[i]
+        acc = 0.0
+        for f in range(d):
+            u = np.float64(X[i, f]) - np.float64(centers[j, f])
+            acc += u * u
+        out[i] = acc
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def assigned_sqdist_csr(data, indices, indptr, centers, labels, out):
+    """``out[i] = |x_i - centers[labels[i]]|^2`` for a CSR matrix given by its parts."""
+    n = indptr.shape[0] - 1
+    for i in prange(n):
+        j = labels[i]
+        acc = 0.0
+        for f in range(centers.shape[1]):
+            acc += np.float64(centers[j, f]) ** 2
+        for p in range(indptr[i], indptr[i + 1]):
+            v = np.float64(data[p])
+            c = np.float64(centers[j, indices[p]])
+            acc += v * v - 2.0 * v * c
+        out[i] = max(acc, 0.0)
+
+
+@njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
+def weighted_sqnorm_total(X, w, shift, chunk, part):
+    """``sum_i w_i |X[i] - shift|^2``, through ``len(part)`` fixed slots."""
+    n, d = X.shape
+    n_slots = part.shape[0]
+    n_chunks = (n + chunk - 1) // chunk
+    for s in prange(n_slots):
+        acc = 0.0
+        for i in range(
+            s * n_chunks // n_slots * chunk, min((s + 1) * n_chunks // n_slots * chunk, n)
+        ):
+            row = 0.0
+            for f in range(d):
+                u = np.float64(X[i, f]) - np.float64(shift[f])
+                row += u * u
+            acc += np.float64(w[i]) * row
+        part[s] = acc
+    return part.sum()

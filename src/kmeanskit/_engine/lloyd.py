@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._common import Pass, row, thread_limits
+from ._common import Pass, assigned_sqdist, row, thread_limits
 
 logger = logging.getLogger(__name__)
 
@@ -98,14 +98,16 @@ def lloyd(
     p = Pass(X, sample_weight, k)
     labels_old = np.full(X.shape[0], -1, dtype=np.int32)
     history: list[float] = []
-    converged = False
+    converged = strict = False
     n_iter = 0
     with thread_limits(n_threads):
         for n_iter in range(1, max_iter + 1):
             sums, wsum, objective = p.run(centers, update=True)
             history.append(objective)
-            moved = _relocate_empty(X, sample_weight, p.mind, p.labels, sums, wsum)
-            if moved:
+            moved = 0
+            if (wsum == 0).any():
+                mind = assigned_sqdist(X, centers, p.labels)
+                moved = _relocate_empty(X, sample_weight, mind, p.labels, sums, wsum)
                 logger.debug("iteration %d: relocated %d empty clusters", n_iter, moved)
             filled = wsum > 0
             new_centers = centers.astype(np.float64)
@@ -113,13 +115,17 @@ def lloyd(
             shift = float(((new_centers - centers) ** 2).sum())
             centers = new_centers.astype(dtype)
             logger.debug("iteration %d: objective %.6g, shift %.3g", n_iter, objective, shift)
-            if np.array_equal(p.labels, labels_old) or shift <= tol:
+            strict = not moved and np.array_equal(p.labels, labels_old)
+            if strict or shift <= tol:
                 converged = True
                 break
             labels_old[:] = p.labels
-        # the centres moved since the last assignment: assign once more, so that
-        # the labels are those that predict() gives for the returned centres
-        _, _, inertia = p.run(centers, update=False)
+        if not strict:
+            # the centres moved since the last assignment: assign once more, so that
+            # the labels are those that predict() gives for the returned centres
+            p.run(centers, update=False)
+        # with no label changed, the centres are the same means as before
+        inertia = float((sample_weight * assigned_sqdist(X, centers, p.labels)).sum())
     return LloydResult(
         labels=p.labels.copy(),
         inertia=inertia,

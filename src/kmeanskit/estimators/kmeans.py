@@ -8,7 +8,6 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -63,7 +62,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     random_state : int, RandomState instance or None, default=None
         Seeds the initialisation.
     copy_x : bool, default=True
-        When False, dense X is centred in place during ``fit`` and restored after.
+        Accepted for compatibility with scikit-learn; kmeanskit never modifies or
+        copies X (centring for accuracy happens chunk by chunk inside the engine).
     algorithm : {'lloyd'}, default='lloyd'
         The exact algorithm to run.
     n_threads : int or None, default=None
@@ -214,7 +214,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         -------
         self : KMeans
         """
-        X = self._check_data(X, reset=True, copy=self.copy_x)
+        X = self._check_data(X, reset=True)
         n_samples = X.shape[0]
         k = self.n_clusters
         if n_samples < k:
@@ -226,46 +226,30 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         if not isinstance(self.init, str) and not callable(self.init):
             init_array = check_init_array(self.init, X, k)
 
-        X_mean = None
-        if not sp.issparse(X):
-            # centring keeps |x|^2 - 2 x.c + |c|^2 accurate
-            X_mean = X.mean(axis=0)
-            X -= X_mean
+        tol = _engine.tolerance(X, self.tol)
+        best = None
+        for run in range(n_init):
             if init_array is not None:
-                init_array -= X_mean
-        try:
-            tol = _engine.tolerance(X, self.tol)
-            best = None
-            for run in range(n_init):
-                if init_array is not None:
-                    centers_init = init_array
-                elif callable(self.init) and X_mean is not None:
-                    # a user's callable sees the data in its own units
-                    centers_init = self._seed(X + X_mean, sample_weight, random_state) - X_mean
-                else:
-                    centers_init = self._seed(X, sample_weight, random_state)
-                res = _engine.lloyd(
-                    X,
-                    sample_weight,
-                    centers_init,
-                    max_iter=self.max_iter,
-                    tol=tol,
-                    n_threads=self.n_threads,
+                centers_init = init_array
+            else:
+                centers_init = self._seed(X, sample_weight, random_state)
+            res = _engine.lloyd(
+                X,
+                sample_weight,
+                centers_init,
+                max_iter=self.max_iter,
+                tol=tol,
+                n_threads=self.n_threads,
+            )
+            if self.verbose:
+                logger.info(
+                    "run %d: inertia %.6g after %d iterations", run, res.inertia, res.n_iter
                 )
-                if self.verbose:
-                    logger.info(
-                        "run %d: inertia %.6g after %d iterations", run, res.inertia, res.n_iter
-                    )
-                if best is None or (
-                    res.inertia < best.inertia and not _same_clustering(res.labels, best.labels, k)
-                ):
-                    best = res
-        finally:
-            if X_mean is not None and not self.copy_x:
-                X += X_mean
+            if best is None or (
+                res.inertia < best.inertia and not _same_clustering(res.labels, best.labels, k)
+            ):
+                best = res
         centers = best.centers
-        if X_mean is not None:
-            centers = centers + X_mean
         labels = best.labels
 
         n_distinct = np.unique(labels).size
