@@ -22,7 +22,8 @@ demo: install
 	$(BIN)/kmeanskit digits
 
 bench: install
-	$(BIN)/python benchmarks/bench_lloyd_vs_sklearn.py
+	$(BIN)/python -m pip install --quiet -e ".[all,bench]"
+	$(BIN)/python benchmarks/engine.py --quick
 
 clean:
 	rm -rf $(VENV) build .pytest_cache .coverage

@@ -6,7 +6,15 @@ import pytest
 import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 
-from kmeanskit._engine import _kernels, assign, kmeans_plusplus, lloyd, random_rows, tolerance
+from kmeanskit._engine import (
+    _common,
+    _kernels,
+    assign,
+    kmeans_plusplus,
+    lloyd,
+    random_rows,
+    tolerance,
+)
 from kmeanskit._engine import _seeding_kernels as _kernels_seed
 from kmeanskit._engine._common import CHUNK, Pass, assigned_sqdist, n_slots_for, thread_limits
 from kmeanskit._engine.lloyd import _relocate_empty
@@ -29,7 +37,10 @@ def _numpy_lloyd_step(X, w, C):
 @pytest.mark.parametrize("container", ["dense", "csr"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("offset", [0.0, 50.0])  # 50: the BLAS path centres the rows
-def test_one_pass_matches_numpy(n_features, container, dtype, offset):
+@pytest.mark.parametrize("fused", [True, False])
+def test_one_pass_matches_numpy(n_features, container, dtype, offset, fused, monkeypatch):
+    if not fused:  # no memory for per-slot sums: assign, then sum cluster by cluster
+        monkeypatch.setattr(_common, "n_slots_for", lambda *a: (_common.MAX_SLOTS, False))
     rng = np.random.RandomState(0)
     n = 3 * CHUNK + 17  # several chunks and a ragged last one
     X = rng.rand(n, n_features) - 0.5
@@ -41,6 +52,7 @@ def test_one_pass_matches_numpy(n_features, container, dtype, offset):
     data = X.astype(dtype)
     data = sp.csr_matrix(data) if container == "csr" else data
     p = Pass(data, w.astype(dtype), 7)
+    assert p.fused == fused
     assert p.centre == (offset > 0 and container == "dense" and n_features >= 16)
     with thread_limits(2):
         got_sums, got_wsum, objective = p.run(C.astype(dtype), update=True)
@@ -107,11 +119,11 @@ def test_tolerance_is_relative_to_mean_variance():
 
 
 def test_slots_do_not_depend_on_threads():
-    assert n_slots_for(10, 3, 2) == 1
-    assert n_slots_for(100_000, 10, 10, 8_000_000) == 32
-    # partial sums are capped by memory: 1/8 of the input's bytes, or 1 MiB
-    assert n_slots_for(100_000, 1000, 10_000) == 1
-    assert n_slots_for(200_000, 1000, 16, 12_800_000) == 12
+    assert n_slots_for(10, 3, 2) == (1, True)
+    assert n_slots_for(100_000, 10, 10, 8_000_000) == (32, True)
+    # per-slot sums must fit in 1/8 of the input's bytes (or 1 MiB), else a second step
+    assert n_slots_for(100_000, 1000, 10_000, 4_000_000_000) == (32, False)
+    assert n_slots_for(200_000, 1000, 16, 12_800_000) == (32, False)
 
 
 @pytest.mark.parametrize("container", ["dense", "csr"])
@@ -252,3 +264,12 @@ def test_sampling_follows_the_cumulative_potential():
     _kernels_seed.kpp_sample(np.array([0.5, 1.0, 2.5, 5.9]), chunk_pot, w, closest, 4, out)
     assert_array_equal(out, [1, 1, 4, 8])
     assert_array_equal(np.searchsorted(np.cumsum(closest), [0.5, 1.0, 2.5, 5.9]), out)
+
+
+def test_two_step_sums_do_not_depend_on_threads(monkeypatch):
+    monkeypatch.setattr(_common, "n_slots_for", lambda *a: (_common.MAX_SLOTS, False))
+    X = np.random.RandomState(0).rand(3000, 20).astype(np.float32)
+    runs = [lloyd(X, np.ones(3000, np.float32), X[:30], n_threads=t) for t in (1, 2)]
+    assert runs[0].centers.tobytes() == runs[1].centers.tobytes()
+    assert_array_equal(runs[0].labels, runs[1].labels)
+    assert runs[0].history == runs[1].history

@@ -22,16 +22,18 @@ SLOT_SHARE = 8
 GEMM_MIN_FEATURES = 16
 
 
-def n_slots_for(n_samples: int, n_clusters: int, n_features: int, nbytes: int = 0) -> int:
-    """How many slots a pass over ``n_samples`` rows uses; never depends on threads.
+def n_slots_for(n_samples: int, n_clusters: int, n_features: int, nbytes: int = 0):
+    """``(slots, fused)`` of a pass over ``n_samples`` rows; never depends on threads.
 
-    The slots' partial sums stay under 1/SLOT_SHARE of the input's ``nbytes`` (or
-    1 MiB for small inputs).
+    ``fused``: the pass also accumulates per-slot sums, which then stay under
+    1/SLOT_SHARE of the input's ``nbytes`` (or 1 MiB for small inputs); otherwise the
+    sums are taken in a second, cluster-parallel step.
     """
     n_chunks = max(1, -(-n_samples // CHUNK))
+    slots = int(min(n_chunks, MAX_SLOTS))
     budget = max(nbytes // SLOT_SHARE, 2**20)
-    by_memory = budget // max(1, 8 * n_clusters * n_features)
-    return int(max(1, min(n_chunks, MAX_SLOTS, by_memory)))
+    fused = slots * 8 * n_clusters * n_features <= budget
+    return slots, fused
 
 
 def max_threads() -> int:
@@ -66,17 +68,32 @@ def thread_limits(n_threads: int | None):
         numba.set_num_threads(old)
 
 
+def column_variances(X) -> np.ndarray:
+    """Variance of each feature of dense or CSR ``X``, in float64, a block of rows at a
+    time (no float64 copy of X)."""
+    n = X.shape[0]
+    if sp.issparse(X):
+        mean = np.asarray(X.mean(axis=0), dtype=np.float64).ravel()
+        sq = np.zeros(X.shape[1])
+        np.add.at(sq, X.indices, np.asarray(X.data, dtype=np.float64) ** 2)
+        return np.maximum(sq / n - mean**2, 0.0)
+    # float64 temporaries of at most 4 MiB and 1/32 of the rows
+    block = max(CHUNK, min(2**19 // max(1, X.shape[1]), n // 32))
+    mean = np.zeros(X.shape[1])
+    for lo in range(0, n, block):
+        mean += X[lo : lo + block].sum(axis=0, dtype=np.float64)
+    mean /= n
+    var = np.zeros(X.shape[1])
+    for lo in range(0, n, block):
+        var += ((X[lo : lo + block] - mean) ** 2).sum(axis=0)
+    return var / n
+
+
 def tolerance(X, tol: float) -> float:
     """``tol`` scaled by the mean variance of the features of ``X`` (dense or CSR)."""
     if tol == 0:
         return 0.0
-    if sp.issparse(X):
-        mean = np.asarray(X.mean(axis=0), dtype=np.float64).ravel()
-        mean_sq = np.asarray(X.multiply(X).mean(axis=0), dtype=np.float64).ravel()
-        variances = mean_sq - mean**2
-    else:
-        variances = np.var(X, axis=0, dtype=np.float64)
-    return float(np.mean(variances) * tol)
+    return float(np.mean(column_variances(X)) * tol)
 
 
 def nbytes(X) -> int:
@@ -113,11 +130,17 @@ class Pass:
         shift = gemm_shift(X) if self.use_gemm else None
         self.centre = shift is not None
         self.shift = np.zeros(d, dtype=self.dtype) if shift is None else shift.astype(self.dtype)
-        slots = n_slots_for(n, n_clusters, d, nbytes(X))
+        slots, self.fused = n_slots_for(n, n_clusters, d, nbytes(X))
         self.labels = np.empty(n, dtype=np.int32)
-        self.sums = np.empty((slots, n_clusters, d), dtype=np.float64)
-        self.wsum = np.empty((slots, n_clusters), dtype=np.float64)
         self.inert = np.empty(slots, dtype=np.float64)
+        if self.fused:
+            self.sums = np.empty((slots, n_clusters, d), dtype=np.float64)
+            self.wsum = np.empty((slots, n_clusters), dtype=np.float64)
+        else:  # assign first, then sum each cluster: no per-slot copies of the sums
+            self.sums = np.empty((1, n_clusters, d), dtype=np.float64)
+            self.wsum = np.empty((1, n_clusters), dtype=np.float64)
+            self._order = np.empty(n, dtype=np.int64)
+            self._starts = np.empty(n_clusters + 1, dtype=np.int64)
         self._no_sums = np.empty((slots, 0, 0), dtype=np.float64)
         self._no_wsum = np.empty((slots, 0), dtype=np.float64)
         self._bufs = np.empty((0, CHUNK, d), dtype=self.dtype)
@@ -130,14 +153,15 @@ class Pass:
         weighted squared distances to the assigned centres.
         """
         centers = np.ascontiguousarray(centers, dtype=self.dtype)
-        sums = self.sums if update else self._no_sums
-        wsum = self.wsum if update else self._no_wsum
+        in_pass = update and self.fused
+        sums = self.sums if in_pass else self._no_sums
+        wsum = self.wsum if in_pass else self._no_wsum
         if self.sparse:
             X = self.X
             ct = np.ascontiguousarray(centers.T)
             csq = np.einsum("ij,ij->i", centers, centers, dtype=np.float64)
             _kernels.lloyd_pass_csr(
-                X.data, X.indices, X.indptr, self.w, ct, csq, CHUNK, update,
+                X.data, X.indices, X.indptr, self.w, ct, csq, CHUNK, in_pass,
                 self.labels, sums, wsum, self.inert,
             )  # fmt: skip
         else:
@@ -150,17 +174,29 @@ class Pass:
                 )
             _kernels.lloyd_pass_dense(
                 self.X, self.w, centers, ct, csq, self.shift, self.centre, self.use_gemm,
-                CHUNK, update, self._bufs, self.labels, sums, wsum, self.inert,
+                CHUNK, in_pass, self._bufs, self.labels, sums, wsum, self.inert,
             )  # fmt: skip
         objective = float(self.inert.sum())
         if self.use_gemm:
             if self._xsq_total is None:
-                self._xsq_total = _kernels.weighted_sqnorm_total(
-                    self.X, self.w, self.shift, CHUNK, np.empty(len(self.inert))
-                )
+                part = np.empty(len(self.inert))
+                _kernels.weighted_sqnorm_total(self.X, self.w, self.shift, CHUNK, part)
+                self._xsq_total = float(part.sum())
             objective += self._xsq_total
         if not update:
             return None, None, objective
+        if not self.fused:
+            _kernels.group_by_label(self.labels, self.n_clusters, self._order, self._starts)
+            if self.sparse:
+                X = self.X
+                _kernels.cluster_sums_csr(
+                    X.data, X.indices, X.indptr, self.w, self._order, self._starts,
+                    self.sums[0], self.wsum[0],
+                )  # fmt: skip
+            else:
+                _kernels.cluster_sums_dense(
+                    self.X, self.w, self._order, self._starts, self.sums[0], self.wsum[0]
+                )
         return self.sums.sum(axis=0), self.wsum.sum(axis=0), objective
 
 

@@ -4,7 +4,9 @@ Every pass walks the samples in fixed chunks of ``chunk`` rows. The chunks are
 grouped into ``n_slots`` contiguous slots; a slot owns its partial sums and is
 processed by one thread from start to end. The number of slots depends on the data
 size only, never on the number of threads, and the caller reduces the slots in slot
-order, so 1 thread and N threads give the same bits.
+order, so 1 thread and N threads give the same bits. When per-slot sums would take
+too much memory, the pass only assigns, and :func:`cluster_sums_dense` sums each
+cluster's rows in row order afterwards (also independent of threads).
 
 Conventions: ``X`` is C-contiguous, float32 or float64, in the user's coordinates;
 ``centers`` has X's dtype. On the BLAS path the products are taken on rows shifted by
@@ -20,6 +22,9 @@ from numba import njit, prange
 __all__ = [
     "assigned_sqdist_csr",
     "assigned_sqdist_dense",
+    "cluster_sums_csr",
+    "cluster_sums_dense",
+    "group_by_label",
     "lloyd_pass_csr",
     "lloyd_pass_dense",
     "weighted_sqnorm_total",
@@ -171,7 +176,10 @@ def assigned_sqdist_csr(data, indices, indptr, centers, labels, out):
 
 @njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
 def weighted_sqnorm_total(X, w, shift, chunk, part):
-    """``sum_i w_i |X[i] - shift|^2``, through ``len(part)`` fixed slots."""
+    """``part[s] = sum_i w_i |X[i] - shift|^2`` over the rows of slot s.
+
+    The caller adds the slots up: an array reduction here would be split by thread.
+    """
     n, d = X.shape
     n_slots = part.shape[0]
     n_chunks = (n + chunk - 1) // chunk
@@ -186,4 +194,49 @@ def weighted_sqnorm_total(X, w, shift, chunk, part):
                 row += u * u
             acc += np.float64(w[i]) * row
         part[s] = acc
-    return part.sum()
+
+
+@njit(cache=True, nogil=True)
+def group_by_label(labels, n_clusters, order, starts):
+    """Counting sort: ``order[starts[j]:starts[j + 1]]`` are the rows of cluster j,
+    in increasing row order."""
+    starts[:] = 0
+    for i in range(labels.shape[0]):
+        starts[labels[i] + 1] += 1
+    for j in range(n_clusters):
+        starts[j + 1] += starts[j]
+    fill = starts[:-1].copy()
+    for i in range(labels.shape[0]):
+        j = labels[i]
+        order[fill[j]] = i
+        fill[j] += 1
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def cluster_sums_dense(X, w, order, starts, sums, wsum):
+    """Weighted sums of each cluster's rows, cluster by cluster in row order (the
+    result does not depend on threads)."""
+    d = X.shape[1]
+    for j in prange(sums.shape[0]):
+        sums[j, :] = 0.0
+        wsum[j] = 0.0
+        for p in range(starts[j], starts[j + 1]):
+            i = order[p]
+            wi = np.float64(w[i])
+            wsum[j] += wi
+            for f in range(d):
+                sums[j, f] += wi * np.float64(X[i, f])
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def cluster_sums_csr(data, indices, indptr, w, order, starts, sums, wsum):
+    """The same as :func:`cluster_sums_dense` for a CSR matrix given by its parts."""
+    for j in prange(sums.shape[0]):
+        sums[j, :] = 0.0
+        wsum[j] = 0.0
+        for p in range(starts[j], starts[j + 1]):
+            i = order[p]
+            wi = np.float64(w[i])
+            wsum[j] += wi
+            for q in range(indptr[i], indptr[i + 1]):
+                sums[j, indices[q]] += wi * np.float64(data[q])
