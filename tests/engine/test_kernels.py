@@ -10,6 +10,7 @@ from kmeanskit._engine import (
     _common,
     _kernels,
     assign,
+    column_stats,
     kmeans_plusplus,
     lloyd,
     random_rows,
@@ -273,3 +274,14 @@ def test_two_step_sums_do_not_depend_on_threads(monkeypatch):
     assert runs[0].centers.tobytes() == runs[1].centers.tobytes()
     assert_array_equal(runs[0].labels, runs[1].labels)
     assert runs[0].history == runs[1].history
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_column_stats_match_numpy(dtype):
+    X = (np.random.RandomState(1).rand(1000, 7) * 3 + 1e4).astype(dtype)
+    stats = column_stats(X)
+    assert_allclose(stats.mean, X.astype(np.float64).mean(axis=0), rtol=1e-12)
+    assert_allclose(stats.var, X.astype(np.float64).var(axis=0), rtol=1e-9)
+    S = sp.random(500, 9, density=0.3, format="csr", random_state=0)
+    sparse_stats = column_stats(S)
+    assert_allclose(sparse_stats.var, S.toarray().var(axis=0), rtol=1e-9, atol=1e-15)

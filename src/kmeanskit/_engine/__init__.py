@@ -4,13 +4,22 @@ It knows nothing of estimators, images or the command line; it takes checked,
 C-contiguous float32/float64 arrays (or CSR matrices) and returns arrays.
 """
 
-from ._common import assign, resolve_n_threads, thread_limits, tolerance
+from ._common import (
+    ColumnStats,
+    assign,
+    column_stats,
+    resolve_n_threads,
+    thread_limits,
+    tolerance,
+)
 from .lloyd import LloydResult, lloyd
 from .seeding import kmeans_plusplus, random_rows
 
 __all__ = [
+    "ColumnStats",
     "LloydResult",
     "assign",
+    "column_stats",
     "kmeans_plusplus",
     "lloyd",
     "random_rows",

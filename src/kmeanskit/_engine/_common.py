@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
 
 import numba
 import numpy as np
 import scipy.sparse as sp
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from . import _kernels
 
@@ -62,38 +64,51 @@ def thread_limits(n_threads: int | None):
     old = numba.get_num_threads()
     numba.set_num_threads(resolve_n_threads(n_threads))
     try:
-        with threadpool_limits(limits=1, user_api="blas"):
+        with _controller().limit(limits=1, user_api="blas"):
             yield
     finally:
         numba.set_num_threads(old)
 
 
-def column_variances(X) -> np.ndarray:
-    """Variance of each feature of dense or CSR ``X``, in float64, a block of rows at a
-    time (no float64 copy of X)."""
+@dataclass(frozen=True)
+class ColumnStats:
+    """Mean and variance of each feature, in float64."""
+
+    mean: np.ndarray
+    var: np.ndarray
+
+
+def column_stats(X) -> ColumnStats:
+    """Mean and variance of each feature of dense or CSR ``X`` in one pass, without a
+    float64 copy of X (dense: sums of ``x - x0`` by fixed slots, x0 the first row)."""
     n = X.shape[0]
     if sp.issparse(X):
         mean = np.asarray(X.mean(axis=0), dtype=np.float64).ravel()
         sq = np.zeros(X.shape[1])
         np.add.at(sq, X.indices, np.asarray(X.data, dtype=np.float64) ** 2)
-        return np.maximum(sq / n - mean**2, 0.0)
-    # float64 temporaries of at most 4 MiB and 1/32 of the rows
-    block = max(CHUNK, min(2**19 // max(1, X.shape[1]), n // 32))
-    mean = np.zeros(X.shape[1])
-    for lo in range(0, n, block):
-        mean += X[lo : lo + block].sum(axis=0, dtype=np.float64)
-    mean /= n
-    var = np.zeros(X.shape[1])
-    for lo in range(0, n, block):
-        var += ((X[lo : lo + block] - mean) ** 2).sum(axis=0)
-    return var / n
+        return ColumnStats(mean, np.maximum(sq / n - mean**2, 0.0))
+    x0 = np.asarray(X[0], dtype=np.float64)
+    slots = int(min(max(1, -(-n // CHUNK)), MAX_SLOTS))
+    part_sum = np.empty((slots, X.shape[1]))
+    part_sq = np.empty((slots, X.shape[1]))
+    _kernels.column_moments(X, x0, CHUNK, part_sum, part_sq)
+    mean_u = part_sum.sum(axis=0) / n
+    var = np.maximum(part_sq.sum(axis=0) / n - mean_u**2, 0.0)
+    return ColumnStats(x0 + mean_u, var)
 
 
-def tolerance(X, tol: float) -> float:
+@cache
+def _controller() -> ThreadpoolController:
+    """One scan of the loaded native libraries, reused by every call."""
+    return ThreadpoolController()
+
+
+def tolerance(X, tol: float, stats: ColumnStats | None = None) -> float:
     """``tol`` scaled by the mean variance of the features of ``X`` (dense or CSR)."""
     if tol == 0:
         return 0.0
-    return float(np.mean(column_variances(X)) * tol)
+    stats = column_stats(X) if stats is None else stats
+    return float(np.mean(stats.var) * tol)
 
 
 def nbytes(X) -> int:
@@ -103,13 +118,10 @@ def nbytes(X) -> int:
     return int(X.nbytes)
 
 
-def gemm_shift(X) -> np.ndarray | None:
+def gemm_shift(stats: ColumnStats) -> np.ndarray | None:
     """The mean to subtract from rows before ``x.c`` products, or None when the data's
     offset is smaller than its spread (then centring changes nothing that matters)."""
-    mean = X.mean(axis=0, dtype=np.float64)
-    offset = float(mean @ mean)
-    spread = float(np.einsum("ij,ij->", X, X, dtype=np.float64)) / X.shape[0] - offset
-    return mean if offset > spread else None
+    return stats.mean if float(stats.mean @ stats.mean) > float(stats.var.sum()) else None
 
 
 class Pass:
@@ -119,7 +131,9 @@ class Pass:
     true, returns the slot-reduced weighted sums and weights.
     """
 
-    def __init__(self, X, sample_weight: np.ndarray, n_clusters: int):
+    def __init__(
+        self, X, sample_weight: np.ndarray, n_clusters: int, stats: ColumnStats | None = None
+    ):
         self.sparse = sp.issparse(X)
         self.X = X
         self.dtype = X.dtype
@@ -127,7 +141,9 @@ class Pass:
         self.n_samples, self.n_features, self.n_clusters = n, d, n_clusters
         self.w = sample_weight
         self.use_gemm = not self.sparse and d >= GEMM_MIN_FEATURES
-        shift = gemm_shift(X) if self.use_gemm else None
+        shift = None
+        if self.use_gemm:
+            shift = gemm_shift(column_stats(X) if stats is None else stats)
         self.centre = shift is not None
         self.shift = np.zeros(d, dtype=self.dtype) if shift is None else shift.astype(self.dtype)
         slots, self.fused = n_slots_for(n, n_clusters, d, nbytes(X))

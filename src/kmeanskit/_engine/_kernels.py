@@ -24,6 +24,7 @@ __all__ = [
     "assigned_sqdist_dense",
     "cluster_sums_csr",
     "cluster_sums_dense",
+    "column_moments",
     "group_by_label",
     "lloyd_pass_csr",
     "lloyd_pass_dense",
@@ -240,3 +241,23 @@ def cluster_sums_csr(data, indices, indptr, w, order, starts, sums, wsum):
             wsum[j] += wi
             for q in range(indptr[i], indptr[i + 1]):
                 sums[j, indices[q]] += wi * np.float64(data[q])
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def column_moments(X, x0, chunk, part_sum, part_sq):
+    """Per slot s and feature f: ``part_sum[s, f] = sum (X[i, f] - x0[f])`` and
+    ``part_sq[s, f] = sum (X[i, f] - x0[f])^2`` over the rows of slot s."""
+    n, d = X.shape
+    n_slots = part_sum.shape[0]
+    n_chunks = (n + chunk - 1) // chunk
+    for s in prange(n_slots):
+        for f in range(d):
+            part_sum[s, f] = 0.0
+            part_sq[s, f] = 0.0
+        lo = s * n_chunks // n_slots * chunk
+        hi = min((s + 1) * n_chunks // n_slots * chunk, n)
+        for i in range(lo, hi):
+            for f in range(d):
+                u = np.float64(X[i, f]) - x0[f]
+                part_sum[s, f] += u
+                part_sq[s, f] += u * u

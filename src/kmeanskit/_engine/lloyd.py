@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._common import Pass, assigned_sqdist, row, thread_limits
+from ._common import ColumnStats, Pass, assigned_sqdist, row, thread_limits
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +60,7 @@ def lloyd(
     max_iter: int = 300,
     tol: float = 0.0,
     n_threads: int | None = None,
+    stats: ColumnStats | None = None,
 ) -> LloydResult:
     """Run exact Lloyd k-means from ``centers_init``.
 
@@ -76,6 +77,8 @@ def lloyd(
         is checked first.
     n_threads : int, optional
         Threads for the kernels; the result does not depend on it.
+    stats : ColumnStats, optional
+        X's column statistics, when the caller has them already.
 
     Returns
     -------
@@ -95,7 +98,7 @@ def lloyd(
     k = centers_init.shape[0]
     dtype = X.dtype
     centers = np.array(centers_init, dtype=dtype, order="C", copy=True)
-    p = Pass(X, sample_weight, k)
+    p = Pass(X, sample_weight, k, stats)
     labels_old = np.full(X.shape[0], -1, dtype=np.int32)
     history: list[float] = []
     converged = strict = False

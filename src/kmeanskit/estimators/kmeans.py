@@ -226,7 +226,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         if not isinstance(self.init, str) and not callable(self.init):
             init_array = check_init_array(self.init, X, k)
 
-        tol = _engine.tolerance(X, self.tol)
+        stats = _engine.column_stats(X)
+        tol = _engine.tolerance(X, self.tol, stats)
         best = None
         for run in range(n_init):
             if init_array is not None:
@@ -240,6 +241,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
                 max_iter=self.max_iter,
                 tol=tol,
                 n_threads=self.n_threads,
+                stats=stats,
             )
             if self.verbose:
                 logger.info(
