@@ -199,9 +199,13 @@ def test_cluster_order_coordinates():
         ({"n_threads": 0}, "'n_threads' parameter of KMeans must be"),
         ({"cluster_order": "colour"}, "'cluster_order' parameter of KMeans must be"),
         ({"algorithm": "elkan"}, "'algorithm' parameter of KMeans must be"),
+        ({"algorithm": "hamerly"}, None),
     ],
 )
 def test_bad_parameters(params, message):
+    if message is None:  # a valid value: fits
+        KMeans(2, **params).fit(np.random.RandomState(0).rand(10, 2))
+        return
     with pytest.raises(ValueError, match=re.escape(message)):
         KMeans(**params).fit(np.zeros((10, 2)))
 
@@ -281,3 +285,40 @@ def test_fewer_distinct_points_than_clusters_warns_and_works():
     assert km.inertia_ == 0.0
     assert_array_equal(km.predict(X), km.labels_)
     assert adjusted_rand_score([0] * 5 + [1] * 5, km.labels_) == 1.0
+
+
+# -- accelerated iterations -----------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_features", [5, 40])  # direct distances and the BLAS path
+def test_hamerly_equals_lloyd(dtype, n_features):
+    X, _ = make_blobs(3000, n_features=n_features, centers=40, cluster_std=2.0, random_state=1)
+    X = X.astype(dtype)
+    init = X[np.random.RandomState(0).choice(3000, 40, replace=False)]
+    a = KMeans(40, init=init, n_init=1, algorithm="lloyd").fit(X)
+    b = KMeans(40, init=init, n_init=1, algorithm="hamerly").fit(X)
+    assert a.n_iter_ == b.n_iter_
+    assert_array_equal(a.labels_, b.labels_)
+    assert_allclose(a.cluster_centers_, b.cluster_centers_, rtol=1e-6, atol=1e-6)
+    assert b.inertia_ == pytest.approx(a.inertia_, rel=1e-6)
+    assert_allclose(b.inertia_history_, a.inertia_history_, rtol=1e-5)
+    assert_array_equal(b.predict(X), b.labels_)
+
+
+def test_hamerly_one_thread_equals_two_and_relocates(blobs):
+    init = np.vstack([blobs[:5], [[1e3] * 5]])  # the last centre attracts nobody
+    runs = [
+        KMeans(6, init=init, n_init=1, algorithm="hamerly", n_threads=t).fit(blobs) for t in (1, 2)
+    ]
+    assert runs[0].cluster_centers_.tobytes() == runs[1].cluster_centers_.tobytes()
+    assert_array_equal(runs[0].labels_, runs[1].labels_)
+    assert np.unique(runs[0].labels_).size == 6
+    ref = KMeans(6, init=init, n_init=1, algorithm="lloyd").fit(blobs)
+    assert_array_equal(runs[0].labels_, ref.labels_)
+
+
+def test_auto_picks_hamerly_where_it_pays(blobs, sparse_data):
+    assert KMeans(40)._algorithm(blobs) == "hamerly"
+    assert KMeans(10)._algorithm(blobs) == "lloyd"
+    assert KMeans(40)._algorithm(sparse_data) == "lloyd"
+    with pytest.raises(ValueError, match="algorithm='hamerly' needs dense X; got a sparse"):
+        KMeans(3, algorithm="hamerly").fit(sparse_data)

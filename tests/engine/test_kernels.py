@@ -285,3 +285,37 @@ def test_column_stats_match_numpy(dtype):
     S = sp.random(500, 9, density=0.3, format="csr", random_state=0)
     sparse_stats = column_stats(S)
     assert_allclose(sparse_stats.var, S.toarray().var(axis=0), rtol=1e-9, atol=1e-15)
+
+
+@pytest.mark.parametrize("use_gemm", [False, True])
+@pytest.mark.parametrize("compiled", [True, False])
+def test_hamerly_step_gives_exact_labels_and_bounds(use_gemm, compiled):
+    from kmeanskit._engine import _hamerly_kernels as hk
+    from kmeanskit._engine.hamerly import _half_gaps, _largest_other
+
+    rng = np.random.RandomState(5)
+    X = rng.rand(300, 6)
+    C = X[:7].copy()
+    n = 300
+    labels = np.zeros(n, np.int32)
+    upper = np.full(n, np.inf, np.float32)
+    lower = np.zeros(n, np.float32)
+    changed = np.zeros(-(-n // 64), np.int64)
+    bufs = np.empty((numba.get_num_threads(), 64, 6))
+    idx = np.empty((numba.get_num_threads(), 64), np.int64)
+    fn = hk.hamerly_assign_dense if compiled else hk.hamerly_assign_dense.py_func
+    args = (X, C, np.ascontiguousarray(C.T), (C**2).sum(1), np.zeros(6), False, use_gemm)
+    fn(*args, _half_gaps(C), 64, 1e-10, bufs, idx, labels, upper, lower, changed)
+    dist = np.sqrt(((X[:, None] - C[None]) ** 2).sum(axis=2))
+    order = np.sort(dist, axis=1)
+    assert_array_equal(labels, dist.argmin(axis=1))
+    assert_allclose(upper, order[:, 0], rtol=1e-6)
+    assert_allclose(lower, order[:, 1], rtol=1e-6)
+    # after a move, the bounds stay bounds
+    move = rng.rand(7) * 0.01
+    C2 = C + move[:, None] / np.sqrt(6)
+    hk.hamerly_move_bounds(labels, upper, lower, move, _largest_other(move), 1e-10)
+    dist2 = np.sqrt(((X[:, None] - C2[None]) ** 2).sum(axis=2))
+    assert np.all(upper >= dist2[np.arange(n), labels] * (1 - 1e-6))
+    others = np.where(np.arange(7)[None] == labels[:, None], np.inf, dist2).min(axis=1)
+    assert np.all(lower <= others * (1 + 1e-6))

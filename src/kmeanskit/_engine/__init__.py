@@ -12,6 +12,7 @@ from ._common import (
     thread_limits,
     tolerance,
 )
+from .hamerly import hamerly
 from .lloyd import LloydResult, lloyd
 from .seeding import kmeans_plusplus, random_rows
 
@@ -20,6 +21,7 @@ __all__ = [
     "LloydResult",
     "assign",
     "column_stats",
+    "hamerly",
     "kmeans_plusplus",
     "lloyd",
     "random_rows",

@@ -8,6 +8,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
@@ -64,8 +65,12 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     copy_x : bool, default=True
         Accepted for compatibility with scikit-learn; kmeanskit never modifies or
         copies X (centring for accuracy happens chunk by chunk inside the engine).
-    algorithm : {'lloyd'}, default='lloyd'
-        The exact algorithm to run.
+    algorithm : {'auto', 'lloyd', 'hamerly'}, default='auto'
+        The exact algorithm; all give the same clustering from the same start (up to
+        floating-point ties). 'lloyd': every point against every centre through BLAS.
+        'hamerly': distance bounds let most points skip most iterations (dense data
+        only). 'auto': Hamerly for dense data with k >= 32 and at most 128 features,
+        where it pays; Lloyd otherwise.
     n_threads : int or None, default=None
         Threads for the engine; None uses every core, negative counts from the
         number of cores (-1: all). The result is bit-for-bit the same for any value.
@@ -110,7 +115,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         "verbose": ["verbose"],
         "random_state": ["random_state"],
         "copy_x": ["boolean"],
-        "algorithm": [StrOptions({"lloyd"})],
+        "algorithm": [StrOptions({"auto", "lloyd", "hamerly"})],
         "n_threads": [
             Interval(Integral, None, -1, closed="right"),
             Interval(Integral, 1, None, closed="left"),
@@ -130,7 +135,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         verbose=0,
         random_state=None,
         copy_x=True,
-        algorithm="lloyd",
+        algorithm="auto",
         n_threads=None,
         cluster_order=None,
     ):
@@ -197,6 +202,17 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             centers = check_init_array(centers, X, k)
         return centers
 
+    def _algorithm(self, X) -> str:
+        if self.algorithm == "hamerly" and sp.issparse(X):
+            raise ValueError(
+                "algorithm='hamerly' needs dense X; got a sparse matrix "
+                "(use algorithm='lloyd' or 'auto')"
+            )
+        if self.algorithm != "auto":
+            return self.algorithm
+        dense = not sp.issparse(X)
+        return "hamerly" if dense and self.n_clusters >= 32 and X.shape[1] <= 128 else "lloyd"
+
     # -- fit ------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
@@ -228,13 +244,14 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
         stats = _engine.column_stats(X)
         tol = _engine.tolerance(X, self.tol, stats)
+        run_one = _engine.hamerly if self._algorithm(X) == "hamerly" else _engine.lloyd
         best = None
         for run in range(n_init):
             if init_array is not None:
                 centers_init = init_array
             else:
                 centers_init = self._seed(X, sample_weight, random_state)
-            res = _engine.lloyd(
+            res = run_one(
                 X,
                 sample_weight,
                 centers_init,

@@ -1,0 +1,149 @@
+"""Hamerly's exact k-means (Hamerly 2010): the single-run driver for dense data.
+
+The same iteration as :func:`~kmeanskit._engine.lloyd.lloyd` (same assignments up to
+floating-point ties, same means, same relocation of empty clusters, same stopping
+rules), with distance bounds that let most points skip most iterations.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numba
+import numpy as np
+from scipy.spatial.distance import cdist
+
+from . import _hamerly_kernels as _hk
+from . import _kernels
+from ._common import (
+    CHUNK,
+    GEMM_MIN_FEATURES,
+    ColumnStats,
+    assigned_sqdist,
+    column_stats,
+    gemm_shift,
+    thread_limits,
+)
+from .lloyd import LloydResult, _relocate_empty
+
+logger = logging.getLogger(__name__)
+
+
+def _half_gaps(centers: np.ndarray) -> np.ndarray:
+    """Half the distance from each centre to its nearest other centre."""
+    if centers.shape[0] == 1:
+        return np.full(1, np.inf)
+    gaps = cdist(centers, centers)
+    np.fill_diagonal(gaps, np.inf)
+    return 0.5 * gaps.min(axis=1)
+
+
+def _largest_other(move: np.ndarray) -> np.ndarray:
+    """For each j, the largest ``move`` among the other centres."""
+    if move.size == 1:
+        return np.zeros(1)
+    top = int(np.argmax(move))
+    others = np.full(move.size, move[top])
+    others[top] = np.max(np.delete(move, top))
+    return others
+
+
+def hamerly(
+    X: np.ndarray,
+    sample_weight: np.ndarray,
+    centers_init: np.ndarray,
+    *,
+    max_iter: int = 300,
+    tol: float = 0.0,
+    n_threads: int | None = None,
+    stats: ColumnStats | None = None,
+) -> LloydResult:
+    """Run exact k-means with Hamerly's bounds from ``centers_init``.
+
+    Parameters and result as for :func:`~kmeanskit._engine.lloyd.lloyd` (dense ``X``
+    only). ``history[i]`` is the objective of the labels of iteration ``i`` against the
+    centres they were assigned to.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0], [1.0], [10.0], [11.0]])
+    >>> res = hamerly(X, np.ones(4), np.array([[0.0], [10.0]]))
+    >>> res.centers.ravel().tolist(), res.labels.tolist(), res.inertia
+    ([0.5, 10.5], [0, 0, 1, 1], 1.0)
+    """
+    n, d = X.shape
+    k = centers_init.shape[0]
+    dtype = X.dtype
+    margin = 1e-5 if dtype == np.float32 else 1e-10
+    use_gemm = d >= GEMM_MIN_FEATURES
+    shift = gemm_shift(column_stats(X) if stats is None else stats) if use_gemm else None
+    centre = shift is not None
+    shift = np.zeros(d, dtype=dtype) if shift is None else shift.astype(dtype)
+    centers = np.array(centers_init, dtype=dtype, order="C", copy=True)
+
+    labels = np.zeros(n, dtype=np.int32)
+    upper = np.full(n, np.inf, dtype=np.float32)
+    lower = np.zeros(n, dtype=np.float32)
+    n_chunks = max(1, -(-n // CHUNK))
+    changed = np.zeros(n_chunks, dtype=np.int64)
+    order = np.empty(n, dtype=np.int32)
+    starts = np.empty(k + 1, dtype=np.int64)
+    sums = np.empty((k, d))
+    wsum = np.empty(k)
+    per_cluster = np.empty(k)
+    history: list[float] = []
+    converged = strict = False
+    n_iter = 0
+
+    with thread_limits(n_threads):
+        threads = numba.get_num_threads()
+        bufs = np.empty((threads, CHUNK, d if use_gemm else 0), dtype=dtype)
+        idxbufs = np.empty((threads, CHUNK), dtype=np.int64)
+
+        def assign(centers):
+            shifted = centers - shift
+            ct = np.ascontiguousarray(shifted.T)
+            csq = np.einsum("ij,ij->i", shifted, shifted, dtype=np.float64)
+            _hk.hamerly_assign_dense(
+                X, centers, ct, csq, shift, centre, use_gemm, _half_gaps(centers), CHUNK,
+                margin, bufs, idxbufs, labels, upper, lower, changed,
+            )  # fmt: skip
+            return int(changed.sum())
+
+        for n_iter in range(1, max_iter + 1):
+            n_changed = assign(centers)
+            _kernels.group_by_label(labels, k, order, starts)
+            _hk.cluster_sums_objective_dense(
+                X, sample_weight, centers, order, starts, sums, wsum, per_cluster
+            )
+            history.append(float(per_cluster.sum()))
+            moved = 0
+            if (wsum == 0).any():
+                mind = assigned_sqdist(X, centers, labels)
+                moved = _relocate_empty(X, sample_weight, mind, labels, sums, wsum)
+            filled = wsum > 0
+            new_centers = centers.astype(np.float64)
+            new_centers[filled] = sums[filled] / wsum[filled, None]
+            new_centers = new_centers.astype(dtype)
+            move = np.sqrt(((new_centers.astype(np.float64) - centers) ** 2).sum(axis=1))
+            centers = new_centers
+            logger.debug("iteration %d: %d labels changed", n_iter, n_changed)
+            strict = n_iter > 1 and n_changed == 0 and not moved
+            if strict or float((move**2).sum()) <= tol:
+                converged = True
+                break
+            _hk.hamerly_move_bounds(labels, upper, lower, move, _largest_other(move), margin)
+        if not strict:
+            # the centres moved since the last assignment: assign once more
+            _hk.hamerly_move_bounds(labels, upper, lower, move, _largest_other(move), margin)
+            assign(centers)
+        inertia = float((sample_weight * assigned_sqdist(X, centers, labels)).sum())
+    return LloydResult(
+        labels=labels,
+        inertia=inertia,
+        centers=centers,
+        n_iter=n_iter,
+        history=history,
+        converged=converged,
+    )
