@@ -213,6 +213,7 @@ class Pass:
                 _kernels.cluster_sums_dense(
                     self.X, self.w, self._order, self._starts, self.sums[0], self.wsum[0]
                 )
+            return self.sums[0], self.wsum[0], objective
         return self.sums.sum(axis=0), self.wsum.sum(axis=0), objective
 
 

@@ -261,3 +261,37 @@ def column_moments(X, x0, chunk, part_sum, part_sq):
                 u = np.float64(X[i, f]) - x0[f]
                 part_sum[s, f] += u
                 part_sq[s, f] += u * u
+
+
+@njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
+def center_gaps(centers, out):
+    """``out[j]``: distance from centre j to its nearest other centre (inf if k = 1);
+    no k x k matrix."""
+    k, d = centers.shape
+    for j in prange(k):
+        best = np.inf
+        for m in range(k):
+            if m == j:
+                continue
+            acc = 0.0
+            for f in range(d):
+                u = np.float64(centers[j, f]) - np.float64(centers[m, f])
+                acc += u * u
+            best = min(best, acc)
+        out[j] = np.sqrt(best)
+
+
+@njit(cache=True, nogil=True)
+def update_centers(sums, wsum, centers, move):
+    """Move each centre with weight to the mean of its cluster (in place, centres in
+    X's dtype); ``move[j]`` gets the distance it moved. Empty clusters stay put."""
+    k, d = centers.shape
+    for j in range(k):
+        acc = 0.0
+        if wsum[j] > 0:
+            for f in range(d):
+                new = centers.dtype.type(sums[j, f] / wsum[j])
+                u = np.float64(new) - np.float64(centers[j, f])
+                acc += u * u
+                centers[j, f] = new
+        move[j] = np.sqrt(acc)

@@ -11,7 +11,6 @@ import logging
 
 import numba
 import numpy as np
-from scipy.spatial.distance import cdist
 
 from . import _hamerly_kernels as _hk
 from . import _kernels
@@ -31,11 +30,9 @@ logger = logging.getLogger(__name__)
 
 def _half_gaps(centers: np.ndarray) -> np.ndarray:
     """Half the distance from each centre to its nearest other centre."""
-    if centers.shape[0] == 1:
-        return np.full(1, np.inf)
-    gaps = cdist(centers, centers)
-    np.fill_diagonal(gaps, np.inf)
-    return 0.5 * gaps.min(axis=1)
+    gaps = np.empty(centers.shape[0])
+    _kernels.center_gaps(centers, gaps)
+    return 0.5 * gaps
 
 
 def _largest_other(move: np.ndarray) -> np.ndarray:
@@ -92,6 +89,7 @@ def hamerly(
     sums = np.empty((k, d))
     wsum = np.empty(k)
     per_cluster = np.empty(k)
+    move = np.empty(k)
     history: list[float] = []
     converged = strict = False
     n_iter = 0
@@ -122,12 +120,7 @@ def hamerly(
             if (wsum == 0).any():
                 mind = assigned_sqdist(X, centers, labels)
                 moved = _relocate_empty(X, sample_weight, mind, labels, sums, wsum)
-            filled = wsum > 0
-            new_centers = centers.astype(np.float64)
-            new_centers[filled] = sums[filled] / wsum[filled, None]
-            new_centers = new_centers.astype(dtype)
-            move = np.sqrt(((new_centers.astype(np.float64) - centers) ** 2).sum(axis=1))
-            centers = new_centers
+            _kernels.update_centers(sums, wsum, centers, move)
             logger.debug("iteration %d: %d labels changed", n_iter, n_changed)
             strict = n_iter > 1 and n_changed == 0 and not moved
             if strict or float((move**2).sum()) <= tol:

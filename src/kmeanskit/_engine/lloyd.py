@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import _kernels
 from ._common import ColumnStats, Pass, assigned_sqdist, row, thread_limits
 
 logger = logging.getLogger(__name__)
@@ -100,6 +101,7 @@ def lloyd(
     centers = np.array(centers_init, dtype=dtype, order="C", copy=True)
     p = Pass(X, sample_weight, k, stats)
     labels_old = np.full(X.shape[0], -1, dtype=np.int32)
+    move = np.empty(k)
     history: list[float] = []
     converged = strict = False
     n_iter = 0
@@ -112,11 +114,8 @@ def lloyd(
                 mind = assigned_sqdist(X, centers, p.labels)
                 moved = _relocate_empty(X, sample_weight, mind, p.labels, sums, wsum)
                 logger.debug("iteration %d: relocated %d empty clusters", n_iter, moved)
-            filled = wsum > 0
-            new_centers = centers.astype(np.float64)
-            new_centers[filled] = sums[filled] / wsum[filled, None]
-            shift = float(((new_centers - centers) ** 2).sum())
-            centers = new_centers.astype(dtype)
+            _kernels.update_centers(sums, wsum, centers, move)
+            shift = float((move**2).sum())
             logger.debug("iteration %d: objective %.6g, shift %.3g", n_iter, objective, shift)
             strict = not moved and np.array_equal(p.labels, labels_old)
             if strict or shift <= tol:
