@@ -200,6 +200,7 @@ def test_cluster_order_coordinates():
         ({"cluster_order": "colour"}, "'cluster_order' parameter of KMeans must be"),
         ({"algorithm": "elkan"}, "'algorithm' parameter of KMeans must be"),
         ({"algorithm": "hamerly"}, None),
+        ({"algorithm": "yinyang"}, None),
     ],
 )
 def test_bad_parameters(params, message):
@@ -288,14 +289,15 @@ def test_fewer_distinct_points_than_clusters_warns_and_works():
 
 
 # -- accelerated iterations -----------------------------------------------------
+@pytest.mark.parametrize("algorithm", ["hamerly", "yinyang"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("n_features", [5, 40])  # direct distances and the BLAS path
-def test_hamerly_equals_lloyd(dtype, n_features):
+def test_accelerated_equals_lloyd(algorithm, dtype, n_features):
     X, _ = make_blobs(3000, n_features=n_features, centers=40, cluster_std=2.0, random_state=1)
     X = X.astype(dtype)
     init = X[np.random.RandomState(0).choice(3000, 40, replace=False)]
     a = KMeans(40, init=init, n_init=1, algorithm="lloyd").fit(X)
-    b = KMeans(40, init=init, n_init=1, algorithm="hamerly").fit(X)
+    b = KMeans(40, init=init, n_init=1, algorithm=algorithm).fit(X)
     assert a.n_iter_ == b.n_iter_
     assert_array_equal(a.labels_, b.labels_)
     assert_allclose(a.cluster_centers_, b.cluster_centers_, rtol=1e-6, atol=1e-6)
@@ -304,10 +306,11 @@ def test_hamerly_equals_lloyd(dtype, n_features):
     assert_array_equal(b.predict(X), b.labels_)
 
 
-def test_hamerly_one_thread_equals_two_and_relocates(blobs):
+@pytest.mark.parametrize("algorithm", ["hamerly", "yinyang"])
+def test_accelerated_one_thread_equals_two_and_relocates(blobs, algorithm):
     init = np.vstack([blobs[:5], [[1e3] * 5]])  # the last centre attracts nobody
     runs = [
-        KMeans(6, init=init, n_init=1, algorithm="hamerly", n_threads=t).fit(blobs) for t in (1, 2)
+        KMeans(6, init=init, n_init=1, algorithm=algorithm, n_threads=t).fit(blobs) for t in (1, 2)
     ]
     assert runs[0].cluster_centers_.tobytes() == runs[1].cluster_centers_.tobytes()
     assert_array_equal(runs[0].labels_, runs[1].labels_)
@@ -318,7 +321,9 @@ def test_hamerly_one_thread_equals_two_and_relocates(blobs):
 
 def test_auto_picks_hamerly_where_it_pays(blobs, sparse_data):
     assert KMeans(40)._algorithm(blobs) == "hamerly"
+    assert KMeans(40)._algorithm(np.zeros((10, 200))) == "yinyang"
     assert KMeans(10)._algorithm(blobs) == "lloyd"
     assert KMeans(40)._algorithm(sparse_data) == "lloyd"
-    with pytest.raises(ValueError, match="algorithm='hamerly' needs dense X; got a sparse"):
-        KMeans(3, algorithm="hamerly").fit(sparse_data)
+    for algorithm in ("hamerly", "yinyang"):
+        with pytest.raises(ValueError, match=f"algorithm='{algorithm}' needs dense X; got"):
+            KMeans(3, algorithm=algorithm).fit(sparse_data)

@@ -15,6 +15,7 @@ from ._common import (
 from .hamerly import hamerly
 from .lloyd import LloydResult, lloyd
 from .seeding import kmeans_plusplus, random_rows
+from .yinyang import yinyang
 
 __all__ = [
     "ColumnStats",
@@ -28,4 +29,5 @@ __all__ = [
     "resolve_n_threads",
     "thread_limits",
     "tolerance",
+    "yinyang",
 ]

@@ -13,22 +13,19 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-__all__ = [
-    "cluster_sums_objective_dense",
-    "hamerly_assign_dense",
-    "hamerly_move_bounds",
-]
+__all__ = ["hamerly_assign_dense", "hamerly_move_bounds"]
 
 _FAST = {"reassoc", "contract"}
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
 def _sqdist(X, i, C, j):
-    acc = 0.0
+    """Squared distance summed in X's dtype (the bounds' margin covers the rounding)."""
+    acc = X[i, 0] - X[i, 0]
     for f in range(X.shape[1]):
-        u = np.float64(X[i, f]) - np.float64(C[j, f])
+        u = X[i, f] - C[j, f]
         acc += u * u
-    return acc
+    return np.float64(acc)
 
 
 @njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
@@ -114,27 +111,3 @@ def hamerly_move_bounds(labels, upper, lower, move, move_other, margin):
         a = labels[i]
         upper[i] = np.float32((np.float64(upper[i]) + move[a]) * up)
         lower[i] = np.float32(max(np.float64(lower[i]) - move_other[a], 0.0) * down)
-
-
-@njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
-def cluster_sums_objective_dense(X, w, centers, order, starts, sums, wsum, objective):
-    """Per cluster j, in row order: ``sums[j]`` the weighted sum of its rows, ``wsum[j]``
-    their weight and ``objective[j]`` their weighted squared distances to
-    ``centers[j]`` (one pass over the rows for both)."""
-    d = X.shape[1]
-    for j in prange(sums.shape[0]):
-        sums[j, :] = 0.0
-        wsum[j] = 0.0
-        acc = 0.0
-        for p in range(starts[j], starts[j + 1]):
-            i = order[p]
-            wi = np.float64(w[i])
-            wsum[j] += wi
-            dist = 0.0
-            for f in range(d):
-                x = np.float64(X[i, f])
-                sums[j, f] += wi * x
-                u = x - np.float64(centers[j, f])
-                dist += u * u
-            acc += wi * dist
-        objective[j] = acc

@@ -1,0 +1,158 @@
+"""Numba kernels of Yinyang k-means (Ding et al. 2015): array arithmetic only.
+
+The centres are split into groups. Every point keeps an upper bound on the distance
+to its centre and, per group, a lower bound on the distance to the group's other
+centres (float32, rounded outwards). When the centres move, the bounds widen by the
+move of the point's centre and by the largest move in each group. A point whose upper
+bound is below every group bound keeps its centre without a single distance; else
+only the groups whose bound is below the best distance so far are searched. Each
+point's work is its own, so the result does not depend on threads.
+"""
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+__all__ = ["yinyang_assign_dense", "yinyang_first_dense"]
+
+_FAST = {"reassoc", "contract"}
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
+def _dist(X, i, C, j):
+    """Distance summed in X's dtype (float32 data: twice the SIMD width; the bounds'
+    margin covers the rounding)."""
+    acc = X[i, 0] - X[i, 0]
+    for f in range(X.shape[1]):
+        u = X[i, f] - C[j, f]
+        acc += u * u
+    return np.sqrt(np.float64(acc))
+
+
+@njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
+def yinyang_first_dense(
+    X, centers, ct, csq, shift, centre, group_of, chunk, err_scale, margin, bufs,
+    labels, upper, lower,
+):  # fmt: skip
+    """Full assignment through BLAS products that also sets the bounds.
+
+    ``lower[i, g]`` becomes the smallest distance to a centre of group g other than
+    the chosen one, from ``|x|^2 + |c|^2 - 2 x.c`` less its rounding error
+    (``err_scale * (|x|^2 + |c|^2)``); ``upper[i]`` the exact distance to the chosen one.
+    """
+    n, d = X.shape
+    k = centers.shape[0]
+    n_chunks = (n + chunk - 1) // chunk
+    down = 1.0 - margin
+    for c in prange(n_chunks):
+        lo = c * chunk
+        hi = min(lo + chunk, n)
+        if centre:
+            buf = bufs[numba.get_thread_id()]
+            for i in range(lo, hi):
+                for f in range(d):
+                    buf[i - lo, f] = X[i, f] - shift[f]
+            rows = buf[: hi - lo]
+        else:
+            rows = X[lo:hi]
+        dots = np.dot(rows, ct)
+        for i in range(lo, hi):
+            xsq = 0.0
+            for f in range(d):
+                u = np.float64(rows[i - lo, f])
+                xsq += u * u
+            best = 0
+            best_v = np.inf
+            for j in range(k):
+                v = csq[j] - 2.0 * np.float64(dots[i - lo, j])
+                if v < best_v:
+                    best_v = v
+                    best = j
+            labels[i] = best
+            upper[i] = np.float32(_dist(X, i, centers, best) * (1.0 + margin))
+            lower[i, :] = np.inf
+            for j in range(k):
+                if j == best:
+                    continue
+                d2 = xsq + csq[j] - 2.0 * np.float64(dots[i - lo, j])
+                d2 -= err_scale * (xsq + csq[j])
+                bound = np.sqrt(max(d2, 0.0)) * down
+                g = group_of[j]
+                if bound < lower[i, g]:
+                    lower[i, g] = np.float32(bound)
+
+
+@njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
+def yinyang_assign_dense(
+    X, centers, group_of, gorder, gstart, move, gmove, chunk, margin,
+    labels, upper, lower, changed,
+):  # fmt: skip
+    """One Yinyang assignment step after the centres moved by ``move`` (``gmove``:
+    the largest move in each group). Updates labels and bounds; ``changed[c]`` counts
+    the labels of chunk c that changed."""
+    n = X.shape[0]
+    n_groups = gstart.shape[0] - 1
+    n_chunks = (n + chunk - 1) // chunk
+    up = 1.0 + margin
+    down = 1.0 - margin
+    for c in prange(n_chunks):
+        lo = c * chunk
+        hi = min(lo + chunk, n)
+        g_min1 = np.empty(n_groups)
+        g_min2 = np.empty(n_groups)
+        g_arg1 = np.empty(n_groups, dtype=np.int64)
+        searched = np.zeros(n_groups, dtype=np.bool_)
+        n_changed = 0
+        for i in range(lo, hi):
+            a = labels[i]
+            ub = np.float64(upper[i]) + move[a]
+            glob = np.inf
+            for g in range(n_groups):
+                lg = max(np.float64(lower[i, g]) - gmove[g], 0.0)
+                lower[i, g] = np.float32(lg * down)
+                glob = min(glob, np.float64(lower[i, g]))
+            if ub <= glob:
+                upper[i] = np.float32(ub * up)
+                continue
+            ub = _dist(X, i, centers, a)
+            if ub <= glob:
+                upper[i] = np.float32(ub * up)
+                continue
+            best = a
+            best_d = ub
+            for g in range(n_groups):
+                searched[g] = False
+                if np.float64(lower[i, g]) >= best_d:
+                    continue
+                searched[g] = True
+                m1 = np.inf
+                m2 = np.inf
+                a1 = -1
+                for p in range(gstart[g], gstart[g + 1]):
+                    j = gorder[p]
+                    dj = ub if j == a else _dist(X, i, centers, j)
+                    if dj < m1:
+                        m2 = m1
+                        m1 = dj
+                        a1 = j
+                    elif dj < m2:
+                        m2 = dj
+                g_min1[g] = m1
+                g_min2[g] = m2
+                g_arg1[g] = a1
+                if m1 < best_d:
+                    best_d = m1
+                    best = a1
+            for g in range(n_groups):
+                if searched[g]:
+                    low = g_min2[g] if g_arg1[g] == best else g_min1[g]
+                    lower[i, g] = np.float32(low * down)
+            if best != a:
+                # the old centre is now one of the others of its group
+                ga = group_of[a]
+                if not searched[ga]:
+                    lower[i, ga] = np.float32(min(np.float64(lower[i, ga]), ub * down))
+                n_changed += 1
+            labels[i] = best
+            upper[i] = np.float32(best_d * up)
+        changed[c] = n_changed
