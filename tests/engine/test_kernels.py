@@ -324,3 +324,35 @@ def test_hamerly_step_gives_exact_labels_and_bounds(use_gemm, compiled):
     assert np.all(upper >= dist2[np.arange(n), labels] * (1 - 1e-6))
     others = np.where(np.arange(7)[None] == labels[:, None], np.inf, dist2).min(axis=1)
     assert np.all(lower <= others * (1 + 1e-6))
+
+
+def test_small_kernels_match_numpy():
+    rng = np.random.RandomState(7)
+    C = rng.rand(6, 4)
+    gaps = np.empty(6)
+    _kernels.center_gaps(C, gaps)
+    D = np.sqrt(((C[:, None] - C[None]) ** 2).sum(axis=2))
+    np.fill_diagonal(D, np.inf)
+    assert_allclose(gaps, D.min(axis=1))
+
+    sums = rng.rand(6, 4) * 3
+    wsum = np.array([3.0, 1.0, 0.0, 2.0, 5.0, 1.0])
+    centers = C.copy()
+    move = np.empty(6)
+    _kernels.update_centers(sums, wsum, centers, move)
+    expected = np.where(wsum[:, None] > 0, sums / np.maximum(wsum, 1)[:, None], C)
+    assert_allclose(centers, expected)
+    assert_allclose(move, np.linalg.norm(expected - C, axis=1))
+
+    labels = rng.randint(0, 6, 50).astype(np.int32)
+    order = np.empty(50, np.int32)
+    starts = np.empty(7, np.int64)
+    _kernels.group_by_label(labels, 6, order, starts)
+    assert_array_equal(order, np.argsort(labels, kind="stable"))
+    assert_array_equal(starts, np.concatenate([[0], np.cumsum(np.bincount(labels, minlength=6))]))
+
+    X = rng.rand(50, 4)
+    w = rng.rand(50)
+    part = np.empty(3)
+    _kernels.assigned_objective_dense(X, w, C, labels, 16, part)
+    assert part.sum() == pytest.approx(float((w * ((X - C[labels]) ** 2).sum(axis=1)).sum()))

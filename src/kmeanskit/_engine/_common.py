@@ -228,6 +228,17 @@ def assigned_sqdist(X, centers: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return out
 
 
+def assigned_objective(X, w: np.ndarray, centers: np.ndarray, labels: np.ndarray) -> float:
+    """``sum_i w_i |x_i - centers[labels[i]]|^2``, exact, in fixed slots (no per-row array
+    for dense X)."""
+    centers = np.ascontiguousarray(centers, dtype=X.dtype)
+    if sp.issparse(X):
+        return float((w * assigned_sqdist(X, centers, labels)).sum())
+    part = np.empty(int(min(max(1, -(-X.shape[0] // CHUNK)), MAX_SLOTS)))
+    _kernels.assigned_objective_dense(X, w, centers, labels, CHUNK, part)
+    return float(part.sum())
+
+
 def row(X, i: int) -> np.ndarray:
     """Row ``i`` of dense or CSR ``X`` as a dense float64 vector."""
     if sp.issparse(X):

@@ -319,3 +319,24 @@ def cluster_sums_objective_dense(X, w, centers, order, starts, sums, wsum, objec
                 dist += u * u
             acc += wi * dist
         objective[j] = acc
+
+
+@njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
+def assigned_objective_dense(X, w, centers, labels, chunk, part):
+    """``part[s]``: weighted squared distances of slot s's rows to their centres,
+    summed directly in float64 (no per-row array)."""
+    n, d = X.shape
+    n_slots = part.shape[0]
+    n_chunks = (n + chunk - 1) // chunk
+    for s in prange(n_slots):
+        acc = 0.0
+        lo = s * n_chunks // n_slots * chunk
+        hi = min((s + 1) * n_chunks // n_slots * chunk, n)
+        for i in range(lo, hi):
+            j = labels[i]
+            row = 0.0
+            for f in range(d):
+                u = np.float64(X[i, f]) - np.float64(centers[j, f])
+                row += u * u
+            acc += np.float64(w[i]) * row
+        part[s] = acc

@@ -18,6 +18,7 @@ from ._common import (
     CHUNK,
     GEMM_MIN_FEATURES,
     ColumnStats,
+    assigned_objective,
     assigned_sqdist,
     column_stats,
     gemm_shift,
@@ -133,7 +134,7 @@ def hamerly(
             # the centres moved since the last assignment: assign once more
             _hk.hamerly_move_bounds(labels, upper, lower, move, _largest_other(move), margin)
             assign(centers)
-        inertia = float((sample_weight * assigned_sqdist(X, centers, labels)).sum())
+        inertia = assigned_objective(X, sample_weight, centers, labels)
     return LloydResult(
         labels=labels,
         inertia=inertia,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import _kernels
-from ._common import ColumnStats, Pass, assigned_sqdist, row, thread_limits
+from ._common import ColumnStats, Pass, assigned_objective, assigned_sqdist, row, thread_limits
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ def lloyd(
             # the labels are those that predict() gives for the returned centres
             p.run(centers, update=False)
         # with no label changed, the centres are the same means as before
-        inertia = float((sample_weight * assigned_sqdist(X, centers, p.labels)).sum())
+        inertia = assigned_objective(X, sample_weight, centers, p.labels)
     return LloydResult(
         labels=p.labels.copy(),
         inertia=inertia,

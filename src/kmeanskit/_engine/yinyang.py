@@ -16,7 +16,15 @@ import numpy as np
 
 from . import _kernels
 from . import _yinyang_kernels as _yk
-from ._common import CHUNK, ColumnStats, assigned_sqdist, column_stats, gemm_shift, thread_limits
+from ._common import (
+    CHUNK,
+    ColumnStats,
+    assigned_objective,
+    assigned_sqdist,
+    column_stats,
+    gemm_shift,
+    thread_limits,
+)
 from .lloyd import LloydResult, _relocate_empty, lloyd
 from .seeding import kmeans_plusplus
 
@@ -131,7 +139,7 @@ def yinyang(
                 break
         if not strict:
             assign(first=False)  # the centres moved since the last assignment
-        inertia = float((sample_weight * assigned_sqdist(X, centers, labels)).sum())
+        inertia = assigned_objective(X, sample_weight, centers, labels)
     return LloydResult(
         labels=labels,
         inertia=inertia,
