@@ -20,8 +20,10 @@ CHUNK = 256
 MAX_SLOTS = 32
 #: the partial sums of a pass may take this share of the input's bytes (or 1 MiB)
 SLOT_SHARE = 8
-#: from this many features on, distances go through BLAS (x.c) instead of direct loops
+#: from this many features on, distances go through products (x.c), not direct loops
 GEMM_MIN_FEATURES = 16
+#: below this many clusters the products are taken by our blocked kernel, not BLAS
+BLOCK_MAX_CLUSTERS = 32
 
 
 def n_slots_for(n_samples: int, n_clusters: int, n_features: int, nbytes: int = 0):
@@ -145,6 +147,11 @@ class Pass:
         if self.use_gemm:
             shift = gemm_shift(column_stats(X) if stats is None else stats)
         self.centre = shift is not None
+        # 0: direct distances (few features); 1: BLAS products; 2: blocked products,
+        # faster than BLAS for few centres (a thin product) when no centring is needed
+        self.mode = 0
+        if self.use_gemm:
+            self.mode = 2 if n_clusters < BLOCK_MAX_CLUSTERS and not self.centre else 1
         self.shift = np.zeros(d, dtype=self.dtype) if shift is None else shift.astype(self.dtype)
         slots, self.fused = n_slots_for(n, n_clusters, d, nbytes(X))
         self.labels = np.empty(n, dtype=np.int32)
@@ -152,6 +159,8 @@ class Pass:
         if self.fused:
             self.sums = np.empty((slots, n_clusters, d), dtype=np.float64)
             self.wsum = np.empty((slots, n_clusters), dtype=np.float64)
+            self._total_sums = np.empty((n_clusters, d), dtype=np.float64)
+            self._total_wsum = np.empty(n_clusters, dtype=np.float64)
         else:  # assign first, then sum each cluster: no per-slot copies of the sums
             self.sums = np.empty((1, n_clusters, d), dtype=np.float64)
             self.wsum = np.empty((1, n_clusters), dtype=np.float64)
@@ -189,7 +198,7 @@ class Pass:
                     (numba.get_num_threads(), CHUNK, self.n_features), dtype=self.dtype
                 )
             _kernels.lloyd_pass_dense(
-                self.X, self.w, centers, ct, csq, self.shift, self.centre, self.use_gemm,
+                self.X, self.w, centers, ct, csq, self.shift, self.centre, self.mode,
                 CHUNK, in_pass, self._bufs, self.labels, sums, wsum, self.inert,
             )  # fmt: skip
         objective = float(self.inert.sum())
@@ -214,7 +223,8 @@ class Pass:
                     self.X, self.w, self._order, self._starts, self.sums[0], self.wsum[0]
                 )
             return self.sums[0], self.wsum[0], objective
-        return self.sums.sum(axis=0), self.wsum.sum(axis=0), objective
+        _kernels.reduce_slots(self.sums, self.wsum, self._total_sums, self._total_wsum)
+        return self._total_sums, self._total_wsum, objective
 
 
 def assigned_sqdist(X, centers: np.ndarray, labels: np.ndarray) -> np.ndarray:

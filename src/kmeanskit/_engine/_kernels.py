@@ -28,6 +28,7 @@ __all__ = [
     "group_by_label",
     "lloyd_pass_csr",
     "lloyd_pass_dense",
+    "reduce_slots",
     "weighted_sqnorm_total",
 ]
 
@@ -36,15 +37,48 @@ __all__ = [
 _FAST = {"reassoc", "contract"}
 
 
+@njit(cache=True, nogil=True, fastmath=_FAST)
+def _block_dots(X, lo, hi, C, out):
+    """``out[i - lo, j] = X[i] . C[j]`` in X's dtype, four centres per pass over a row
+    (for few centres, where a BLAS product of that thin shape is slow)."""
+    k = C.shape[0]
+    d = X.shape[1]
+    for i in range(lo, hi):
+        j = 0
+        while j + 4 <= k:
+            a0 = X[i, 0] - X[i, 0]
+            a1 = a0
+            a2 = a0
+            a3 = a0
+            for f in range(d):
+                x = X[i, f]
+                a0 += x * C[j, f]
+                a1 += x * C[j + 1, f]
+                a2 += x * C[j + 2, f]
+                a3 += x * C[j + 3, f]
+            out[i - lo, j] = a0
+            out[i - lo, j + 1] = a1
+            out[i - lo, j + 2] = a2
+            out[i - lo, j + 3] = a3
+            j += 4
+        while j < k:
+            a0 = X[i, 0] - X[i, 0]
+            for f in range(d):
+                a0 += X[i, f] * C[j, f]
+            out[i - lo, j] = a0
+            j += 1
+
+
 @njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
 def lloyd_pass_dense(
-    X, w, centers, ct, csq, shift, centre, use_gemm, chunk, update, bufs,
+    X, w, centers, ct, csq, shift, centre, mode, chunk, update, bufs,
     labels, sums, wsum, inert,
 ):  # fmt: skip
     """Assign every row of dense ``X`` to its nearest centre; optionally accumulate.
 
     Inputs: X (n, d), w (n,), centers (k, d), ct (d, k), csq (k,), shift (d,),
-    centre (subtract ``shift`` before the product), use_gemm, chunk, update, bufs
+    centre (subtract ``shift`` before the product), mode (0: direct distances, 1: BLAS
+    products, 2: products by :func:`_block_dots`, unshifted), chunk, update, bufs
     (threads, chunk, d) scratch for the shifted rows. Outputs: labels (n,) int32 and,
     per slot, inert (S,) the weighted squared distances (on the BLAS path without the
     constant ``sum w |x - shift|^2``, which the caller adds), and when ``update``:
@@ -59,11 +93,13 @@ def lloyd_pass_dense(
         if update:
             sums[s, :, :] = 0.0
             wsum[s, :] = 0.0
-        dots = np.empty((0, 0), dtype=X.dtype)
+        dots = np.empty((chunk if mode == 2 else 0, k), dtype=X.dtype)
         for c in range(s * n_chunks // n_slots, (s + 1) * n_chunks // n_slots):
             lo = c * chunk
             hi = min(lo + chunk, n)
-            if use_gemm:
+            if mode == 2:
+                _block_dots(X, lo, hi, centers, dots)
+            elif mode == 1:
                 if centre:
                     buf = bufs[numba.get_thread_id()]
                     for i in range(lo, hi):
@@ -75,7 +111,7 @@ def lloyd_pass_dense(
             for i in range(lo, hi):
                 best = 0
                 best_v = np.inf
-                if use_gemm:
+                if mode >= 1:
                     for j in range(k):
                         v = csq[j] - 2.0 * np.float64(dots[i - lo, j])
                         if v < best_v:
@@ -340,3 +376,18 @@ def assigned_objective_dense(X, w, centers, labels, chunk, part):
                 row += u * u
             acc += np.float64(w[i]) * row
         part[s] = acc
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def reduce_slots(sums, wsum, out_sums, out_wsum):
+    """Add the per-slot sums up, slot after slot for every entry (parallel over the
+    clusters, so the order of the additions never depends on threads)."""
+    n_slots, k, d = sums.shape
+    for j in prange(k):
+        out_wsum[j] = 0.0
+        for f in range(d):
+            out_sums[j, f] = 0.0
+        for s in range(n_slots):
+            out_wsum[j] += wsum[s, j]
+            for f in range(d):
+                out_sums[j, f] += sums[s, j, f]
