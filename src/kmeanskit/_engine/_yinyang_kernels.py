@@ -85,11 +85,11 @@ def yinyang_first_dense(
 @njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
 def yinyang_assign_dense(
     X, centers, group_of, gorder, gstart, move, gmove, chunk, margin,
-    labels, upper, lower, changed,
+    labels, upper, lower, work,
 ):  # fmt: skip
     """One Yinyang assignment step after the centres moved by ``move`` (``gmove``:
-    the largest move in each group). Updates labels and bounds; ``changed[c]`` counts
-    the labels of chunk c that changed."""
+    the largest move in each group). Updates labels and bounds; ``work[c]`` counts the
+    distances computed in chunk c."""
     n = X.shape[0]
     n_groups = gstart.shape[0] - 1
     n_chunks = (n + chunk - 1) // chunk
@@ -102,7 +102,7 @@ def yinyang_assign_dense(
         g_min2 = np.empty(n_groups)
         g_arg1 = np.empty(n_groups, dtype=np.int64)
         searched = np.zeros(n_groups, dtype=np.bool_)
-        n_changed = 0
+        n_dist = 0
         for i in range(lo, hi):
             a = labels[i]
             ub = np.float64(upper[i]) + move[a]
@@ -115,6 +115,7 @@ def yinyang_assign_dense(
                 upper[i] = np.float32(ub * up)
                 continue
             ub = _dist(X, i, centers, a)
+            n_dist += 1
             if ub <= glob:
                 upper[i] = np.float32(ub * up)
                 continue
@@ -125,6 +126,7 @@ def yinyang_assign_dense(
                 if np.float64(lower[i, g]) >= best_d:
                     continue
                 searched[g] = True
+                n_dist += gstart[g + 1] - gstart[g]
                 m1 = np.inf
                 m2 = np.inf
                 a1 = -1
@@ -152,7 +154,6 @@ def yinyang_assign_dense(
                 ga = group_of[a]
                 if not searched[ga]:
                     lower[i, ga] = np.float32(min(np.float64(lower[i, ga]), ub * down))
-                n_changed += 1
             labels[i] = best
             upper[i] = np.float32(best_d * up)
-        changed[c] = n_changed
+        work[c] = n_dist

@@ -24,6 +24,7 @@ from ._common import (
     gemm_shift,
     thread_limits,
 )
+from ._sums import ClusterSums
 from .lloyd import LloydResult, _relocate_empty
 
 logger = logging.getLogger(__name__)
@@ -87,11 +88,7 @@ def hamerly(
     lower = np.zeros(n, dtype=np.float32)
     n_chunks = max(1, -(-n // CHUNK))
     changed = np.zeros(n_chunks, dtype=np.int64)
-    order = np.empty(n, dtype=np.int32)
-    starts = np.empty(k + 1, dtype=np.int64)
-    sums = np.empty((k, d))
-    wsum = np.empty(k)
-    per_cluster = np.empty(k)
+    kept = ClusterSums(X, sample_weight, k, shift)
     move = np.empty(k)
     history: list[float] = []
     converged = strict = False
@@ -113,15 +110,14 @@ def hamerly(
             return int(changed.sum())
 
         for n_iter in range(1, max_iter + 1):
-            n_changed = assign(centers)
-            _kernels.group_by_label(labels, k, order, starts)
-            _kernels.cluster_sums_objective_dense(
-                X, sample_weight, centers, order, starts, sums, wsum, per_cluster
-            )
-            history.append(float(per_cluster.sum()))
+            assign(centers)
+            n_changed = kept.follow(labels)
+            history.append(kept.objective(centers))
+            sums, wsum = kept.sums, kept.wsum
             moved = 0
             if (wsum == 0).any():
                 mind = assigned_sqdist(X, centers, labels)
+                sums, wsum = sums.copy(), wsum.copy()  # the kept sums follow the labels
                 moved = _relocate_empty(X, sample_weight, mind, labels, sums, wsum)
             _kernels.update_centers(sums, wsum, centers, move)
             logger.debug("iteration %d: %d labels changed", n_iter, n_changed)

@@ -25,6 +25,7 @@ from ._common import (
     gemm_shift,
     thread_limits,
 )
+from ._sums import ClusterSums
 from .lloyd import LloydResult, _relocate_empty, lloyd
 from .seeding import kmeans_plusplus
 
@@ -32,6 +33,11 @@ logger = logging.getLogger(__name__)
 
 #: centres per group
 GROUP_SIZE = 10
+#: a step that computed more than this share of all n k distances is followed by a
+#: full BLAS pass instead
+FULL_PASS_SHARE = 0.2
+#: the first steps move the centres far: they are full BLAS passes
+FULL_PASSES = 1
 
 
 def center_groups(centers: np.ndarray, n_groups: int) -> np.ndarray:
@@ -88,12 +94,8 @@ def yinyang(
     upper = np.empty(n, dtype=np.float32)
     lower = np.empty((n, n_groups), dtype=np.float32)
     n_chunks = max(1, -(-n // CHUNK))
-    changed = np.zeros(n_chunks, dtype=np.int64)
-    order = np.empty(n, dtype=np.int32)
-    starts = np.empty(k + 1, dtype=np.int64)
-    sums = np.empty((k, d))
-    wsum = np.empty(k)
-    per_cluster = np.empty(k)
+    work = np.zeros(n_chunks, dtype=np.int64)
+    kept = ClusterSums(X, sample_weight, k, shift)
     move = np.zeros(k)
     history: list[float] = []
     converged = strict = False
@@ -102,8 +104,9 @@ def yinyang(
     with thread_limits(n_threads):
         bufs = np.empty((numba.get_num_threads() if centre else 0, CHUNK, d), dtype=dtype)
 
-        def assign(first: bool) -> int:
-            if first:
+        def assign(full: bool) -> int:
+            """Assign; return the distances computed by a bounded step."""
+            if full:
                 shifted = centers - shift
                 ct = np.ascontiguousarray(shifted.T)
                 csq = np.einsum("ij,ij->i", shifted, shifted, dtype=np.float64)
@@ -111,25 +114,28 @@ def yinyang(
                     X, centers, ct, csq, shift, centre, group_of, CHUNK, err_scale, margin,
                     bufs, labels, upper, lower,
                 )  # fmt: skip
-                return n
+                return 0  # fresh bounds: try them on the next step
             gmove = np.zeros(n_groups)
             np.maximum.at(gmove, group_of, move)
             _yk.yinyang_assign_dense(
                 X, centers, group_of, gorder, gstart, move, gmove, CHUNK, margin,
-                labels, upper, lower, changed,
+                labels, upper, lower, work,
             )  # fmt: skip
-            return int(changed.sum())
+            return int(work.sum())
 
+        n_dist = 0
         for n_iter in range(1, max_iter + 1):
-            n_changed = assign(first=n_iter == 1)
-            _kernels.group_by_label(labels, k, order, starts)
-            _kernels.cluster_sums_objective_dense(
-                X, sample_weight, centers, order, starts, sums, wsum, per_cluster
-            )
-            history.append(float(per_cluster.sum()))
+            # while the centres still move far, the bounds prune little and direct
+            # distances cost more than one full pass through BLAS (which also resets
+            # the bounds)
+            n_dist = assign(full=n_iter <= FULL_PASSES or n_dist > FULL_PASS_SHARE * n * k)
+            n_changed = kept.follow(labels)
+            history.append(kept.objective(centers))
+            sums, wsum = kept.sums, kept.wsum
             moved = 0
             if (wsum == 0).any():
                 mind = assigned_sqdist(X, centers, labels)
+                sums, wsum = sums.copy(), wsum.copy()  # the kept sums follow the labels
                 moved = _relocate_empty(X, sample_weight, mind, labels, sums, wsum)
             _kernels.update_centers(sums, wsum, centers, move)
             logger.debug("iteration %d: %d labels changed", n_iter, n_changed)
@@ -138,7 +144,7 @@ def yinyang(
                 converged = True
                 break
         if not strict:
-            assign(first=False)  # the centres moved since the last assignment
+            assign(full=n_dist > FULL_PASS_SHARE * n * k)  # the centres moved since
         inertia = assigned_objective(X, sample_weight, centers, labels)
     return LloydResult(
         labels=labels,

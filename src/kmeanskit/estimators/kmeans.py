@@ -28,6 +28,9 @@ from ._validation import check_init_array, check_sample_weight
 
 logger = logging.getLogger(__name__)
 
+#: from this many samples on, algorithm='auto' uses distance bounds
+AUTO_MIN_SAMPLES = 5000
+
 
 def _same_clustering(labels1: np.ndarray, labels2: np.ndarray, n_clusters: int) -> bool:
     """Whether two labelings are equal up to a permutation of the ids."""
@@ -71,7 +74,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         'hamerly': one upper and one lower distance bound per point let most points
         skip most iterations. 'yinyang': lower bounds per group of about 10 centres,
         which prune better in high dimension. Both are for dense data. 'auto': Lloyd
-        for sparse data or k < 32, Hamerly up to 128 features, Yinyang above.
+        for sparse data or fewer than 5000 samples (where bookkeeping costs more than
+        it saves), else Hamerly up to 128 features and Yinyang above.
     n_threads : int or None, default=None
         Threads for the engine; None uses every core, negative counts from the
         number of cores (-1: all). The result is bit-for-bit the same for any value.
@@ -211,7 +215,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             )
         if self.algorithm != "auto":
             return self.algorithm
-        if sp.issparse(X) or self.n_clusters < 32:
+        if sp.issparse(X) or X.shape[0] < AUTO_MIN_SAMPLES:
             return "lloyd"
         return "hamerly" if X.shape[1] <= 128 else "yinyang"
 
