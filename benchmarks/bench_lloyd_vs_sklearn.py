@@ -90,8 +90,10 @@ def main() -> None:
         params = dict(n_clusters=k, init=init, n_init=1, max_iter=args.max_iter, tol=1e-4)
         t_sk, sk = _best_time(lambda p=params: SkKMeans(algorithm="lloyd", **p), X, args.repeat)
         t_us, us = _best_time(lambda p=params: KMeans(**p), X, args.repeat)
-        same = "same" if np.array_equal(sk.labels_, us.labels_) else (
-            f"{np.mean(sk.labels_ != us.labels_):.2%} differ"
+        same = (
+            "same"
+            if np.array_equal(sk.labels_, us.labels_)
+            else (f"{np.mean(sk.labels_ != us.labels_):.2%} differ")
         )
         ratio = t_sk / t_us
         ratios.append(ratio)
