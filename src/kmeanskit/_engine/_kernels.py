@@ -334,30 +334,6 @@ def update_centers(sums, wsum, centers, move):
 
 
 @njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
-def cluster_sums_objective_dense(X, w, centers, order, starts, sums, wsum, objective):
-    """Per cluster j, in row order: ``sums[j]`` the weighted sum of its rows, ``wsum[j]``
-    their weight and ``objective[j]`` their weighted squared distances to
-    ``centers[j]`` (one pass over the rows for both)."""
-    d = X.shape[1]
-    for j in prange(sums.shape[0]):
-        sums[j, :] = 0.0
-        wsum[j] = 0.0
-        acc = 0.0
-        for p in range(starts[j], starts[j + 1]):
-            i = order[p]
-            wi = np.float64(w[i])
-            wsum[j] += wi
-            dist = 0.0
-            for f in range(d):
-                x = np.float64(X[i, f])
-                sums[j, f] += wi * x
-                u = x - np.float64(centers[j, f])
-                dist += u * u
-            acc += wi * dist
-        objective[j] = acc
-
-
-@njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
 def assigned_objective_dense(X, w, centers, labels, chunk, part):
     """``part[s]``: weighted squared distances of slot s's rows to their centres,
     summed directly in float64 (no per-row array)."""
