@@ -138,8 +138,9 @@ def test_kmeans_plusplus_picks_spread_rows(container):
     assert sorted(i // 50 for i in idx) == [0, 1, 2, 3]
 
 
-def test_kmeans_plusplus_dense_equals_sparse_and_threads():
-    X = np.random.RandomState(2).rand(700, 30)
+@pytest.mark.parametrize("n_features", [30, 200])  # 200: distances kept between passes
+def test_kmeans_plusplus_dense_equals_sparse_and_threads(n_features):
+    X = np.random.RandomState(2).rand(700, n_features)
     runs = []
     for data, threads in [(X, 1), (X, 2), (sp.csr_matrix(X), 2)]:
         runs.append(kmeans_plusplus(data, 8, np.ones(700), np.random.RandomState(5), None, threads))
@@ -241,12 +242,19 @@ def test_seeding_kernels_match_numpy(use_dot, compiled):
     pick = (lambda f: f) if compiled else (lambda f: f.py_func)
     pick(_kernels_seed.center_distances)(cand, centers, 3, cc, cc_min)
     assert_allclose(cc, ((cand[None] - centers[:, None]) ** 2).sum(axis=2) / 4)
+    keep = np.full((5, 300), np.nan)
     pick(_kernels_seed.kpp_potentials_dense)(
-        X, xsq, w, cand, csq, cc, cc_min, closest, nearest, use_dot, 64, pot
+        X, xsq, w, cand, csq, cc, cc_min, closest, nearest, use_dot, 64, pot, keep
     )
     dc = ((X[:, None, :] - cand[None]) ** 2).sum(axis=2)
     expected = (w[:, None] * np.minimum(closest[:, None], dc)).sum(axis=0)
     assert_allclose(pot.sum(axis=0), expected, rtol=1e-9)
+    # the kept distances give the same update as a pass over X
+    kept_closest, kept_nearest = closest.copy(), nearest.copy()
+    kept_pot = np.empty(pot.shape[0])
+    pick(_kernels_seed.kpp_update_kept)(
+        keep[2], cc_min, 3, w, kept_closest, kept_nearest, 64, kept_pot
+    )
     chunk_pot = np.empty(pot.shape[0])
     pick(_kernels_seed.kpp_update_dense)(
         X, xsq, w, cand, csq, 2, 3, cc, use_dot, closest, nearest, 64, chunk_pot
@@ -255,6 +263,9 @@ def test_seeding_kernels_match_numpy(use_dot, compiled):
     assert_allclose(closest, new_closest, rtol=1e-9, atol=1e-12)
     assert_array_equal(nearest == 3, dc[:, 2] < d2.min(axis=1))
     assert chunk_pot.sum() == pytest.approx(expected[2], rel=1e-9)
+    assert_allclose(kept_closest, closest, rtol=1e-9, atol=1e-12)
+    assert_array_equal(kept_nearest, nearest)
+    assert_allclose(kept_pot, chunk_pot, rtol=1e-9)
 
 
 def test_sampling_follows_the_cumulative_potential():

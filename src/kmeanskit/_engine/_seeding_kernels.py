@@ -15,6 +15,7 @@ __all__ = [
     "kpp_potentials_dense",
     "kpp_sample",
     "kpp_update_dense",
+    "kpp_update_kept",
 ]
 
 # reassociation lets LLVM vectorise the sums over features; nothing else is relaxed,
@@ -100,7 +101,7 @@ def center_distances(cand, centers, n_centers, out, out_min):
 
 @njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
 def kpp_potentials_dense(
-    X, xsq, w, cand, csq, cc, cc_min, closest, nearest, use_dot, chunk, pot_chunks
+    X, xsq, w, cand, csq, cc, cc_min, closest, nearest, use_dot, chunk, pot_chunks, keep
 ):  # fmt: skip
     """Per chunk, the potential each candidate would leave: ``sum w * min(closest, d^2)``.
 
@@ -109,11 +110,14 @@ def kpp_potentials_dense(
     the centre of x_i and ``closest[i]`` the squared distance to it. With ``use_dot``
     distances are ``|x|^2 + |c|^2 - 2 x.c`` (``xsq``, ``csq``: squared norms), for all
     candidates at once; otherwise they are summed directly, for each candidate that
-    the bound leaves. Writes ``pot_chunks[chunk, t]``.
+    the bound leaves. Writes ``pot_chunks[chunk, t]``, and when ``keep`` has a row per
+    candidate, ``keep[t, i]`` the squared distance of every point the bound left (so that
+    :func:`kpp_update_kept` need not read X again).
     """
     n = X.shape[0]
     n_cand = cand.shape[0]
     n_chunks = pot_chunks.shape[0]
+    keeping = keep.shape[0] > 0
     for c in prange(n_chunks):
         base = 0.0  # the potential as it is
         gain = np.zeros(n_cand)  # what each candidate takes off it (<= 0)
@@ -127,12 +131,13 @@ def kpp_potentials_dense(
                 continue  # no candidate can come closer than x's centre
             if use_dot:
                 _block_sqdist(X, i, xsq, cand, csq, dist)
-                for t in range(n_cand):
-                    gain[t] += wi * (min(cl, dist[t]) - cl)
             else:
                 for t in range(n_cand):
-                    if cc[a, t] < cl:
-                        gain[t] += wi * (min(cl, _sqdist(X, i, cand, t)) - cl)
+                    dist[t] = _sqdist(X, i, cand, t) if cc[a, t] < cl else np.inf
+            for t in range(n_cand):
+                gain[t] += wi * (min(cl, dist[t]) - cl)
+                if keeping:
+                    keep[t, i] = dist[t]
         for t in range(n_cand):
             pot_chunks[c, t] = base + gain[t]
 
@@ -154,6 +159,22 @@ def kpp_update_dense(
                 if dist < cl:
                     closest[i] = dist
                     nearest[i] = new_id
+            local += np.float64(w[i]) * closest[i]
+        chunk_pot[c] = local
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def kpp_update_kept(kept, cc_min, new_id, w, closest, nearest, chunk, chunk_pot):
+    """:func:`kpp_update_dense` from the distances ``kept`` by the potentials pass (the
+    chosen candidate's row): the same points, the same values, no pass over X."""
+    n = closest.shape[0]
+    for c in prange(chunk_pot.shape[0]):
+        local = 0.0
+        for i in range(c * chunk, min(c * chunk + chunk, n)):
+            cl = closest[i]
+            if cc_min[nearest[i]] < cl and kept[i] < cl:
+                closest[i] = kept[i]
+                nearest[i] = new_id
             local += np.float64(w[i]) * closest[i]
         chunk_pot[c] = local
 

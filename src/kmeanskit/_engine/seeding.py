@@ -70,6 +70,9 @@ def _kpp_dense(X, n_clusters, w, random_state, n_local_trials):
     cc = np.zeros((n_clusters, t))
     cc_min = np.zeros(n_clusters)
     cand_idx = np.empty(t, dtype=np.intp)
+    # keep the candidates' distances when they are small next to X (t << d): the
+    # chosen candidate's update then needs no second pass over X
+    keep = np.empty((t, n) if 8 * t * 8 <= d * X.itemsize else (0, 0))
 
     def accept(cand, csq, best, new_id):
         _k.kpp_update_dense(
@@ -87,10 +90,14 @@ def _kpp_dense(X, n_clusters, w, random_state, n_local_trials):
         csq = _norms(cand)
         _k.center_distances(cand, centers, c, cc, cc_min)
         _k.kpp_potentials_dense(
-            X, xsq, w, cand, csq, cc, cc_min, closest, nearest, use_dot, CHUNK, pot_chunks
-        )
+            X, xsq, w, cand, csq, cc, cc_min, closest, nearest, use_dot, CHUNK, pot_chunks,
+            keep,
+        )  # fmt: skip
         best = int(np.argmin(pot_chunks.sum(axis=0)))
-        accept(cand, csq, best, c)
+        if keep.shape[0]:
+            _k.kpp_update_kept(keep[best], cc_min, c, w, closest, nearest, CHUNK, chunk_pot)
+        else:
+            accept(cand, csq, best, c)
         centers[c] = cand[best]
         indices[c] = cand_idx[best]
     return indices
