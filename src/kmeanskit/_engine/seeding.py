@@ -79,7 +79,7 @@ def _kpp_dense(X, n_clusters, w, random_state, n_local_trials):
             X, xsq, w, cand, csq, best, new_id, cc, use_dot, closest, nearest, CHUNK, chunk_pot
         )
 
-    first = random_state.choice(n, p=w / w.sum())
+    first = _draw_first(w, random_state)
     indices[0] = first
     centers[0] = X[first]
     accept(centers[:1], _norms(centers[:1]), 0, 0)
@@ -101,6 +101,19 @@ def _kpp_dense(X, n_clusters, w, random_state, n_local_trials):
         centers[c] = cand[best]
         indices[c] = cand_idx[best]
     return indices
+
+
+def _draw_first(w: np.ndarray, random_state, block: int = 65536) -> int:
+    """A row drawn with probability proportional to its weight, as
+    ``choice(n, p=w / w.sum())`` draws it, a block of rows at a time (no n-sized copy)."""
+    target = random_state.uniform() * float(w.sum(dtype=np.float64))
+    run = 0.0
+    for lo in range(0, w.shape[0], block):
+        cum = np.cumsum(w[lo : lo + block], dtype=np.float64) + run
+        if cum[-1] > target:
+            return lo + int(np.searchsorted(cum, target, side="right"))
+        run = float(cum[-1])
+    return int(np.flatnonzero(w)[-1])
 
 
 def _norms(rows):
@@ -138,9 +151,10 @@ def kmeans_plusplus(
     """
     if n_local_trials is None:
         n_local_trials = 2 + int(math.log(n_clusters))
-    w = np.ascontiguousarray(sample_weight, dtype=np.float64)
+    w = np.ascontiguousarray(sample_weight)
     with thread_limits(n_threads):
         if sp.issparse(X):
+            w = w.astype(np.float64)
             indices = _kpp_csr(X, n_clusters, w, random_state, n_local_trials)
         else:
             indices = _kpp_dense(X, n_clusters, w, random_state, n_local_trials)
