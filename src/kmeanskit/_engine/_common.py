@@ -164,7 +164,7 @@ class Pass:
         else:  # assign first, then sum each cluster: no per-slot copies of the sums
             self.sums = np.empty((1, n_clusters, d), dtype=np.float64)
             self.wsum = np.empty((1, n_clusters), dtype=np.float64)
-            self._order = np.empty(n, dtype=np.int64)
+            self._order = np.empty(n, dtype=np.int32)
             self._starts = np.empty(n_clusters + 1, dtype=np.int64)
         self._no_sums = np.empty((slots, 0, 0), dtype=np.float64)
         self._no_wsum = np.empty((slots, 0), dtype=np.float64)

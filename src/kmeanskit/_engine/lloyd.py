@@ -126,7 +126,6 @@ def lloyd(
             # the centres moved since the last assignment: assign once more, so that
             # the labels are those that predict() gives for the returned centres
             p.run(centers, update=False)
-        # with no label changed, the centres are the same means as before
         inertia = assigned_objective(X, sample_weight, centers, p.labels)
     return LloydResult(
         labels=p.labels.copy(),
