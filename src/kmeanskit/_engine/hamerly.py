@@ -14,18 +14,16 @@ import numpy as np
 
 from . import _hamerly_kernels as _hk
 from . import _kernels
+from ._bounded import iterate
 from ._common import (
     CHUNK,
     GEMM_MIN_FEATURES,
     ColumnStats,
-    assigned_objective,
-    assigned_sqdist,
     column_stats,
     gemm_shift,
     thread_limits,
 )
-from ._sums import ClusterSums
-from .lloyd import LloydResult, _relocate_empty
+from .lloyd import LloydResult
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +70,6 @@ def hamerly(
     ([0.5, 10.5], [0, 0, 1, 1], 1.0)
     """
     n, d = X.shape
-    k = centers_init.shape[0]
     dtype = X.dtype
     # relative slack of the float32 bounds: covers their rounding and, for float32
     # data, distances summed in float32
@@ -86,20 +83,16 @@ def hamerly(
     labels = np.zeros(n, dtype=np.int32)
     upper = np.full(n, np.inf, dtype=np.float32)
     lower = np.zeros(n, dtype=np.float32)
-    n_chunks = max(1, -(-n // CHUNK))
-    changed = np.zeros(n_chunks, dtype=np.int64)
-    kept = ClusterSums(X, sample_weight, k, shift)
-    move = np.empty(k)
-    history: list[float] = []
-    converged = strict = False
-    n_iter = 0
+    changed = np.zeros(max(1, -(-n // CHUNK)), dtype=np.int64)
 
     with thread_limits(n_threads):
         threads = numba.get_num_threads()
         bufs = np.empty((threads, CHUNK, d if use_gemm else 0), dtype=dtype)
         idxbufs = np.empty((threads, CHUNK), dtype=np.int64)
 
-        def assign(centers):
+        def step(n_iter: int, move: np.ndarray) -> None:
+            if n_iter > 1:
+                _hk.hamerly_move_bounds(labels, upper, lower, move, _largest_other(move), margin)
             shifted = centers - shift
             ct = np.ascontiguousarray(shifted.T)
             csq = np.einsum("ij,ij->i", shifted, shifted, dtype=np.float64)
@@ -107,35 +100,5 @@ def hamerly(
                 X, centers, ct, csq, shift, centre, use_gemm, _half_gaps(centers), CHUNK,
                 margin, bufs, idxbufs, labels, upper, lower, changed,
             )  # fmt: skip
-            return int(changed.sum())
 
-        for n_iter in range(1, max_iter + 1):
-            assign(centers)
-            n_changed = kept.follow(labels)
-            history.append(kept.objective(centers))
-            sums, wsum = kept.sums, kept.wsum
-            moved = 0
-            if (wsum == 0).any():
-                mind = assigned_sqdist(X, centers, labels)
-                sums, wsum = sums.copy(), wsum.copy()  # the kept sums follow the labels
-                moved = _relocate_empty(X, sample_weight, mind, labels, sums, wsum)
-            _kernels.update_centers(sums, wsum, centers, move)
-            logger.debug("iteration %d: %d labels changed", n_iter, n_changed)
-            strict = n_iter > 1 and n_changed == 0 and not moved
-            if strict or float((move**2).sum()) <= tol:
-                converged = True
-                break
-            _hk.hamerly_move_bounds(labels, upper, lower, move, _largest_other(move), margin)
-        if not strict:
-            # the centres moved since the last assignment: assign once more
-            _hk.hamerly_move_bounds(labels, upper, lower, move, _largest_other(move), margin)
-            assign(centers)
-        inertia = assigned_objective(X, sample_weight, centers, labels)
-    return LloydResult(
-        labels=labels,
-        inertia=inertia,
-        centers=centers,
-        n_iter=n_iter,
-        history=history,
-        converged=converged,
-    )
+        return iterate(X, sample_weight, centers, labels, shift, step, max_iter=max_iter, tol=tol)

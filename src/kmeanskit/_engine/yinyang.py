@@ -14,19 +14,16 @@ import logging
 import numba
 import numpy as np
 
-from . import _kernels
 from . import _yinyang_kernels as _yk
+from ._bounded import iterate
 from ._common import (
     CHUNK,
     ColumnStats,
-    assigned_objective,
-    assigned_sqdist,
     column_stats,
     gemm_shift,
     thread_limits,
 )
-from ._sums import ClusterSums
-from .lloyd import LloydResult, _relocate_empty, lloyd
+from .lloyd import LloydResult, lloyd
 from .seeding import kmeans_plusplus
 
 logger = logging.getLogger(__name__)
@@ -93,20 +90,17 @@ def yinyang(
     labels = np.zeros(n, dtype=np.int32)
     upper = np.empty(n, dtype=np.float32)
     lower = np.empty((n, n_groups), dtype=np.float32)
-    n_chunks = max(1, -(-n // CHUNK))
-    work = np.zeros(n_chunks, dtype=np.int64)
-    kept = ClusterSums(X, sample_weight, k, shift)
-    move = np.zeros(k)
-    history: list[float] = []
-    converged = strict = False
-    n_iter = 0
+    work = np.zeros(max(1, -(-n // CHUNK)), dtype=np.int64)
+    last_work = [0]  # distances computed by the last bounded step
 
     with thread_limits(n_threads):
         bufs = np.empty((numba.get_num_threads() if centre else 0, CHUNK, d), dtype=dtype)
 
-        def assign(full: bool) -> int:
-            """Assign; return the distances computed by a bounded step."""
-            if full:
+        def step(n_iter: int, move: np.ndarray) -> None:
+            # while the centres still move far, the bounds prune little and direct
+            # distances cost more than one full pass through BLAS (which also resets
+            # the bounds)
+            if n_iter <= FULL_PASSES or last_work[0] > FULL_PASS_SHARE * n * k:
                 shifted = centers - shift
                 ct = np.ascontiguousarray(shifted.T)
                 csq = np.einsum("ij,ij->i", shifted, shifted, dtype=np.float64)
@@ -114,43 +108,14 @@ def yinyang(
                     X, centers, ct, csq, shift, centre, group_of, CHUNK, err_scale, margin,
                     bufs, labels, upper, lower,
                 )  # fmt: skip
-                return 0  # fresh bounds: try them on the next step
+                last_work[0] = 0  # fresh bounds: try them on the next step
+                return
             gmove = np.zeros(n_groups)
             np.maximum.at(gmove, group_of, move)
             _yk.yinyang_assign_dense(
                 X, centers, group_of, gorder, gstart, move, gmove, CHUNK, margin,
                 labels, upper, lower, work,
             )  # fmt: skip
-            return int(work.sum())
+            last_work[0] = int(work.sum())
 
-        n_dist = 0
-        for n_iter in range(1, max_iter + 1):
-            # while the centres still move far, the bounds prune little and direct
-            # distances cost more than one full pass through BLAS (which also resets
-            # the bounds)
-            n_dist = assign(full=n_iter <= FULL_PASSES or n_dist > FULL_PASS_SHARE * n * k)
-            n_changed = kept.follow(labels)
-            history.append(kept.objective(centers))
-            sums, wsum = kept.sums, kept.wsum
-            moved = 0
-            if (wsum == 0).any():
-                mind = assigned_sqdist(X, centers, labels)
-                sums, wsum = sums.copy(), wsum.copy()  # the kept sums follow the labels
-                moved = _relocate_empty(X, sample_weight, mind, labels, sums, wsum)
-            _kernels.update_centers(sums, wsum, centers, move)
-            logger.debug("iteration %d: %d labels changed", n_iter, n_changed)
-            strict = n_iter > 1 and n_changed == 0 and not moved
-            if strict or float((move**2).sum()) <= tol:
-                converged = True
-                break
-        if not strict:
-            assign(full=n_dist > FULL_PASS_SHARE * n * k)  # the centres moved since
-        inertia = assigned_objective(X, sample_weight, centers, labels)
-    return LloydResult(
-        labels=labels,
-        inertia=inertia,
-        centers=centers,
-        n_iter=n_iter,
-        history=history,
-        converged=converged,
-    )
+        return iterate(X, sample_weight, centers, labels, shift, step, max_iter=max_iter, tol=tol)

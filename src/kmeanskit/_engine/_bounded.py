@@ -1,4 +1,5 @@
-"""Cluster sums kept up to date from label changes, for the bounded algorithms.
+"""What the bounded algorithms (Hamerly, Yinyang) share: the iteration loop, and
+cluster sums kept up to date from label changes.
 
 When only a few labels change per iteration (Hamerly, Yinyang), moving those rows'
 weighted coordinates between clusters costs ``O(changed x d)`` instead of a pass over
@@ -10,11 +11,17 @@ in row order by one thread, so the result does not depend on threads.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+
 import numpy as np
 from numba import njit
 
 from . import _kernels
-from ._common import CHUNK, MAX_SLOTS
+from ._common import CHUNK, MAX_SLOTS, assigned_objective, assigned_sqdist
+from .lloyd import LloydResult, _relocate_empty
+
+logger = logging.getLogger(__name__)
 
 
 @njit(cache=True, nogil=True)
@@ -89,3 +96,56 @@ class ClusterSums:
         cross = np.einsum("ij,ij->", shifted, sums)
         norms = float(self.wsum @ np.einsum("ij,ij->i", shifted, shifted))
         return max(self._total - 2.0 * float(cross) + norms, 0.0)
+
+
+def iterate(
+    X: np.ndarray,
+    sample_weight: np.ndarray,
+    centers: np.ndarray,
+    labels: np.ndarray,
+    shift: np.ndarray,
+    step: Callable[[int, np.ndarray], None],
+    *,
+    max_iter: int,
+    tol: float,
+) -> LloydResult:
+    """Lloyd's loop around an exact assignment ``step(n_iter, move)``.
+
+    ``step`` assigns ``labels`` for ``centers`` (both updated in place), knowing how far
+    each centre moved since its last call (``move``, zeros at first). Everything else
+    is Lloyd's: the means, the relocation of empty clusters to the farthest points, the
+    strict-convergence check before ``tol``, and a last assignment after a non-strict
+    stop, so the labels are those of the returned centres.
+    """
+    k = centers.shape[0]
+    kept = ClusterSums(X, sample_weight, k, shift)
+    move = np.zeros(k)
+    history: list[float] = []
+    converged = strict = False
+    n_iter = 0
+    for n_iter in range(1, max_iter + 1):
+        step(n_iter, move)
+        n_changed = kept.follow(labels)
+        history.append(kept.objective(centers))
+        sums, wsum = kept.sums, kept.wsum
+        moved = 0
+        if (wsum == 0).any():
+            mind = assigned_sqdist(X, centers, labels)
+            sums, wsum = sums.copy(), wsum.copy()  # the kept sums follow the labels
+            moved = _relocate_empty(X, sample_weight, mind, labels, sums, wsum)
+        _kernels.update_centers(sums, wsum, centers, move)
+        logger.debug("iteration %d: %d labels changed", n_iter, n_changed)
+        strict = n_iter > 1 and n_changed == 0 and not moved
+        if strict or float((move**2).sum()) <= tol:
+            converged = True
+            break
+    if not strict:
+        step(n_iter + 1, move)  # the centres moved since the last assignment
+    return LloydResult(
+        labels=labels,
+        inertia=assigned_objective(X, sample_weight, centers, labels),
+        centers=centers,
+        n_iter=n_iter,
+        history=history,
+        converged=converged,
+    )
