@@ -311,12 +311,11 @@ def test_hamerly_step_gives_exact_labels_and_bounds(use_gemm, compiled):
     labels = np.zeros(n, np.int32)
     upper = np.full(n, np.inf, np.float32)
     lower = np.zeros(n, np.float32)
-    changed = np.zeros(-(-n // 64), np.int64)
     bufs = np.empty((numba.get_num_threads(), 64, 6))
     idx = np.empty((numba.get_num_threads(), 64), np.int64)
     fn = hk.hamerly_assign_dense if compiled else hk.hamerly_assign_dense.py_func
     args = (X, C, np.ascontiguousarray(C.T), (C**2).sum(1), np.zeros(6), False, use_gemm)
-    fn(*args, _half_gaps(C), 64, 1e-10, bufs, idx, labels, upper, lower, changed)
+    fn(*args, _half_gaps(C), 64, 1e-10, bufs, idx, labels, upper, lower)
     dist = np.sqrt(((X[:, None] - C[None]) ** 2).sum(axis=2))
     order = np.sort(dist, axis=1)
     assert_array_equal(labels, dist.argmin(axis=1))

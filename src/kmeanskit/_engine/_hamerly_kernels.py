@@ -31,15 +31,15 @@ def _sqdist(X, i, C, j):
 @njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
 def hamerly_assign_dense(
     X, centers, ct, csq, shift, centre, use_gemm, half_gap, chunk, margin, bufs, idxbufs,
-    labels, upper, lower, changed,
+    labels, upper, lower,
 ):  # fmt: skip
     """One Hamerly assignment step over dense ``X``.
 
     Inputs: centers (k, d), ct/csq/shift/centre as in the Lloyd pass, half_gap (k,)
     half the distance from each centre to its nearest other centre, margin (relative
     rounding of the float32 bounds), bufs (threads, chunk, d) and idxbufs (threads,
-    chunk) scratch. In/out: labels, upper, lower. Out: changed[c], how many labels of
-    chunk c changed.
+    chunk) scratch. In/out: labels, upper, lower (how many labels changed is counted by
+    the caller, from the labels).
     """
     n, d = X.shape
     k = centers.shape[0]
@@ -67,7 +67,6 @@ def hamerly_assign_dense(
                 for f in range(d):
                     buf[m, f] = X[i, f] - shift[f] if centre else X[i, f]
             m += 1
-        n_changed = 0
         dots = np.empty((0, 0), dtype=X.dtype)
         if use_gemm and m > 0:
             dots = np.dot(buf[:m], ct)
@@ -90,15 +89,12 @@ def hamerly_assign_dense(
                 elif v < second_v:
                     second_v = v
                     second = j
-            if best != labels[i]:
-                n_changed += 1
             labels[i] = best
             upper[i] = np.float32(np.sqrt(_sqdist(X, i, centers, best)) * up)
             if second >= 0:
                 lower[i] = np.float32(np.sqrt(_sqdist(X, i, centers, second)) * down)
             else:
                 lower[i] = np.float32(np.inf)
-        changed[c] = n_changed
 
 
 @njit(parallel=True, cache=True, nogil=True)

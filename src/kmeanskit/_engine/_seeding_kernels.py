@@ -9,6 +9,8 @@ candidates win as without it.
 import numpy as np
 from numba import njit, prange
 
+from ._kernels import _block_dots
+
 __all__ = [
     "candidate_sqdist_csr",
     "center_distances",
@@ -44,34 +46,6 @@ def _dot(X, i, C, t):
 @njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
 def _dot_sqdist(X, i, xsq, C, csq, t):
     return max(xsq[i] + csq[t] - 2.0 * _dot(X, i, C, t), 0.0)
-
-
-@njit(cache=True, nogil=True, fastmath=_FAST)
-def _block_sqdist(X, i, xsq, C, csq, out):
-    """``out[t] = |X[i] - C[t]|^2`` for every row of C, through dot products taken
-    four candidates at a time (one pass over X[i] feeds four accumulators)."""
-    n_cand = C.shape[0]
-    d = X.shape[1]
-    t = 0
-    while t + 4 <= n_cand:
-        a0 = X[i, 0] - X[i, 0]
-        a1 = a0
-        a2 = a0
-        a3 = a0
-        for f in range(d):
-            x = X[i, f]
-            a0 += x * C[t, f]
-            a1 += x * C[t + 1, f]
-            a2 += x * C[t + 2, f]
-            a3 += x * C[t + 3, f]
-        out[t] = max(xsq[i] + csq[t] - 2.0 * np.float64(a0), 0.0)
-        out[t + 1] = max(xsq[i] + csq[t + 1] - 2.0 * np.float64(a1), 0.0)
-        out[t + 2] = max(xsq[i] + csq[t + 2] - 2.0 * np.float64(a2), 0.0)
-        out[t + 3] = max(xsq[i] + csq[t + 3] - 2.0 * np.float64(a3), 0.0)
-        t += 4
-    while t < n_cand:
-        out[t] = _dot_sqdist(X, i, xsq, C, csq, t)
-        t += 1
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
@@ -122,6 +96,7 @@ def kpp_potentials_dense(
         base = 0.0  # the potential as it is
         gain = np.zeros(n_cand)  # what each candidate takes off it (<= 0)
         dist = np.empty(n_cand)
+        dots = np.empty((1, n_cand), dtype=X.dtype)
         for i in range(c * chunk, min(c * chunk + chunk, n)):
             cl = closest[i]
             wi = np.float64(w[i])
@@ -130,7 +105,10 @@ def kpp_potentials_dense(
             if cc_min[a] >= cl:
                 continue  # no candidate can come closer than x's centre
             if use_dot:
-                _block_sqdist(X, i, xsq, cand, csq, dist)
+                _block_dots(X, i, i + 1, cand, dots)
+                for t in range(n_cand):
+                    v = xsq[i] + csq[t] - 2.0 * np.float64(dots[0, t])
+                    dist[t] = max(v, 0.0)
             else:
                 for t in range(n_cand):
                     dist[t] = _sqdist(X, i, cand, t) if cc[a, t] < cl else np.inf

@@ -83,7 +83,6 @@ def hamerly(
     labels = np.zeros(n, dtype=np.int32)
     upper = np.full(n, np.inf, dtype=np.float32)
     lower = np.zeros(n, dtype=np.float32)
-    changed = np.zeros(max(1, -(-n // CHUNK)), dtype=np.int64)
 
     with thread_limits(n_threads):
         threads = numba.get_num_threads()
@@ -98,7 +97,7 @@ def hamerly(
             csq = np.einsum("ij,ij->i", shifted, shifted, dtype=np.float64)
             _hk.hamerly_assign_dense(
                 X, centers, ct, csq, shift, centre, use_gemm, _half_gaps(centers), CHUNK,
-                margin, bufs, idxbufs, labels, upper, lower, changed,
+                margin, bufs, idxbufs, labels, upper, lower,
             )  # fmt: skip
 
         return iterate(X, sample_weight, centers, labels, shift, step, max_iter=max_iter, tol=tol)
