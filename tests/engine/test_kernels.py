@@ -207,16 +207,21 @@ def test_compiled_kernels_equal_their_python_source(use_gemm):
     sq = [np.empty(70) for _ in range(4)]
     _kernels.assigned_sqdist_dense(X, C, labels, sq[0])
     _kernels.assigned_sqdist_dense.py_func(X, C, labels, sq[1])
-    _kernels.assigned_sqdist_csr(S.data, S.indices, S.indptr, C, labels, sq[2])
-    _kernels.assigned_sqdist_csr.py_func(S.data, S.indices, S.indptr, C, labels, sq[3])
+    _kernels.assigned_sqdist_csr(S.data, S.indices, S.indptr, C, csq, labels, sq[2])
+    _kernels.assigned_sqdist_csr.py_func(S.data, S.indices, S.indptr, C, csq, labels, sq[3])
     for got in sq:
         assert_allclose(got, ((X - C[labels]) ** 2).sum(axis=1), rtol=1e-10, atol=1e-12)
     closest = np.full(70, np.inf)
     out = [np.empty((3, 70)) for _ in range(2)]
-    _kernels_seed.candidate_sqdist_csr(S.data, S.indices, S.indptr, ct, csq, 16, closest, out[0])
-    _kernels_seed.candidate_sqdist_csr.py_func(
-        S.data, S.indices, S.indptr, ct, csq, 16, closest, out[1]
-    )
+    Sc = S.tocsc()
+    xsq = (X**2).sum(axis=1)
+    R = sp.csr_matrix(C)
+    for fn, o in zip(
+        (_kernels_seed.candidate_sqdist_csc, _kernels_seed.candidate_sqdist_csc.py_func),
+        out,
+        strict=True,
+    ):
+        fn(Sc.data, Sc.indices, Sc.indptr, xsq, R.data, R.indices, R.indptr, csq, closest, o)
     expected = ((X[None, :, :] - C[:, None, :]) ** 2).sum(axis=2)
     for got in out:
         assert_allclose(got, expected, rtol=1e-10, atol=1e-12)

@@ -232,7 +232,8 @@ def assigned_sqdist(X, centers: np.ndarray, labels: np.ndarray) -> np.ndarray:
     centers = np.ascontiguousarray(centers, dtype=X.dtype)
     out = np.empty(X.shape[0], dtype=np.float64)
     if sp.issparse(X):
-        _kernels.assigned_sqdist_csr(X.data, X.indices, X.indptr, centers, labels, out)
+        csq = np.einsum("ij,ij->i", centers, centers, dtype=np.float64)
+        _kernels.assigned_sqdist_csr(X.data, X.indices, X.indptr, centers, csq, labels, out)
     else:
         _kernels.assigned_sqdist_dense(X, centers, labels, out)
     return out

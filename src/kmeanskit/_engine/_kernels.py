@@ -196,14 +196,13 @@ def assigned_sqdist_dense(X, centers, labels, out):
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def assigned_sqdist_csr(data, indices, indptr, centers, labels, out):
-    """``out[i] = |x_i - centers[labels[i]]|^2`` for a CSR matrix given by its parts."""
+def assigned_sqdist_csr(data, indices, indptr, centers, c_sqnorm, labels, out):
+    """``out[i] = |x_i - centers[labels[i]]|^2`` for a CSR matrix given by its parts
+    (``c_sqnorm``: the centres' squared norms): only x_i's non-zeros are visited."""
     n = indptr.shape[0] - 1
     for i in prange(n):
         j = labels[i]
-        acc = 0.0
-        for f in range(centers.shape[1]):
-            acc += np.float64(centers[j, f]) ** 2
+        acc = c_sqnorm[j]
         for p in range(indptr[i], indptr[i + 1]):
             v = np.float64(data[p])
             c = np.float64(centers[j, indices[p]])

@@ -12,7 +12,7 @@ from numba import njit, prange
 from ._kernels import _block_dots
 
 __all__ = [
-    "candidate_sqdist_csr",
+    "candidate_sqdist_csc",
     "center_distances",
     "kpp_potentials_dense",
     "kpp_sample",
@@ -180,23 +180,21 @@ def kpp_sample(targets, chunk_pot, w, closest, chunk, out):
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def candidate_sqdist_csr(data, indices, indptr, ct, c_sqnorm, chunk, closest, out):
-    """``out[t, i] = min(closest[i], |x_i - cand[t]|^2)`` for a CSR matrix given by its parts."""
-    n = indptr.shape[0] - 1
-    n_cand = ct.shape[1]
-    n_chunks = (n + chunk - 1) // chunk
-    for c in prange(n_chunks):
-        lo = c * chunk
-        hi = min(lo + chunk, n)
-        dots = np.empty(n_cand, dtype=np.float64)
-        for i in range(lo, hi):
-            dots[:] = 0.0
-            xsq = 0.0
-            for p in range(indptr[i], indptr[i + 1]):
-                v = np.float64(data[p])
-                xsq += v * v
-                for t in range(n_cand):
-                    dots[t] += v * np.float64(ct[indices[p], t])
-            for t in range(n_cand):
-                v = max(xsq - 2.0 * dots[t] + np.float64(c_sqnorm[t]), 0.0)
-                out[t, i] = min(closest[i], v)
+def candidate_sqdist_csc(
+    cdata, crows, cindptr, xsq, cand_data, cand_cols, cand_ptr, c_sqnorm, closest, out
+):  # fmt: skip
+    """``out[t, i] = min(closest[i], |x_i - cand[t]|^2)`` for sparse X given by its CSC
+    parts (``cdata``, ``crows``, ``cindptr``) and row norms ``xsq``, and sparse
+    candidates given by their CSR parts: a candidate's dot products only visit the
+    columns where it is non-zero."""
+    n = xsq.shape[0]
+    for t in prange(cand_ptr.shape[0] - 1):
+        out[t, :] = 0.0
+        for p in range(cand_ptr[t], cand_ptr[t + 1]):
+            col = cand_cols[p]
+            v = np.float64(cand_data[p])
+            for q in range(cindptr[col], cindptr[col + 1]):
+                out[t, crows[q]] += v * np.float64(cdata[q])
+        csq = c_sqnorm[t]
+        for i in range(n):
+            out[t, i] = min(closest[i], max(xsq[i] - 2.0 * out[t, i] + csq, 0.0))

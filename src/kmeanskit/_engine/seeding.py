@@ -25,32 +25,36 @@ def _rows(X, idx: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(sub.toarray() if sp.issparse(sub) else sub)
 
 
-def _csr_sqdist_to_candidates(X, cand: np.ndarray, closest: np.ndarray) -> np.ndarray:
-    """``min(closest, squared distance to each candidate row)``, shape (n_cand, n)."""
-    cand = np.ascontiguousarray(cand, dtype=X.dtype)
-    ct = np.ascontiguousarray(cand.T)
-    c_sqnorm = np.einsum("ij,ij->i", cand, cand, dtype=np.float64)
-    out = np.empty((cand.shape[0], X.shape[0]), dtype=np.float64)
-    _k.candidate_sqdist_csr(X.data, X.indices, X.indptr, ct, c_sqnorm, CHUNK, closest, out)
-    return out
-
-
 def _kpp_csr(X, n_clusters, w, random_state, n_local_trials):
     n = X.shape[0]
+    Xc = X.tocsc()  # a candidate's dot products only visit its own non-zero columns
+    xsq = np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel()
+    out = np.empty((n_local_trials, n))
+
+    def sqdist(cand, closest):
+        rows = X[cand]
+        c_sqnorm = np.asarray(rows.multiply(rows).sum(axis=1), dtype=np.float64).ravel()
+        dist = out[: len(cand)]
+        _k.candidate_sqdist_csc(
+            Xc.data, Xc.indices, Xc.indptr, xsq,
+            rows.data, rows.indices, rows.indptr, c_sqnorm, closest, dist,
+        )  # fmt: skip
+        return dist
+
     indices = np.full(n_clusters, -1, dtype=np.intp)
     first = random_state.choice(n, p=w / w.sum())
     indices[0] = first
-    closest = _csr_sqdist_to_candidates(X, _rows(X, [first]), np.full(n, np.inf))[0]
+    closest = sqdist([first], np.full(n, np.inf))[0].copy()
     potential = float((w * closest).sum())
     for c in range(1, n_clusters):
         targets = random_state.uniform(size=n_local_trials) * potential
         cand = np.searchsorted(np.cumsum(w * closest), targets)
         np.clip(cand, None, n - 1, out=cand)
-        dist = _csr_sqdist_to_candidates(X, _rows(X, cand), closest)
-        potentials = (dist * w).sum(axis=1)
+        dist = sqdist(cand, closest)
+        potentials = dist @ w
         best = int(np.argmin(potentials))
         potential = float(potentials[best])
-        closest = dist[best]
+        closest[:] = dist[best]
         indices[c] = cand[best]
     return indices
 
