@@ -18,6 +18,7 @@ __all__ = [
     "kpp_sample",
     "kpp_update_dense",
     "kpp_update_kept",
+    "row_sqnorms_csr",
 ]
 
 # reassociation lets LLVM vectorise the sums over features; nothing else is relaxed,
@@ -198,3 +199,13 @@ def candidate_sqdist_csc(
         csq = c_sqnorm[t]
         for i in range(n):
             out[t, i] = min(closest[i], max(xsq[i] - 2.0 * out[t, i] + csq, 0.0))
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def row_sqnorms_csr(data, indptr, out):
+    """``out[i] = |x_i|^2`` in float64 for a CSR matrix with summed duplicates."""
+    for i in prange(indptr.shape[0] - 1):
+        acc = 0.0
+        for p in range(indptr[i], indptr[i + 1]):
+            acc += np.float64(data[p]) * np.float64(data[p])
+        out[i] = acc

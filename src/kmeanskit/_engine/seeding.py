@@ -27,13 +27,18 @@ def _rows(X, idx: np.ndarray) -> np.ndarray:
 
 def _kpp_csr(X, n_clusters, w, random_state, n_local_trials):
     n = X.shape[0]
+    if not X.has_canonical_format:
+        X = X.copy()
+        X.sum_duplicates()
     Xc = X.tocsc()  # a candidate's dot products only visit its own non-zero columns
-    xsq = np.asarray(X.multiply(X).sum(axis=1), dtype=np.float64).ravel()
+    xsq = np.empty(n)
+    _k.row_sqnorms_csr(X.data, X.indptr, xsq)
     out = np.empty((n_local_trials, n))
 
     def sqdist(cand, closest):
         rows = X[cand]
-        c_sqnorm = np.asarray(rows.multiply(rows).sum(axis=1), dtype=np.float64).ravel()
+        c_sqnorm = np.empty(len(cand))
+        _k.row_sqnorms_csr(rows.data, rows.indptr, c_sqnorm)
         dist = out[: len(cand)]
         _k.candidate_sqdist_csc(
             Xc.data, Xc.indices, Xc.indptr, xsq,
