@@ -13,6 +13,7 @@ from ._common import (
     tolerance,
 )
 from .hamerly import hamerly
+from .hartigan import hartigan
 from .lloyd import LloydResult, lloyd
 from .seeding import kmeans_plusplus, random_rows
 from .yinyang import yinyang
@@ -23,6 +24,7 @@ __all__ = [
     "assign",
     "column_stats",
     "hamerly",
+    "hartigan",
     "kmeans_plusplus",
     "lloyd",
     "random_rows",

@@ -83,6 +83,11 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         Renumber the clusters canonically after fitting: ``'size'`` puts the largest
         first (ties by centre coordinates), ``'coordinates'`` sorts the centres
         lexicographically. None keeps the order of seeding.
+    refine : {None, 'hartigan'}, default=None
+        ``'hartigan'``: after each run converges, move single points between clusters
+        while that lowers the inertia exactly (Hartigan's rule, which also counts how
+        the two centres move), then let Lloyd settle. Never raises the inertia; pays
+        most with few points per cluster. Dense data only.
 
     Attributes
     ----------
@@ -127,6 +132,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             None,
         ],
         "cluster_order": [StrOptions(set(ORDERS)), None],
+        "refine": [StrOptions({"hartigan"}), None],
     }
 
     def __init__(
@@ -143,6 +149,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         algorithm="auto",
         n_threads=None,
         cluster_order=None,
+        refine=None,
     ):
         self.n_clusters = n_clusters
         self.init = init
@@ -155,6 +162,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         self.algorithm = algorithm
         self.n_threads = n_threads
         self.cluster_order = cluster_order
+        self.refine = refine
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -213,6 +221,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
                 f"algorithm={self.algorithm!r} needs dense X; got a sparse matrix "
                 "(use algorithm='lloyd' or 'auto')"
             )
+        if self.refine is not None and sp.issparse(X):
+            raise ValueError(
+                f"refine={self.refine!r} needs dense X; got a sparse matrix (use refine=None)"
+            )
         if self.algorithm != "auto":
             return self.algorithm
         if sp.issparse(X) or X.shape[0] < AUTO_MIN_SAMPLES:
@@ -270,6 +282,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
                 n_threads=self.n_threads,
                 stats=stats,
             )
+            if self.refine == "hartigan":
+                res = self._hartigan(X, sample_weight, res, tol, stats, run_one)
             if self.verbose:
                 logger.info(
                     "run %d: inertia %.6g after %d iterations", run, res.inertia, res.n_iter
@@ -300,6 +314,20 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         self.inertia_history_ = np.asarray(best.history)
         self._n_features_out = self.cluster_centers_.shape[0]
         return self
+
+    def _hartigan(self, X, sample_weight, res, tol, stats, run_one):
+        centers, labels, objective, moves, converged = _engine.hartigan(
+            X, sample_weight, res.centers, res.labels, n_threads=self.n_threads
+        )
+        if moves == 0 or objective >= res.inertia:
+            return res
+        if converged:  # Hartigan-stable: every row is at its nearest centre already
+            return _engine.LloydResult(
+                labels, objective, centers, res.n_iter, [*res.history, objective], True
+            )
+        again = run_one(X, sample_weight, centers, max_iter=self.max_iter, tol=tol,
+                        n_threads=self.n_threads, stats=stats)  # fmt: skip
+        return again if again.inertia < res.inertia else res
 
     # -- use ------------------------------------------------------------------
     def predict(self, X):
