@@ -1,6 +1,7 @@
 """Shared fixtures: seeded data sets made here or shipped by installed packages."""
 
 import os
+from pathlib import Path
 
 # scikit-learn's array-API input check runs only in scipy's array-API mode, which must
 # be switched on before scipy is imported; with numpy inputs nothing else changes.
@@ -27,3 +28,35 @@ def blobs():
 def sparse_data():
     rng = np.random.RandomState(0)
     return sp.random(600, 40, density=0.15, format="csr", random_state=rng, dtype=np.float64)
+
+
+def _find_shared_data():
+    here = os.path.dirname(os.path.abspath(__file__))
+    candidates = [
+        os.environ.get("KMEANSKIT_SHARED_DATA", ""),
+        os.path.join(here, "..", "..", "shared", "data"),
+        "/work/shared/data",
+    ]
+    for path in candidates:
+        if path and os.path.isdir(os.path.join(path, "sipu")):
+            return Path(path).resolve()
+    return None
+
+
+@pytest.fixture(scope="session")
+def shared_data():
+    """``../shared/data`` (the project's real data sets); set KMEANSKIT_SHARED_DATA to
+    point elsewhere. Missing data is a failure, not a skip."""
+    path = _find_shared_data()
+    if path is None:
+        pytest.fail("../shared/data not found; set KMEANSKIT_SHARED_DATA to its path")
+    return path
+
+
+def load_sipu(root: Path, name: str):
+    """A Fränti benchmark set: points, 0-based ground-truth labels, true centres."""
+    X = np.loadtxt(root / "sipu" / f"{name}.txt")
+    lines = (root / "sipu" / f"{name}-gt.pa").read_text().split("-----")[-1].split()
+    labels = np.array([int(v) for v in lines if v.strip("-")]) - 1
+    centers = np.loadtxt(root / "sipu" / f"{name}-gt.txt")
+    return X, labels, centers
