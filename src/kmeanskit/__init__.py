@@ -4,17 +4,27 @@ Only public names live here; nothing heavy (images, plotting, dask, torch) is
 imported by ``import kmeanskit``.
 """
 
-from . import vq
-from .estimators import KMeans
+from . import metrics, vq
+from .choose_k import KChoice, choose_k, score_sweep
+from .estimators import GMeans, KMeans, XMeans
 from .relabel import align_clusters, canonical_order, permute_clusters
+from .sweep import SweepResult, sweep
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "GMeans",
+    "KChoice",
     "KMeans",
+    "SweepResult",
+    "XMeans",
     "__version__",
     "align_clusters",
     "canonical_order",
+    "choose_k",
+    "metrics",
     "permute_clusters",
+    "score_sweep",
+    "sweep",
     "vq",
 ]

@@ -1,5 +1,7 @@
 """scikit-learn estimators over the engine, one family per file."""
 
+from .gmeans import GMeans
 from .kmeans import KMeans
+from .xmeans import XMeans
 
-__all__ = ["KMeans"]
+__all__ = ["GMeans", "KMeans", "XMeans"]

@@ -1,0 +1,227 @@
+"""Scores for choosing k, a recommended k per method, and an overall one.
+
+Every method scores the fits of a :func:`~kmeanskit.sweep`:
+
+- ``elbow``: the knee of the inertia curve by Kneedle (Satopää et al. 2011): in
+  normalised coordinates, the k furthest below the chord from the first to the last k;
+- ``silhouette``: scikit-learn's mean silhouette, exact up to ``silhouette_max_samples``
+  rows and on a fixed random sample of that size beyond (the same rows for every k),
+  with the sample's standard error stated; the best k is the largest score;
+- ``calinski_harabasz`` (largest) and ``davies_bouldin`` (smallest): scikit-learn's;
+- ``gap``: the gap statistic (Tibshirani, Walther and Hastie 2001), see :mod:`._gap`;
+- ``bic``: the Bayesian information criterion under the identical spherical Gaussian
+  model of X-means (Pelleg and Moore 2000); the best k is the largest BIC.
+
+The overall recommendation is the k that most methods chose; ties go to the k the
+silhouette ranks higher.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_samples
+from sklearn.utils import check_random_state
+
+from ._gap import gap_statistic
+from .estimators._bic import bic_score
+from .sweep import SweepResult, sweep
+
+__all__ = ["METHODS", "KChoice", "bic_score", "choose_k", "kneedle", "score_sweep"]
+
+METHODS = ("elbow", "silhouette", "calinski_harabasz", "davies_bouldin", "gap", "bic")
+#: which direction is better, for methods whose best k is an extreme of the score
+_BEST = {"silhouette": "max", "calinski_harabasz": "max", "davies_bouldin": "min", "bic": "max"}
+
+
+def kneedle(ks, values) -> int:
+    """The knee of a decreasing convex curve (Kneedle, offline form).
+
+    Examples
+    --------
+    >>> kneedle([1, 2, 3, 4, 5, 6], [100, 40, 12, 10, 9, 8])
+    3
+    """
+    x = np.asarray(ks, dtype=np.float64)
+    y = np.asarray(values, dtype=np.float64)
+    if x.size < 3:
+        return int(x[np.argmin(y)])
+    xn = (x - x[0]) / (x[-1] - x[0])
+    span = y.max() - y.min()
+    yn = (y - y.min()) / span if span > 0 else np.zeros_like(y)
+    return int(x[np.argmax(1.0 - xn - yn)])
+
+
+@dataclass
+class KChoice:
+    """The scores of every k, the k each method recommends, and the overall k.
+
+    Attributes
+    ----------
+    k : ndarray of int
+    scores : dict of str to ndarray
+        One value per k for each method (``elbow`` holds the inertia, ``gap`` the gap).
+    errors : dict of str to ndarray
+        Standard errors where a score has one (sampled silhouette, gap).
+    best : dict of str to int
+        The k each method recommends.
+    recommended : int
+        The overall recommendation.
+    explanation : str
+        Why: which methods agreed, and what the others said.
+    sweep : SweepResult
+        The fits that were scored.
+    """
+
+    k: np.ndarray
+    scores: dict
+    errors: dict
+    best: dict
+    recommended: int
+    explanation: str
+    sweep: SweepResult = field(repr=False)
+
+
+def _silhouette(X, result, max_samples, rs):
+    n = X.shape[0]
+    rows = np.arange(n) if n <= max_samples else np.sort(rs.choice(n, max_samples, replace=False))
+    values, errors = [], []
+    for kk in result.k:
+        labels = result.labels(int(kk))[rows]
+        if np.unique(labels).size < 2 or np.unique(labels).size >= len(rows):
+            values.append(np.nan)
+            errors.append(np.nan)
+            continue
+        s = silhouette_samples(X[rows], labels)
+        values.append(float(s.mean()))
+        errors.append(0.0 if len(rows) == n else float(s.std(ddof=1) / np.sqrt(len(rows))))
+    return np.array(values), np.array(errors)
+
+
+def _internal(X, result, score):
+    out = []
+    for kk in result.k:
+        labels = result.labels(int(kk))
+        out.append(score(X, labels) if 2 <= np.unique(labels).size < X.shape[0] else np.nan)
+    return np.array(out)
+
+
+def score_sweep(
+    X,
+    result: SweepResult,
+    methods=METHODS,
+    *,
+    silhouette_max_samples: int = 3000,
+    n_refs: int = 10,
+    random_state=None,
+) -> KChoice:
+    """Score the fits of a sweep with every method and recommend a k.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+        The data the sweep was fitted on (dense).
+    result : SweepResult
+    methods : sequence of str, default=METHODS
+    silhouette_max_samples : int, default=3000
+        Exact silhouette up to this many rows; a fixed random sample beyond.
+    n_refs : int, default=10
+        Reference data sets of the gap statistic.
+    random_state : int, RandomState instance or None
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_blobs
+    >>> X, _ = make_blobs(300, centers=3, random_state=0)
+    >>> choice = score_sweep(X, sweep(X, range(1, 7), random_state=0), random_state=0)
+    >>> choice.recommended
+    3
+    """
+    unknown = sorted(set(methods) - set(METHODS))
+    if unknown or not len(methods):
+        raise ValueError(f"methods must be a non-empty subset of {METHODS}; got {methods!r}")
+    X = np.asarray(X.toarray() if hasattr(X, "toarray") else X, dtype=np.float64)
+    rs = check_random_state(random_state)
+    ks = result.k
+    scores, errors, best = {}, {}, {}
+    for method in methods:
+        if method == "elbow":
+            scores[method] = result.inertia.copy()
+            best[method] = kneedle(ks, result.inertia)
+            continue
+        if method == "silhouette":
+            scores[method], errors[method] = _silhouette(X, result, silhouette_max_samples, rs)
+        elif method == "calinski_harabasz":
+            scores[method] = _internal(X, result, calinski_harabasz_score)
+        elif method == "davies_bouldin":
+            scores[method] = _internal(X, result, davies_bouldin_score)
+        elif method == "bic":
+            scores[method] = np.array(
+                [bic_score(X, result.labels(int(kk)), result.centers(int(kk))) for kk in ks]
+            )
+        else:  # gap
+            gap, err, best[method] = gap_statistic(X, result, n_refs=n_refs, random_state=rs)
+            scores[method], errors[method] = gap, err
+            continue
+        values = scores[method]
+        if np.isnan(values).all():
+            continue
+        pick = np.nanargmax(values) if _BEST[method] == "max" else np.nanargmin(values)
+        best[method] = int(ks[pick])
+    recommended, explanation = _vote(best, ks, scores.get("silhouette"))
+    return KChoice(ks, scores, errors, best, recommended, explanation, result)
+
+
+def _vote(best: dict, ks, silhouette) -> tuple[int, str]:
+    if not best:
+        raise ValueError("no method could score these fits (every k gave one cluster)")
+    votes = Counter(best.values())
+    top = max(votes.values())
+    tied = [kk for kk, v in votes.items() if v == top]
+    if len(tied) > 1 and silhouette is not None and not np.isnan(silhouette).all():
+        rank = {int(kk): s for kk, s in zip(ks, silhouette, strict=True)}
+        tied.sort(key=lambda kk: -np.nan_to_num(rank.get(kk, -np.inf), nan=-np.inf))
+    else:
+        tied.sort()
+    k = int(tied[0])
+    agree = [m for m, v in best.items() if v == k]
+    others = [f"{m} {v}" for m, v in best.items() if v != k]
+    text = f"k={k}: chosen by {', '.join(agree)} ({len(agree)} of {len(best)} methods)"
+    if len(tied) > 1:
+        text += f"; tied with k={', '.join(str(t) for t in tied[1:])}, broken by silhouette"
+    if others:
+        text += f"; the others said: {', '.join(others)}"
+    return k, text
+
+
+def choose_k(
+    X,
+    k=range(2, 11),
+    methods=METHODS,
+    *,
+    n_init: int = 3,
+    random_state=None,
+    silhouette_max_samples: int = 3000,
+    n_refs: int = 10,
+    **sweep_params,
+) -> KChoice:
+    """Sweep k and recommend one: :func:`~kmeanskit.sweep`, then :func:`score_sweep`.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_blobs
+    >>> X, _ = make_blobs(500, centers=4, random_state=1)
+    >>> choice = choose_k(X, range(2, 8), n_refs=3, random_state=0)
+    >>> choice.recommended, choice.best["bic"]
+    (4, 4)
+    >>> choice.explanation.split(";")[0]
+    'k=4: chosen by elbow, calinski_harabasz, gap, bic (4 of 6 methods)'
+    """
+    rs = check_random_state(random_state)
+    result = sweep(X, k, n_init=n_init, random_state=rs, **sweep_params)
+    return score_sweep(
+        X, result, methods, silhouette_max_samples=silhouette_max_samples, n_refs=n_refs,
+        random_state=rs,
+    )  # fmt: skip

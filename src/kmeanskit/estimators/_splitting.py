@@ -1,0 +1,199 @@
+"""The loop shared by X-means and G-means: grow k by splitting clusters that fail a test.
+
+Every round, each cluster with enough points is split in two along its principal axis
+(children at ``c +- v sqrt(2 lambda / pi)``, then 2-means on the cluster's points, as
+G-means does), the subclass's test says whether the split is worth it, and the accepted
+splits (the strongest first, up to ``k_max``) start a k-means on all the data.
+"""
+
+from __future__ import annotations
+
+import typing
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    ClusterMixin,
+    TransformerMixin,
+    _fit_context,
+)
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._validation import check_sample_weight
+from .kmeans import KMeans
+
+#: clusters with fewer points are never split
+MIN_SPLIT_SIZE = 8
+
+
+def principal_axis(Xc: np.ndarray, w: np.ndarray, random_state, n_iter: int = 20):
+    """Unit principal axis and its variance of centred rows ``Xc`` (power iteration)."""
+    v = random_state.normal(size=Xc.shape[1])
+    v /= np.linalg.norm(v)
+    for _ in range(n_iter):
+        u = Xc.T @ (w * (Xc @ v))
+        norm = np.linalg.norm(u)
+        if norm == 0:
+            return v, 0.0
+        v = u / norm
+    proj = Xc @ v
+    return v, float((w * proj**2).sum() / w.sum())
+
+
+class SplittingKMeans(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator
+):
+    """Base of the estimators that choose k by splitting; see XMeans and GMeans."""
+
+    _parameter_constraints: typing.ClassVar[dict] = {
+        "k_min": [Interval(Integral, 1, None, closed="left")],
+        "k_max": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "algorithm": [StrOptions({"auto", "lloyd", "hamerly", "yinyang"})],
+        "random_state": ["random_state"],
+        "n_threads": [
+            Interval(Integral, None, -1, closed="right"),
+            Interval(Integral, 1, None, closed="left"),
+            None,
+        ],
+    }
+
+    def __init__(self, k_min=1, k_max=50, *, max_iter=300, tol=1e-4, algorithm="auto",
+                 random_state=None, n_threads=None):  # fmt: skip
+        self.k_min = k_min
+        self.k_max = k_max
+        self.max_iter = max_iter
+        self.tol = tol
+        self.algorithm = algorithm
+        self.random_state = random_state
+        self.n_threads = n_threads
+
+    # -- the subclass's part ---------------------------------------------------
+    def _split_strength(self, X, w, center, children, labels) -> float | None:
+        """How strongly the cluster ``X`` (centre ``center``) should become ``children``
+        (``labels``: which child each row went to); None keeps it whole."""
+        raise NotImplementedError
+
+    #: whether a round in which no split passes splits every cluster instead (X-means)
+    _split_all_when_stalled = False
+
+    def _stalled(self, X, w, centers, labels):
+        """Every splittable cluster, as accepted splits of equal strength."""
+        out = []
+        for j in range(centers.shape[0]):
+            rows = labels == j
+            if rows.sum() >= MIN_SPLIT_SIZE:
+                split = self._split(X[rows], w[rows], centers[j])
+                if split is not None:
+                    out.append((0.0, j, split[0]))
+        return out
+
+    def _check_params(self):
+        """Checks beyond the parameter constraints (run first in ``fit``)."""
+
+    def _choose(self, models: list[KMeans], X, w) -> KMeans:
+        """The model to keep among those of every round (default: the last)."""
+        return models[-1]
+
+    # -- the loop ----------------------------------------------------------------
+    def _kmeans(self, k, init, n_init=1):
+        return KMeans(
+            n_clusters=k, init=init, n_init=n_init, max_iter=self.max_iter, tol=self.tol,
+            algorithm=self.algorithm, random_state=self._rs, n_threads=self.n_threads,
+        )  # fmt: skip
+
+    def _split(self, X, w, center):
+        v, var = principal_axis(X - center, w, self._rs)
+        step = v * np.sqrt(2.0 * var / np.pi)
+        if not np.any(step):
+            return None
+        km = self._kmeans(2, np.vstack([center + step, center - step])).fit(X, sample_weight=w)
+        if np.bincount(km.labels_, minlength=2).min() == 0:
+            return None
+        return km.cluster_centers_, km.labels_
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, sample_weight=None):
+        """Grow k from ``k_min`` by accepted splits until none is accepted or
+        ``k_max`` is reached.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : Ignored
+        sample_weight : array-like of shape (n_samples,), optional
+        """
+        self._check_params()
+        X = validate_data(self, X, dtype=[np.float64, np.float32], order="C")
+        if self.k_min > self.k_max:
+            raise ValueError(f"k_min={self.k_min} must not exceed k_max={self.k_max}")
+        if X.shape[0] < self.k_min:
+            raise ValueError(f"n_samples={X.shape[0]} should be >= k_min={self.k_min}.")
+        w = check_sample_weight(sample_weight, X)
+        self._rs = check_random_state(self.random_state)
+        k_max = min(self.k_max, X.shape[0])
+        model = self._kmeans(self.k_min, "k-means++", n_init=3).fit(X, sample_weight=w)
+        models = [model]
+        while model.n_clusters < k_max:
+            centers, labels = model.cluster_centers_, model.labels_
+            accepted = []
+            for j in range(centers.shape[0]):
+                rows = labels == j
+                if rows.sum() < MIN_SPLIT_SIZE:
+                    continue
+                split = self._split(X[rows], w[rows], centers[j])
+                if split is None:
+                    continue
+                strength = self._split_strength(X[rows], w[rows], centers[j], *split)
+                if strength is not None:
+                    accepted.append((strength, j, split[0]))
+            if not accepted:
+                if not self._split_all_when_stalled:
+                    break
+                accepted = self._stalled(X, w, centers, labels)
+                if not accepted:
+                    break
+            accepted.sort(key=lambda item: -item[0])
+            accepted = accepted[: k_max - centers.shape[0]]
+            split_ids = {j for _, j, _ in accepted}
+            kept = [centers[j] for j in range(centers.shape[0]) if j not in split_ids]
+            start = np.vstack(kept + [children for _, _, children in accepted])
+            model = self._kmeans(start.shape[0], start).fit(X, sample_weight=w)
+            models.append(model)
+        best = self._choose(models, X, w)
+        self.kmeans_ = best
+        self.cluster_centers_ = best.cluster_centers_
+        self.labels_ = best.labels_
+        self.inertia_ = best.inertia_
+        self.n_clusters_ = best.n_clusters
+        self.n_iter_ = best.n_iter_
+        self.n_rounds_ = len(models)
+        self.k_history_ = np.array([m.n_clusters for m in models])
+        self._n_features_out = self.n_clusters_
+        del self._rs
+        return self
+
+    # -- use ---------------------------------------------------------------------
+    def _check(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, reset=False, dtype=[np.float64, np.float32], order="C")
+
+    def predict(self, X):
+        """The index of the nearest centre of each sample."""
+        X = self._check(X)
+        return self.kmeans_.predict(X)
+
+    def transform(self, X):
+        """Euclidean distances of each sample to every centre."""
+        X = self._check(X)
+        return self.kmeans_.transform(X)
+
+    def score(self, X, y=None, sample_weight=None):
+        """Opposite of the weighted sum of squared distances to the nearest centres."""
+        X = self._check(X)
+        return self.kmeans_.score(X, sample_weight=sample_weight)

@@ -1,0 +1,61 @@
+"""X-means (Pelleg and Moore, ICML 2000): split a cluster when the BIC of two
+spherical Gaussians beats the BIC of one, and keep the model with the best global BIC."""
+
+from __future__ import annotations
+
+from ._bic import bic_score
+from ._splitting import SplittingKMeans
+
+
+class XMeans(SplittingKMeans):
+    """k-means that chooses k by the Bayesian information criterion.
+
+    Starts from ``k_min`` clusters. Every round each cluster is split in two (2-means
+    along its principal axis) and the split is kept when the children's BIC beats the
+    parent's on the cluster's own points (:func:`~kmeanskit.estimators._bic.bic_score`,
+    the identical spherical Gaussian model of the paper); k-means on all the data then
+    refines the centres. The model with the best BIC on all the data, over every round,
+    is kept: the paper's "report the best-scoring model found during the search".
+
+    The local test alone stalls when a region holds many clusters in few dimensions:
+    halving it lowers the variance less than the assignment entropy the split costs
+    (in 2-d the variance must halve). So a round in which no split passes splits every
+    cluster instead, until ``k_max``, and the global BIC picks among all the rounds.
+
+    Parameters
+    ----------
+    k_min : int, default=1
+    k_max : int, default=50
+    max_iter, tol, algorithm, random_state, n_threads
+        As in :class:`~kmeanskit.KMeans`.
+
+    Attributes
+    ----------
+    cluster_centers_, labels_, inertia_
+        Of the chosen model.
+    n_clusters_ : int
+        The chosen k.
+    n_iter_ : int
+        k-means iterations of the chosen model's last fit.
+    k_history_ : ndarray
+        k after every round.
+    kmeans_ : KMeans
+        The chosen model (``predict``, ``transform``).
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_blobs
+    >>> X, _ = make_blobs(600, centers=4, cluster_std=0.5, random_state=0)
+    >>> XMeans(k_max=10, random_state=0).fit(X).n_clusters_
+    4
+    """
+
+    _split_all_when_stalled = True
+
+    def _split_strength(self, X, w, center, children, labels):
+        parent = bic_score(X, labels * 0, center[None, :], w)
+        split = bic_score(X, labels, children, w)
+        return split - parent if split > parent else None
+
+    def _choose(self, models, X, w):
+        return max(models, key=lambda m: bic_score(X, m.labels_, m.cluster_centers_, w))
