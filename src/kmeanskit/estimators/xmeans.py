@@ -19,13 +19,17 @@ class XMeans(SplittingKMeans):
 
     The local test alone stalls when a region holds many clusters in few dimensions:
     halving it lowers the variance less than the assignment entropy the split costs
-    (in 2-d the variance must halve). So a round in which no split passes splits every
-    cluster instead, until ``k_max``, and the global BIC picks among all the rounds.
+    (in 2-d the variance must halve). So a round in which no split passes makes the
+    least bad splits instead (highest BIC gain), until ``k_max``, and the global BIC
+    picks among all the rounds.
 
     Parameters
     ----------
     k_min : int, default=1
     k_max : int, default=50
+    splits_per_round : int or None, default=1
+        Splits made per round, best BIC gain first; None makes every passing split at
+        once, as the paper does.
     max_iter, tol, algorithm, random_state, n_threads
         As in :class:`~kmeanskit.KMeans`.
 
@@ -52,10 +56,9 @@ class XMeans(SplittingKMeans):
 
     _split_all_when_stalled = True
 
-    def _split_strength(self, X, w, center, children, labels):
-        parent = bic_score(X, labels * 0, center[None, :], w)
-        split = bic_score(X, labels, children, w)
-        return split - parent if split > parent else None
+    def _split_score(self, X, w, center, children, labels):
+        gain = bic_score(X, labels, children, w) - bic_score(X, labels * 0, center[None, :], w)
+        return gain, gain > 0
 
     def _choose(self, models, X, w):
         return max(models, key=lambda m: bic_score(X, m.labels_, m.cluster_centers_, w))
