@@ -88,8 +88,9 @@ class SplittingKMeans(
         (``labels``: which child each row went to), and whether the test accepts it."""
         raise NotImplementedError
 
-    #: whether a round in which no split passes splits the best-scoring clusters anyway
-    _split_all_when_stalled = False
+    #: whether rounds in which no split passes make the best-scoring splits anyway, as
+    #: long as no split has passed yet (X-means: see its docstring)
+    _split_until_a_test_passes = False
 
     def _test(self, X, w, center):
         """``(score, accepted, children)`` for splitting cluster ``X``, or None when it
@@ -148,6 +149,7 @@ class SplittingKMeans(
         models = [model]
         per_round = k_max if self.splits_per_round is None else self.splits_per_round
         cache: dict = {}  # a cluster's members -> its test, while they stay the same
+        passed = False  # whether any split has passed its test yet
         while model.n_clusters < k_max:
             centers, labels = model.cluster_centers_, model.labels_
             tests = []  # (score, accepted, cluster, children)
@@ -161,8 +163,10 @@ class SplittingKMeans(
                 if cache[key] is not None:
                     tests.append((*cache[key][:2], j, cache[key][2]))
             chosen = [t for t in tests if t[1]]
-            if not chosen and self._split_all_when_stalled:
-                chosen = tests  # no split passes: take the least bad ones (X-means)
+            if chosen:
+                passed = True
+            elif self._split_until_a_test_passes and not passed:
+                chosen = tests  # no split has passed yet: take the least bad (X-means)
             if not chosen:
                 break
             chosen.sort(key=lambda t: -t[0])
