@@ -1,0 +1,141 @@
+"""Writing a clustering of images out: one folder per cluster, a CSV, a summary, a model.
+
+The input files are only read (copied, or linked to); nothing is written outside the
+output folder, and an output folder that already holds files is refused unless
+``force=True``, which then overwrites only the files this module writes.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["labels_from_paths", "load_model", "write_outputs"]
+
+MODEL_FILE = "model.joblib"
+CSV_FILE = "assignments.csv"
+SUMMARY_FILE = "summary.json"
+
+
+def labels_from_paths(paths, rule: str) -> list[str]:
+    """Class labels read from file paths: ``'parent'`` (the folder's name) or a regular
+    expression whose first group (or whole match) is searched in the file name.
+
+    Examples
+    --------
+    >>> labels_from_paths(["a/cat/1.png", "b/dog/2.png"], "parent")
+    ['cat', 'dog']
+    >>> labels_from_paths(["obj3__0.png", "obj12__5.png"], r"obj(\\d+)__")
+    ['3', '12']
+    """
+    if rule == "parent":
+        return [Path(p).parent.name for p in paths]
+    try:
+        pattern = re.compile(rule)
+    except re.error as exc:
+        raise ValueError(
+            f"--labels-from: not 'parent' nor a valid regex: {rule!r} ({exc})"
+        ) from None
+    out = []
+    for p in paths:
+        m = pattern.search(Path(p).name)
+        if m is None:
+            raise ValueError(f"--labels-from {rule!r} does not match the file name {str(p)!r}")
+        out.append(m.group(1) if m.groups() else m.group(0))
+    return out
+
+
+def _check_out(out: Path, force: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"--out {str(out)!r} exists and is not a folder")
+    if out.exists() and any(out.iterdir()) and not force:
+        raise FileExistsError(
+            f"--out {str(out)!r} is not empty; choose another folder or pass --force "
+            "(which overwrites kmeanskit's own files there and nothing else)"
+        )
+
+
+def _place(src: Path, folder: Path, link: bool, taken: set) -> Path:
+    name = src.name
+    stem, suffix = src.stem, src.suffix
+    n = 1
+    while name in taken:
+        n += 1
+        name = f"{stem}_{n}{suffix}"
+    taken.add(name)
+    dst = folder / name
+    if dst.exists() or dst.is_symlink():
+        dst.unlink()
+    if link:
+        os.symlink(src.resolve(), dst)
+    else:
+        shutil.copy2(src, dst)
+    return dst
+
+
+def write_outputs(result, out, *, link: bool = False, force: bool = False, scores=None) -> dict:
+    """Write ``result`` (an :class:`~kmeanskit.images.pipeline.ImageClusters`) to ``out``:
+    ``cluster_NN/`` folders with the images (copies, or symbolic links with ``link``),
+    ``assignments.csv`` (path, cluster, distance to its centre, rank in the cluster by
+    that distance, 1 the closest), ``summary.json`` and ``model.joblib``. Returns the
+    summary.
+    """
+    import joblib
+
+    out = Path(out)
+    _check_out(out, force)
+    out.mkdir(parents=True, exist_ok=True)
+    labels = np.asarray(result.labels)
+    k = result.k
+    width = max(2, len(str(k - 1)))
+    own = result.distances[np.arange(len(labels)), labels]
+    rank = np.empty(len(labels), dtype=np.int64)
+    for j in range(k):
+        members = np.flatnonzero(labels == j)
+        rank[members[np.argsort(own[members], kind="stable")]] = np.arange(1, members.size + 1)
+    folders = [out / f"cluster_{j:0{width}d}" for j in range(k)]
+    taken: list[set] = [set() for _ in range(k)]
+    for folder in folders:
+        folder.mkdir(exist_ok=True)
+    with open(out / CSV_FILE, "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["path", "cluster", "distance", "rank"])
+        for path, lab, dist, r in zip(result.paths, labels, own, rank, strict=True):
+            _place(Path(path), folders[lab], link, taken[lab])
+            writer.writerow([path, int(lab), f"{float(dist):.6g}", int(r)])
+    joblib.dump(result.model, out / MODEL_FILE)
+    summary = {
+        "n_images": len(result.paths),
+        "k": int(k),
+        "features": result.model.features,
+        "size": list(result.model.spec.size),
+        "mode": result.model.spec.mode,
+        "cluster_sizes": np.bincount(labels, minlength=k).tolist(),
+        "inertia": float(result.model.kmeans.inertia_),
+        "k_choice": None if result.choice is None else result.choice.explanation,
+        "scores": scores or {},
+        "failures": [{"path": f.path, "reason": f.reason} for f in result.failures],
+        "outputs": {"csv": CSV_FILE, "model": MODEL_FILE, "folders": [f.name for f in folders]},
+    }
+    (out / SUMMARY_FILE).write_text(json.dumps(summary, indent=2))
+    return summary
+
+
+def load_model(path):
+    """The :class:`~kmeanskit.images.pipeline.ImageModel` saved by :func:`write_outputs`
+    (a folder or the model file). Only load model files you made: the format is
+    pickle-based (joblib)."""
+    import joblib
+
+    path = Path(path)
+    if path.is_dir():
+        path = path / MODEL_FILE
+    if not path.is_file():
+        raise FileNotFoundError(f"no model file at {str(path)!r}")
+    return joblib.load(path)

@@ -1,0 +1,222 @@
+"""Finding and decoding images: a folder in, float32 arrays of one size out.
+
+Files are only ever opened for reading. What cannot be decoded (not an image, truncated,
+empty, too many pixels) is reported with its reason and skipped; the rest goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Failure", "ImageSpec", "decode", "iter_decoded", "list_images"]
+
+#: file name endings read as images (case-insensitive)
+SUFFIXES = (
+    ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm",
+    ".pnm",
+)  # fmt: skip
+#: images with more pixels are refused (Pillow's decompression-bomb guard, made an error)
+MAX_PIXELS = 89_478_485
+FITS = ("fit", "pad", "crop", "stretch")
+MODES = ("grey", "rgb")
+
+
+@dataclass(frozen=True)
+class ImageSpec:
+    """How every image is brought to one shape.
+
+    Parameters
+    ----------
+    size : (width, height)
+    mode : {'grey', 'rgb'}
+        Grey is Pillow's ``L`` (ITU-R 601 luma); transparency is composed on white.
+    fit : {'fit', 'pad', 'crop', 'stretch'}
+        ``'fit'`` and ``'pad'``: scale to fit inside, then pad with white to the size
+        (``'fit'`` centres, as ``'pad'`` does; both keep the aspect ratio);
+        ``'crop'``: scale to cover, then cut the centre; ``'stretch'``: resize ignoring
+        the aspect ratio.
+    """
+
+    size: tuple[int, int] = (64, 64)
+    mode: str = "grey"
+    fit: str = "fit"
+
+    def __post_init__(self):
+        size = tuple(int(v) for v in np.atleast_1d(self.size))
+        if len(size) == 1:
+            size = (size[0], size[0])
+        if len(size) != 2 or min(size) < 1:
+            raise ValueError(f"size must be (width, height) of positive ints; got {self.size!r}")
+        object.__setattr__(self, "size", size)
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}; got {self.mode!r}")
+        if self.fit not in FITS:
+            raise ValueError(f"fit must be one of {FITS}; got {self.fit!r}")
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        w, h = self.size
+        return (h, w) if self.mode == "grey" else (h, w, 3)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A file that was skipped, and why."""
+
+    path: str
+    reason: str
+
+
+def list_images(root, recursive: bool = True) -> list[Path]:
+    """Image files under ``root`` (or ``root`` itself when it is a file), sorted.
+
+    Symbolic links are followed, but a directory reached twice (a link loop, or two
+    links to one place) is read once.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> (d / "b.PNG").write_bytes(b""); (d / "a.txt").write_bytes(b"")
+    0
+    0
+    >>> [p.name for p in list_images(d)]
+    ['b.PNG']
+    """
+    root = Path(root)
+    if not root.exists():
+        raise FileNotFoundError(f"no such file or folder: {str(root)!r}")
+    if root.is_file():
+        return [root]
+    found: list[Path] = []
+    seen: set[str] = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+        real = os.path.realpath(dirpath)
+        if real in seen:
+            dirnames[:] = []
+            continue
+        seen.add(real)
+        dirnames.sort()
+        if not recursive:
+            dirnames[:] = []
+        for name in sorted(filenames):
+            if name.lower().endswith(SUFFIXES) and not name.startswith("."):
+                found.append(Path(dirpath) / name)
+    return found
+
+
+def _to_mode(img, mode: str):
+    from PIL import Image
+
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr = np.asarray(img, dtype=np.float64)
+        top = 65535.0 if arr.max() > 255 else 255.0
+        img = Image.fromarray((np.clip(arr / top, 0, 1) * 255).astype(np.uint8))
+    if img.mode == "P":
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
+        rgba = img.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(white, rgba)
+    return img.convert("L" if mode == "grey" else "RGB")
+
+
+def _resize(img, spec: ImageSpec):
+    from PIL import Image, ImageOps
+
+    size = spec.size
+    if spec.fit == "stretch":
+        return img.resize(size, Image.Resampling.BILINEAR)
+    if spec.fit == "crop":
+        return ImageOps.fit(img, size, Image.Resampling.BILINEAR)
+    fill = 255 if img.mode == "L" else (255, 255, 255)
+    return ImageOps.pad(img, size, Image.Resampling.BILINEAR, color=fill)
+
+
+def decode(path, spec: ImageSpec) -> np.ndarray:
+    """One image as float32 in [0, 1] with ``spec.shape``; raises ValueError with the
+    reason when it cannot be read.
+
+    EXIF orientation is applied; palette, alpha, 16-bit, CMYK and the other modes are
+    converted; animated files give their first frame.
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    path = Path(path)
+    try:
+        if path.stat().st_size == 0:
+            raise ValueError("empty file")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(path) as img:
+                if img.width * img.height > MAX_PIXELS:
+                    raise ValueError(
+                        f"too many pixels ({img.width} x {img.height}; the limit is {MAX_PIXELS})"
+                    )
+                img.load()
+                img = ImageOps.exif_transpose(img)
+                img = _resize(_to_mode(img, spec.mode), spec)
+                arr = np.asarray(img, dtype=np.float32) / 255.0
+    except ValueError:
+        raise
+    except UnidentifiedImageError:
+        raise ValueError("not an image Pillow can read") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ValueError(f"refused as a decompression bomb: {exc}") from None
+    except (OSError, SyntaxError, EOFError) as exc:  # truncated or corrupt data
+        raise ValueError(f"cannot decode: {exc}") from None
+    if arr.shape != spec.shape:  # pragma: no cover - Pillow's resize guarantees it
+        raise ValueError(f"decoded to shape {arr.shape}, expected {spec.shape}")
+    return arr
+
+
+def _decode_or_reason(path, spec):
+    try:
+        return decode(path, spec), None
+    except ValueError as exc:
+        return None, str(exc)
+
+
+def iter_decoded(
+    paths, spec: ImageSpec, batch_size: int = 256, n_jobs: int | None = None
+) -> Iterator[tuple[np.ndarray, np.ndarray, list[Failure]]]:
+    """Decode ``paths`` in batches, in parallel threads (Pillow releases the GIL while
+    it decodes): yields ``(indices, images, failures)`` per batch, ``images`` of shape
+    ``(len(indices),) + spec.shape``; only one batch is held at a time.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from PIL import Image
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> Image.new("RGB", (40, 20), "red").save(d / "a.png")
+    >>> (d / "b.png").write_text("not an image")
+    12
+    >>> idx, imgs, bad = next(iter_decoded([d / "a.png", d / "b.png"], ImageSpec((8, 8))))
+    >>> idx.tolist(), imgs.shape, bad[0].reason
+    ([0], (1, 8, 8), 'not an image Pillow can read')
+    """
+    paths = list(paths)
+    workers = n_jobs or os.cpu_count() or 1
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for lo in range(0, len(paths), batch_size):
+            chunk = paths[lo : lo + batch_size]
+            results = list(pool.map(lambda p: _decode_or_reason(p, spec), chunk))
+            good = [i for i, (arr, _) in enumerate(results) if arr is not None]
+            failures = [Failure(str(chunk[i]), r) for i, (a, r) in enumerate(results) if a is None]
+            for f in failures:
+                logger.warning("skipped %s: %s", f.path, f.reason)
+            images = np.empty((len(good), *spec.shape), dtype=np.float32)
+            for j, i in enumerate(good):
+                images[j] = results[i][0]
+            yield np.array(good, dtype=np.int64) + lo, images, failures

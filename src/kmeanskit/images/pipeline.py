@@ -1,0 +1,242 @@
+"""From a folder of images to clusters, and a model that places new images.
+
+images -> features (a transformer, then optionally a PCA fitted on a sample) -> k-means
+(k given, or chosen by :func:`kmeanskit.choose_k`). Images are decoded a batch at a time;
+only the feature rows are kept.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.decomposition import PCA
+
+from ..choose_k import KChoice, choose_k
+from ..estimators import KMeans
+from .features import HOG, ColorHistogram, Pixels
+from .io import ImageSpec, iter_decoded, list_images
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["FEATURES", "ImageClusters", "ImageModel", "cluster_images", "parse_k"]
+
+#: feature name -> (extractor factory, whether a PCA follows)
+FEATURES = {
+    "pixels": (Pixels, False),
+    "svd": (Pixels, True),
+    "hog": (HOG, False),
+    "color": (ColorHistogram, False),
+}
+#: the k range that ``k='auto'`` searches
+AUTO_K = (2, 50)
+
+
+def parse_k(k, n_images: int):
+    """``int``, ``'auto'``, ``'A:B'`` / ``(A, B)`` (inclusive), or a list of ints -> an int
+    or a sorted list of candidate k.
+
+    Examples
+    --------
+    >>> parse_k("3:5", 100), parse_k(7, 100), parse_k("auto", 10)
+    ([3, 4, 5], 7, [2, 3, 4, 5, 6, 7, 8, 9])
+    """
+    if isinstance(k, str):
+        if k == "auto":
+            lo, hi = AUTO_K
+            return list(range(lo, max(lo, min(hi, n_images - 1)) + 1))
+        if ":" in k:
+            try:
+                lo, hi = (int(v) for v in k.split(":"))
+            except ValueError:
+                raise ValueError(f"k must be an int, 'auto' or 'A:B'; got {k!r}") from None
+            k = (lo, hi)
+        else:
+            try:
+                k = int(k)
+            except ValueError:
+                raise ValueError(f"k must be an int, 'auto' or 'A:B'; got {k!r}") from None
+    if isinstance(k, tuple) and len(k) == 2:
+        k = list(range(k[0], k[1] + 1))
+    if isinstance(k, int | np.integer):
+        if not 1 <= k <= n_images:
+            raise ValueError(f"k must be between 1 and the number of images ({n_images}); got {k}")
+        return int(k)
+    ks = sorted({int(v) for v in k})
+    if not ks or ks[0] < 2 or ks[-1] > n_images:
+        raise ValueError(
+            f"the k range must lie between 2 and the number of images ({n_images}); got {k!r}"
+        )
+    return ks
+
+
+@dataclass
+class ImageModel:
+    """The fitted path from image files to clusters; picklable (the model file).
+
+    Attributes
+    ----------
+    spec : ImageSpec
+    features : str
+    extractor : transformer
+    reducer : PCA or None
+    kmeans : KMeans
+    """
+
+    spec: ImageSpec
+    features: str
+    extractor: object
+    reducer: object | None
+    kmeans: KMeans
+
+    def transform_paths(self, paths, batch_size=256, n_jobs=None, progress=None):
+        """Feature rows of the readable ``paths``: ``(rows, kept_indices, failures)``."""
+        rows, kept, failures = [], [], []
+        for idx, images, bad in iter_decoded(paths, self.spec, batch_size, n_jobs):
+            if len(idx):
+                feats = self.extractor.transform(images)
+                if self.reducer is not None:
+                    feats = self.reducer.transform(feats)
+                rows.append(np.asarray(feats, dtype=np.float32))
+                kept.append(idx)
+            failures.extend(bad)
+            if progress is not None:
+                progress(len(idx) + len(bad))
+        if not rows:
+            return np.empty((0, 0), np.float32), np.empty(0, np.int64), failures
+        return np.vstack(rows), np.concatenate(kept), failures
+
+    def predict(self, paths, **kwargs):
+        """Cluster and distances to every centre of each readable image:
+        ``(labels, distances, kept_indices, failures)``.
+
+        Examples
+        --------
+        See :func:`cluster_images`.
+        """
+        rows, kept, failures = self.transform_paths(list(paths), **kwargs)
+        if not len(kept):
+            return np.empty(0, np.int32), np.empty((0, self.kmeans.n_clusters)), kept, failures
+        return self.kmeans.predict(rows), self.kmeans.transform(rows), kept, failures
+
+
+@dataclass
+class ImageClusters:
+    """What :func:`cluster_images` returns.
+
+    Attributes
+    ----------
+    paths : list of str
+        The images that were clustered (readable ones), in order.
+    features : ndarray (n_images, n_features)
+    labels : ndarray (n_images,)
+    distances : ndarray (n_images, k)
+        Distances of every image to every centre.
+    model : ImageModel
+    failures : list of Failure
+        Files skipped, with the reason.
+    choice : KChoice or None
+        When k was chosen: the scores and the explanation.
+    """
+
+    paths: list
+    features: np.ndarray = field(repr=False)
+    labels: np.ndarray = field(repr=False)
+    distances: np.ndarray = field(repr=False)
+    model: ImageModel = field(repr=False)
+    failures: list
+    choice: KChoice | None = field(default=None, repr=False)
+
+    @property
+    def k(self) -> int:
+        return self.model.kmeans.n_clusters
+
+
+def cluster_images(
+    source,
+    k="auto",
+    *,
+    features: str = "svd",
+    size=64,
+    mode: str = "grey",
+    fit: str = "fit",
+    n_components: int = 50,
+    sample_size: int = 2000,
+    n_init: int = 3,
+    random_state=0,
+    batch_size: int = 256,
+    n_jobs: int | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ImageClusters:
+    """Cluster the images of a folder (or a list of files).
+
+    Parameters
+    ----------
+    source : folder, file, or list of files
+    k : int, 'auto', 'A:B' or list of int, default='auto'
+        A range is searched with :func:`~kmeanskit.choose_k` (``'auto'``: 2 to 50).
+    features : {'pixels', 'svd', 'hog', 'color'}, default='svd'
+        ``'svd'`` is the pixels reduced to ``n_components`` by a randomized PCA fitted on
+        a random sample of ``sample_size`` images.
+    size, mode, fit
+        How images are brought to one shape (:class:`~kmeanskit.images.io.ImageSpec`).
+    n_init : int, default=3
+    random_state : int or None
+    batch_size, n_jobs
+        Decoding: images per batch, threads.
+    progress : callable, optional
+        Called with the number of files handled, after each batch.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from PIL import Image
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> for i in range(6):
+    ...     Image.new("L", (16, 16), 0 if i < 3 else 255).save(d / f"{i}.png")
+    >>> result = cluster_images(d, k=2, features="pixels", size=8)
+    >>> len(set(result.labels[:3])), len(set(result.labels)), result.failures
+    (1, 2, [])
+    >>> labels, dist, kept, bad = result.model.predict([d / "0.png"])
+    >>> int(labels[0]) == int(result.labels[0])
+    True
+    """
+    if features not in FEATURES:
+        raise ValueError(f"features must be one of {sorted(FEATURES)}; got {features!r}")
+    spec = ImageSpec(size=size, mode=mode, fit=fit)
+    paths = list(source) if isinstance(source, list | tuple) else list_images(source)
+    if not paths:
+        raise ValueError(f"no image files found in {str(source)!r}")
+    make, reduce = FEATURES[features]
+    extractor = make()
+    reducer = None
+    rng = np.random.RandomState(random_state)
+    if reduce:
+        sample = sorted(rng.choice(len(paths), min(sample_size, len(paths)), replace=False))
+        rows = [extractor.transform(imgs) for _, imgs, _ in
+                iter_decoded([paths[i] for i in sample], spec, batch_size, n_jobs)]  # fmt: skip
+        rows = np.vstack(rows) if rows else np.empty((0, 0))
+        n_comp = min(n_components, rows.shape[0], rows.shape[1]) if rows.size else 0
+        if n_comp < 1:
+            raise ValueError(f"no readable image among the {len(paths)} files")
+        reducer = PCA(n_comp, svd_solver="randomized", random_state=random_state).fit(rows)
+        logger.info("PCA on %d images: %d components", rows.shape[0], n_comp)
+    model = ImageModel(spec, features, extractor, reducer, KMeans(1))
+    X, kept, failures = model.transform_paths(paths, batch_size, n_jobs, progress)
+    if not len(kept):
+        raise ValueError(f"no readable image among the {len(paths)} files")
+    kk = parse_k(k, len(kept))
+    choice = None
+    if isinstance(kk, list):
+        methods = ("elbow", "silhouette", "calinski_harabasz", "davies_bouldin", "bic")
+        if len(kept) <= 5000:
+            methods += ("gap",)
+        choice = choose_k(X, kk, methods, n_init=n_init, random_state=random_state)
+        kk = choice.recommended
+        logger.info("chose k=%d: %s", kk, choice.explanation)
+    km = KMeans(kk, n_init=n_init, random_state=random_state).fit(X)
+    model.kmeans = km
+    kept_paths = [str(paths[i]) for i in kept]
+    return ImageClusters(kept_paths, X, km.labels_, km.transform(X), model, failures, choice)

@@ -1,0 +1,133 @@
+"""The folder-to-clusters path: library and command line, inputs never touched."""
+
+import csv
+import hashlib
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PIL")  # the 'images' extra; installed in CI
+pytest.importorskip("joblib")
+from PIL import Image, ImageDraw
+
+from kmeanskit.cli import main
+from kmeanskit.images import cluster_images, load_model
+from kmeanskit.images.pipeline import parse_k
+from kmeanskit.metrics import cluster_accuracy
+
+SHAPES = ("dot", "bar", "ring")
+
+
+def _draw(kind, rng):
+    img = Image.new("L", (48, 48), 255)
+    d = ImageDraw.Draw(img)
+    x, y = rng.randint(8, 40, 2)
+    if kind == "dot":
+        d.ellipse([x - 6, y - 6, x + 6, y + 6], fill=0)
+    elif kind == "bar":
+        d.rectangle([2, 20, 46, 28], fill=0)
+    else:
+        d.ellipse([6, 6, 42, 42], outline=0, width=5)
+    return img
+
+
+@pytest.fixture()
+def photos(tmp_path):
+    """30 pictures in three folders by shape, and three bad files."""
+    rng = np.random.RandomState(0)
+    root = tmp_path / "photos"
+    for kind in SHAPES:
+        (root / kind).mkdir(parents=True)
+        for i in range(10):
+            _draw(kind, rng).save(root / kind / f"{kind}{i}.png")
+    (root / "dot" / "fake.png").write_text("this is text")
+    (root / "bar" / "empty.jpg").write_bytes(b"")
+    good = (root / "ring" / "ring0.png").read_bytes()
+    (root / "ring" / "cut.png").write_bytes(good[: len(good) // 3])
+    return root
+
+
+def _hashes(root):
+    return {
+        p.relative_to(root): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*")) if p.is_file()
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("features", ["pixels", "svd", "hog", "color"])
+def test_cluster_images_finds_the_shapes(photos, features):
+    result = cluster_images(photos, k=3, features=features, size=32, n_components=10)
+    assert len(result.paths) == 30 and len(result.failures) == 3
+    truth = [p.split("/")[-2] for p in result.paths]
+    if features != "color":  # a colour histogram cannot see shape
+        assert cluster_accuracy(truth, result.labels) == 1.0
+    assert result.distances.shape == (30, 3)
+    labels, _, _, bad = result.model.predict(result.paths[:4])
+    assert (labels == result.labels[:4]).all() and not bad
+
+
+def test_k_auto_and_ranges(tmp_path):
+    rng = np.random.RandomState(1)
+    for i in range(45):
+        level = (30, 128, 220)[i % 3]
+        pixels = np.clip(level + rng.normal(0, 8, (16, 16)), 0, 255).astype(np.uint8)
+        Image.fromarray(pixels).save(tmp_path / f"{i}.png")
+    result = cluster_images(tmp_path, k="2:6", features="svd", size=16, n_components=5)
+    assert result.k == 3 and "k=3: chosen by" in result.choice.explanation
+    assert parse_k("auto", 100) == list(range(2, 51))
+    with pytest.raises(ValueError, match="k must be an int, 'auto' or 'A:B'"):
+        parse_k("many", 10)
+    with pytest.raises(ValueError, match="between 1 and the number of images"):
+        parse_k(40, 30)
+
+
+def test_cli_cluster_writes_everything_and_touches_nothing(photos, tmp_path, capsys):
+    before = _hashes(photos)
+    out = tmp_path / "out"
+    code = main(["cluster", str(photos), "--k", "3", "--features", "svd", "--size", "32",
+                 "--components", "10", "--labels-from", "parent", "--out", str(out)])  # fmt: skip
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "30 images in 3 clusters" in printed and "accuracy 1.000" in printed
+    assert "3 files skipped" in printed
+    assert _hashes(photos) == before  # every input byte-identical
+    with open(out / "assignments.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 30 and set(rows[0]) == {"path", "cluster", "distance", "rank"}
+    for j in range(3):
+        members = [r for r in rows if r["cluster"] == str(j)]
+        assert sorted(int(r["rank"]) for r in members) == list(range(1, len(members) + 1))
+        assert len(list((out / f"cluster_{j:02d}").iterdir())) == len(members)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["k"] == 3 and len(summary["failures"]) == 3
+    assert {f["reason"] for f in summary["failures"]} >= {"empty file"}
+    assert summary["scores"]["accuracy"] == 1.0
+
+    # predict on a training image gives the CSV's cluster
+    first = rows[0]
+    assert main(["predict", str(out / "model.joblib"), first["path"], "--json"]) == 0
+    pred = json.loads(capsys.readouterr().out)["predictions"][0]
+    assert pred["cluster"] == int(first["cluster"])
+    assert pred["distance"] == pytest.approx(float(first["distance"]), rel=1e-4, abs=1e-4)
+    assert load_model(out).kmeans.n_clusters == 3
+
+    # an existing output is never overwritten without --force
+    assert main(["cluster", str(photos), "--k", "3", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "is not empty" in err and "--force" in err and len(err.strip().splitlines()) == 1
+    assert main(["cluster", str(photos), "--k", "3", "--size", "32", "--out", str(out),
+                 "--force", "--link", "--json"]) == 0  # fmt: skip
+    assert json.loads(capsys.readouterr().out)["n_images"] == 30
+    assert _hashes(photos) == before
+
+
+def test_cli_errors_are_one_line(tmp_path, capsys):
+    assert main(["cluster", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("kmeanskit: error: no such file or folder") and err.count("\n") == 1
+    assert main(["predict", str(tmp_path), "x.png"]) == 1
+    assert "no model file" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["cluster", str(tmp_path)])  # --out missing: usage error
+    assert exc.value.code == 2
