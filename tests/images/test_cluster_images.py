@@ -76,7 +76,7 @@ def test_k_auto_and_ranges(tmp_path):
     result = cluster_images(tmp_path, k="2:6", features="svd", size=16, n_components=5)
     assert result.k == 3 and "k=3: chosen by" in result.choice.explanation
     assert parse_k("auto", 100) == list(range(2, 51))
-    with pytest.raises(ValueError, match="k must be an int, 'auto' or 'A:B'"):
+    with pytest.raises(ValueError, match="k must be an int, 'auto', 'A:B' or 'A:B:STEP'"):
         parse_k("many", 10)
     with pytest.raises(ValueError, match="between 1 and the number of images"):
         parse_k(40, 30)

@@ -21,7 +21,14 @@ from .io import ImageSpec, iter_decoded, list_images
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FEATURES", "ImageClusters", "ImageModel", "cluster_images", "parse_k"]
+__all__ = [
+    "FEATURES",
+    "ImageClusters",
+    "ImageModel",
+    "cluster_images",
+    "extract_features",
+    "parse_k",
+]
 
 #: feature name -> (extractor factory, whether a PCA follows)
 FEATURES = {
@@ -35,13 +42,13 @@ AUTO_K = (2, 50)
 
 
 def parse_k(k, n_images: int):
-    """``int``, ``'auto'``, ``'A:B'`` / ``(A, B)`` (inclusive), or a list of ints -> an int
-    or a sorted list of candidate k.
+    """``int``, ``'auto'``, ``'A:B'`` / ``'A:B:STEP'`` / ``(A, B)`` (inclusive), or a list
+    of ints -> an int or a sorted list of candidate k.
 
     Examples
     --------
-    >>> parse_k("3:5", 100), parse_k(7, 100), parse_k("auto", 10)
-    ([3, 4, 5], 7, [2, 3, 4, 5, 6, 7, 8, 9])
+    >>> parse_k("3:5", 100), parse_k(7, 100), parse_k("auto", 10), parse_k("10:30:10", 99)
+    ([3, 4, 5], 7, [2, 3, 4, 5, 6, 7, 8, 9], [10, 20, 30])
     """
     if isinstance(k, str):
         if k == "auto":
@@ -49,15 +56,20 @@ def parse_k(k, n_images: int):
             return list(range(lo, max(lo, min(hi, n_images - 1)) + 1))
         if ":" in k:
             try:
-                lo, hi = (int(v) for v in k.split(":"))
+                parts = [int(v) for v in k.split(":")]
+                lo, hi, step = [*parts, 1][:3] if len(parts) in (2, 3) else [0, 0, 0]
+                k = list(range(lo, hi + 1, step))
             except ValueError:
-                raise ValueError(f"k must be an int, 'auto' or 'A:B'; got {k!r}") from None
-            k = (lo, hi)
+                raise ValueError(
+                    f"k must be an int, 'auto', 'A:B' or 'A:B:STEP'; got {k!r}"
+                ) from None
         else:
             try:
                 k = int(k)
             except ValueError:
-                raise ValueError(f"k must be an int, 'auto' or 'A:B'; got {k!r}") from None
+                raise ValueError(
+                    f"k must be an int, 'auto', 'A:B' or 'A:B:STEP'; got {k!r}"
+                ) from None
     if isinstance(k, tuple) and len(k) == 2:
         k = list(range(k[0], k[1] + 1))
     if isinstance(k, int | np.integer):
@@ -154,6 +166,52 @@ class ImageClusters:
         return self.model.kmeans.n_clusters
 
 
+def extract_features(
+    source,
+    *,
+    features: str = "svd",
+    size=64,
+    mode: str = "grey",
+    fit: str = "fit",
+    n_components: int = 50,
+    sample_size: int = 2000,
+    random_state=0,
+    batch_size: int = 256,
+    n_jobs: int | None = None,
+    progress: Callable[[int], None] | None = None,
+):
+    """Feature rows of the images of a folder (or a list of files), without clustering:
+    ``(model, X, paths, failures)`` where ``model`` is an :class:`ImageModel` whose
+    ``kmeans`` is not fitted yet and ``paths`` are the readable files, in row order.
+    The parameters are those of :func:`cluster_images`.
+    """
+    if features not in FEATURES:
+        raise ValueError(f"features must be one of {sorted(FEATURES)}; got {features!r}")
+    spec = ImageSpec(size=size, mode=mode, fit=fit)
+    paths = list(source) if isinstance(source, list | tuple) else list_images(source)
+    if not paths:
+        raise ValueError(f"no image files found in {str(source)!r}")
+    make, reduce = FEATURES[features]
+    extractor = make()
+    reducer = None
+    rng = np.random.RandomState(random_state)
+    if reduce:
+        sample = sorted(rng.choice(len(paths), min(sample_size, len(paths)), replace=False))
+        rows = [extractor.transform(imgs) for _, imgs, _ in
+                iter_decoded([paths[i] for i in sample], spec, batch_size, n_jobs)]  # fmt: skip
+        rows = np.vstack(rows) if rows else np.empty((0, 0))
+        n_comp = min(n_components, rows.shape[0], rows.shape[1]) if rows.size else 0
+        if n_comp < 1:
+            raise ValueError(f"no readable image among the {len(paths)} files")
+        reducer = PCA(n_comp, svd_solver="randomized", random_state=random_state).fit(rows)
+        logger.info("PCA on %d images: %d components", rows.shape[0], n_comp)
+    model = ImageModel(spec, features, extractor, reducer, KMeans(1))
+    X, kept, failures = model.transform_paths(paths, batch_size, n_jobs, progress)
+    if not len(kept):
+        raise ValueError(f"no readable image among the {len(paths)} files")
+    return model, X, [str(paths[i]) for i in kept], failures
+
+
 def cluster_images(
     source,
     k="auto",
@@ -203,40 +261,20 @@ def cluster_images(
     >>> int(labels[0]) == int(result.labels[0])
     True
     """
-    if features not in FEATURES:
-        raise ValueError(f"features must be one of {sorted(FEATURES)}; got {features!r}")
-    spec = ImageSpec(size=size, mode=mode, fit=fit)
-    paths = list(source) if isinstance(source, list | tuple) else list_images(source)
-    if not paths:
-        raise ValueError(f"no image files found in {str(source)!r}")
-    make, reduce = FEATURES[features]
-    extractor = make()
-    reducer = None
-    rng = np.random.RandomState(random_state)
-    if reduce:
-        sample = sorted(rng.choice(len(paths), min(sample_size, len(paths)), replace=False))
-        rows = [extractor.transform(imgs) for _, imgs, _ in
-                iter_decoded([paths[i] for i in sample], spec, batch_size, n_jobs)]  # fmt: skip
-        rows = np.vstack(rows) if rows else np.empty((0, 0))
-        n_comp = min(n_components, rows.shape[0], rows.shape[1]) if rows.size else 0
-        if n_comp < 1:
-            raise ValueError(f"no readable image among the {len(paths)} files")
-        reducer = PCA(n_comp, svd_solver="randomized", random_state=random_state).fit(rows)
-        logger.info("PCA on %d images: %d components", rows.shape[0], n_comp)
-    model = ImageModel(spec, features, extractor, reducer, KMeans(1))
-    X, kept, failures = model.transform_paths(paths, batch_size, n_jobs, progress)
-    if not len(kept):
-        raise ValueError(f"no readable image among the {len(paths)} files")
-    kk = parse_k(k, len(kept))
+    model, X, kept_paths, failures = extract_features(
+        source, features=features, size=size, mode=mode, fit=fit, n_components=n_components,
+        sample_size=sample_size, random_state=random_state, batch_size=batch_size,
+        n_jobs=n_jobs, progress=progress,
+    )  # fmt: skip
+    kk = parse_k(k, len(kept_paths))
     choice = None
     if isinstance(kk, list):
         methods = ("elbow", "silhouette", "calinski_harabasz", "davies_bouldin", "bic")
-        if len(kept) <= 5000:
+        if len(kept_paths) <= 5000:
             methods += ("gap",)
         choice = choose_k(X, kk, methods, n_init=n_init, random_state=random_state)
         kk = choice.recommended
         logger.info("chose k=%d: %s", kk, choice.explanation)
     km = KMeans(kk, n_init=n_init, random_state=random_state).fit(X)
     model.kmeans = km
-    kept_paths = [str(paths[i]) for i in kept]
     return ImageClusters(kept_paths, X, km.labels_, km.transform(X), model, failures, choice)

@@ -1,0 +1,246 @@
+"""The image commands of the command line: cluster, predict, features, quantize, segment.
+
+Thin: each parses nothing itself (argparse does), calls :mod:`kmeanskit.images`, and
+prints. Errors are raised as ValueError / OSError and printed on one line by
+:func:`kmeanskit.cli.main`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _bar(total: int, what: str):
+    """A progress bar on stderr (shown on a terminal only), or a no-op."""
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover - the images extra brings tqdm
+        return None
+    return tqdm(total=total, desc=what, unit="img", disable=None, leave=False)
+
+
+def _cluster(args: argparse.Namespace) -> int:
+    from .images import cluster_images, labels_from_paths, list_images, write_outputs
+    from .metrics import evaluate
+
+    paths = list_images(args.photos)
+    if not paths:
+        raise ValueError(f"no image files found in {args.photos!r}")
+    bar = _bar(len(paths) * (2 if args.features == "svd" else 1), "decoding")
+    start = time.perf_counter()
+    try:
+        result = cluster_images(
+            paths, k=args.k, features=args.features, size=args.size, mode=args.mode,
+            fit=args.fit, n_components=args.components, random_state=args.seed,
+            n_jobs=args.jobs, progress=None if bar is None else bar.update,
+        )  # fmt: skip
+    finally:
+        if bar is not None:
+            bar.close()
+    scores = {}
+    if args.labels_from:
+        scores = evaluate(labels_from_paths(result.paths, args.labels_from), result.labels)
+    summary = write_outputs(result, args.out, link=args.link, force=args.force, scores=scores)
+    summary["seconds"] = round(time.perf_counter() - start, 2)
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return 0
+    print(f"{summary['n_images']} images in {summary['k']} clusters -> {args.out}")
+    if summary["k_choice"]:
+        print(summary["k_choice"])
+    if scores:
+        shown = ("accuracy", "nmi", "ari")
+        print("  ".join(f"{name} {scores[name]:.3f}" for name in shown))
+    if result.failures:
+        print(f"{len(result.failures)} files skipped (see summary.json):")
+        for f in result.failures[:10]:
+            print(f"  {f.path}: {f.reason}")
+    print(f"time {summary['seconds']:.1f}s")
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from .images import load_model
+
+    model = load_model(args.model)
+    labels, dist, kept, failures = model.predict(args.images)
+    rows = [
+        {"path": str(args.images[i]), "cluster": int(lab),
+         "distance": float(d[lab]), "distances": [round(float(v), 6) for v in d]}
+        for i, lab, d in zip(kept, labels, dist, strict=True)
+    ]  # fmt: skip
+    if args.json:
+        print(json.dumps({"predictions": rows, "failures": [f.__dict__ for f in failures]}))
+    else:
+        for row in rows:
+            print(f"{row['path']}\tcluster {row['cluster']}\tdistance {row['distance']:.6g}")
+        for f in failures:
+            print(f"{f.path}\tskipped: {f.reason}")
+    return 0 if rows else 1
+
+
+def _new_file(path: str, force: bool) -> Path:
+    out = Path(path)
+    if out.exists() and not force:
+        raise FileExistsError(f"{str(out)!r} exists; choose another name or pass --force")
+    if out.exists() and out.is_dir():
+        raise IsADirectoryError(f"{str(out)!r} is a folder; give a file name")
+    return out
+
+
+def _features(args: argparse.Namespace) -> int:
+    from .images.pipeline import extract_features, parse_k
+    from .sweep import sweep
+
+    out = _new_file(args.out, args.force)
+    _, X, paths, failures = extract_features(
+        args.photos, features=args.features, size=args.size, mode=args.mode,
+        n_components=args.components, random_state=args.seed,
+    )  # fmt: skip
+    ks = parse_k(args.k, len(paths))
+    ks = [ks] if isinstance(ks, int) else ks
+    result = sweep(X, ks, random_state=args.seed)
+    arrays = {"paths": np.array(paths), "k": np.array(ks), "features": result.transform(X)}
+    for k in ks:
+        arrays[f"distances_k{k}"] = result.distances_of(X, k)
+        if args.gmm:
+            arrays[f"proba_k{k}"] = _gmm_proba(X, result.models[k], args.seed)
+    with open(out, "wb") as fh:
+        np.savez_compressed(fh, **arrays)
+    print(f"{len(paths)} images, k = {ks}: {arrays['features'].shape[1]} distance features "
+          f"-> {out}" + (f"; {len(failures)} files skipped" if failures else ""))  # fmt: skip
+    return 0
+
+
+def _gmm_proba(X, kmeans, seed):
+    """Posterior probabilities of a diagonal GMM started from the k-means solution."""
+    from sklearn.mixture import GaussianMixture
+
+    gmm = GaussianMixture(
+        kmeans.n_clusters, covariance_type="diag", means_init=kmeans.cluster_centers_,
+        random_state=seed, reg_covar=1e-4,
+    )  # fmt: skip
+    return gmm.fit(X).predict_proba(X).astype(np.float32)
+
+
+def _read_rgb(path: str) -> np.ndarray:
+    from PIL import Image
+
+    from .images.io import ImageSpec, decode
+
+    with Image.open(path) as img:  # the size as it is, after the EXIF rotation
+        w, h = (img.height, img.width) if img.getexif().get(0x0112, 1) > 4 else img.size
+    return decode(path, ImageSpec((w, h), mode="rgb", fit="stretch"))
+
+
+def _write_rgb(arr: np.ndarray, out: Path) -> None:
+    from PIL import Image
+
+    Image.fromarray((np.clip(arr, 0, 1) * 255 + 0.5).astype(np.uint8)).save(out)
+
+
+def _quantize(args: argparse.Namespace) -> int:
+    from .images.colour import quantize
+
+    out = _new_file(args.out or f"{Path(args.photo).stem}-{args.colors}colors.png", args.force)
+    quantized, palette, _ = quantize(_read_rgb(args.photo), args.colors, random_state=args.seed)
+    _write_rgb(quantized, out)
+    print(f"{args.photo}: {len(palette)} colours -> {out}")
+    return 0
+
+
+def _segment(args: argparse.Namespace) -> int:
+    from .images.colour import segment
+
+    out = _new_file(args.out or f"{Path(args.photo).stem}-{args.k}segments.png", args.force)
+    labels, means = segment(
+        _read_rgb(args.photo), args.k, position_weight=args.position_weight,
+        random_state=args.seed,
+    )  # fmt: skip
+    _write_rgb(means, out)
+    sizes = np.bincount(labels.ravel(), minlength=args.k)
+    print(f"{args.photo}: {args.k} segments of {sizes.tolist()} pixels -> {out}")
+    return 0
+
+
+CLUSTER_EXAMPLE = """example:
+  kmeanskit cluster ~/photos --k auto --features svd --out clusters/
+  kmeanskit predict clusters/model.joblib new.jpg
+
+writes clusters/cluster_00 ... (copies; the inputs are never moved or changed),
+assignments.csv (path, cluster, distance, rank), summary.json and model.joblib"""
+
+
+def add_image_commands(sub) -> None:
+    from .images.pipeline import FEATURES
+
+    p = sub.add_parser(
+        "cluster", help="cluster a folder of images into one folder per cluster",
+        epilog=CLUSTER_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    p.add_argument("photos", help="a folder (read recursively) or one image")
+    p.add_argument("--out", required=True, help="output folder (must be new or empty)")
+    p.add_argument("--k", default="auto", help="N, A:B (choose in the range) or auto (2:50)")
+    p.add_argument("--features", default="svd", choices=sorted(FEATURES))
+    p.add_argument("--size", type=int, default=64, help="images are resized to SIZE x SIZE")
+    p.add_argument("--mode", default="grey", choices=["grey", "rgb"])
+    p.add_argument("--fit", default="fit", choices=["fit", "pad", "crop", "stretch"])
+    p.add_argument("--components", type=int, default=50, help="PCA components for svd")
+    p.add_argument("--labels-from", help="score against labels: 'parent' or a REGEX")
+    p.add_argument("--link", action="store_true", help="symbolic links instead of copies")
+    p.add_argument("--force", action="store_true", help="write into a non-empty --out")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--jobs", type=int, default=None, help="decoding threads (all cores)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=_cluster)
+    q = sub.add_parser("predict", help="the cluster of new images, from a saved model")
+    q.add_argument("model", help="model.joblib, or the --out folder of 'cluster'")
+    q.add_argument("images", nargs="+")
+    q.add_argument("--json", action="store_true")
+    q.set_defaults(func=_predict)
+
+    f = sub.add_parser(
+        "features", help="distances to the centres for one or many k, as classifier features",
+        epilog="example:\n  kmeanskit features photos/ --k 50:500:50 --out feats.npz\n\n"
+        "feats.npz holds paths, k, features (all distances side by side) and "
+        "distances_kK (and proba_kK with --gmm) for every k",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    f.add_argument("photos")
+    f.add_argument("--k", required=True, help="N, A:B or A:B:STEP")
+    f.add_argument("--out", required=True, help="an .npz file")
+    f.add_argument("--features", default="svd", choices=sorted(FEATURES))
+    f.add_argument("--size", type=int, default=64)
+    f.add_argument("--mode", default="grey", choices=["grey", "rgb"])
+    f.add_argument("--components", type=int, default=50)
+    f.add_argument("--gmm", action="store_true", help="also GMM posterior probabilities")
+    f.add_argument("--seed", type=int, default=0)
+    f.add_argument("--force", action="store_true", help="overwrite --out")
+    f.set_defaults(func=_features)
+
+    for name, func, helptext in (
+        ("quantize", _quantize, "redraw a picture with few colours"),
+        ("segment", _segment, "k-means segmentation on colour and position"),
+    ):
+        c = sub.add_parser(
+            name, help=helptext,
+            epilog=f"example:\n  kmeanskit {name} photo.jpg "
+            + ("--colors 16 --out photo16.png" if name == "quantize" else "--k 4 --out seg.png"),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )  # fmt: skip
+        c.add_argument("photo")
+        if name == "quantize":
+            c.add_argument("--colors", type=int, default=16)
+        else:
+            c.add_argument("--k", type=int, default=4)
+            c.add_argument("--position-weight", type=float, default=1.0,
+                           help="weight of (x, y) against colour; 0: colour only")  # fmt: skip
+        c.add_argument("--out", help="output PNG (default: a new name in the current folder)")
+        c.add_argument("--seed", type=int, default=0)
+        c.add_argument("--force", action="store_true", help="overwrite --out")
+        c.set_defaults(func=func)
