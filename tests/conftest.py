@@ -60,3 +60,9 @@ def load_sipu(root: Path, name: str):
     labels = np.array([int(v) for v in lines if v.strip("-")]) - 1
     centers = np.loadtxt(root / "sipu" / f"{name}-gt.txt")
     return X, labels, centers
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory, monkeypatch):
+    """No test writes to the user's feature cache folder."""
+    monkeypatch.setenv("KMEANSKIT_CACHE", str(tmp_path_factory.mktemp("cache")))

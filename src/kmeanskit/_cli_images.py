@@ -24,6 +24,20 @@ def _bar(total: int, what: str):
     return tqdm(total=total, desc=what, unit="img", disable=None, leave=False)
 
 
+def _cache(args):
+    from .images.cache import default_cache_dir
+
+    if args.no_cache:
+        return None
+    return args.cache or default_cache_dir()
+
+
+def _add_cache_options(p) -> None:
+    p.add_argument("--cache", help="feature cache folder (default: ~/.cache/kmeanskit, "
+                   "or $KMEANSKIT_CACHE)")  # fmt: skip
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+
+
 def _cluster(args: argparse.Namespace) -> int:
     from .images import cluster_images, labels_from_paths, list_images, write_outputs
     from .metrics import evaluate
@@ -38,6 +52,7 @@ def _cluster(args: argparse.Namespace) -> int:
             paths, k=args.k, features=args.features, size=args.size, mode=args.mode,
             fit=args.fit, n_components=args.components, random_state=args.seed,
             n_jobs=args.jobs, progress=None if bar is None else bar.update,
+            cache=_cache(args),
         )  # fmt: skip
     finally:
         if bar is not None:
@@ -100,7 +115,7 @@ def _features(args: argparse.Namespace) -> int:
     out = _new_file(args.out, args.force)
     _, X, paths, failures = extract_features(
         args.photos, features=args.features, size=args.size, mode=args.mode,
-        n_components=args.components, random_state=args.seed,
+        n_components=args.components, random_state=args.seed, cache=_cache(args),
     )  # fmt: skip
     ks = parse_k(args.k, len(paths))
     ks = [ks] if isinstance(ks, int) else ks
@@ -197,6 +212,7 @@ def add_image_commands(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--jobs", type=int, default=None, help="decoding threads (all cores)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    _add_cache_options(p)
     p.set_defaults(func=_cluster)
     q = sub.add_parser("predict", help="the cluster of new images, from a saved model")
     q.add_argument("model", help="model.joblib, or the --out folder of 'cluster'")
@@ -221,6 +237,7 @@ def add_image_commands(sub) -> None:
     f.add_argument("--gmm", action="store_true", help="also GMM posterior probabilities")
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--force", action="store_true", help="overwrite --out")
+    _add_cache_options(f)
     f.set_defaults(func=_features)
 
     for name, func, helptext in (

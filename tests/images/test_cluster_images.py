@@ -131,3 +131,34 @@ def test_cli_errors_are_one_line(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["cluster", str(tmp_path)])  # --out missing: usage error
     assert exc.value.code == 2
+
+
+def test_cache_skips_decoding_and_resumes(photos, tmp_path, monkeypatch):
+    from kmeanskit.images import pipeline
+
+    cache = tmp_path / "cache"
+    first = cluster_images(photos, k=3, features="svd", size=32, n_components=10, cache=cache)
+    decoded = []
+    real = pipeline.iter_decoded
+
+    def counting(paths, *args, **kwargs):
+        paths = list(paths)
+        decoded.extend(paths)
+        return real(paths, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "iter_decoded", counting)
+    again = cluster_images(photos, k=4, features="svd", size=32, n_components=10, cache=cache)
+    # only the three bad files are tried again; the PCA comes from the cache too
+    assert sorted(p.name for p in decoded) == ["cut.png", "empty.jpg", "fake.png"]
+    assert again.paths == first.paths
+    assert np.abs(again.features - first.features).max() < 1e-5
+    # an interrupted run: only some batches were saved; the others are decoded again
+    kw = {"k": 3, "features": "pixels", "size": 16, "batch_size": 8, "cache": cache}
+    cluster_images(photos, **kw)
+    batches = sorted(cache.rglob("batch-*.npz"))
+    assert len(batches) >= 4  # pixels at 16: a new setting, saved 8 rows at a time
+    for path in batches[:2]:
+        path.unlink()
+    decoded.clear()
+    resumed = cluster_images(photos, **kw)
+    assert 3 < len(decoded) < 33 and len(resumed.paths) == 30

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 
 pytest.importorskip("PIL")  # the 'images' extra; installed in CI
-from PIL import Image  # noqa: E402
-from sklearn.datasets import load_sample_image  # noqa: E402
+from PIL import Image
+from sklearn.datasets import load_sample_image
 
-from kmeanskit.cli import main  # noqa: E402
-from kmeanskit.images.colour import quantize, segment  # noqa: E402
+from kmeanskit.cli import main
+from kmeanskit.images.colour import quantize, segment
 
 
 @pytest.fixture()

@@ -10,12 +10,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from sklearn.decomposition import PCA
 
 from ..choose_k import KChoice, choose_k
 from ..estimators import KMeans
+from .cache import FeatureCache, file_key, settings_key
 from .features import HOG, ColorHistogram, Pixels
 from .io import ImageSpec, iter_decoded, list_images
 
@@ -84,6 +86,45 @@ def parse_k(k, n_images: int):
     return ks
 
 
+def _content_keys(paths) -> list:
+    """Content keys of the files (None for one that cannot be read: decoding reports it)."""
+    out = []
+    for p in paths:
+        try:
+            out.append(file_key(p))
+        except OSError:
+            out.append(None)
+    return out
+
+
+def _fit_reducer(paths, spec, extractor, n_components, sample_size, random_state,
+                 batch_size, n_jobs, cache, keys):  # fmt: skip
+    """The PCA of the ``'svd'`` features, fitted on a random sample of the images (and
+    kept in the cache, keyed by the sample's contents)."""
+    import joblib
+
+    rng = np.random.RandomState(random_state)
+    sample = sorted(rng.choice(len(paths), min(sample_size, len(paths)), replace=False))
+    saved = None
+    if cache is not None:
+        key = settings_key(spec, "pca", n_components, random_state, [keys[i] for i in sample])
+        saved = Path(cache) / f"pca-{key}.joblib"
+        if saved.is_file():
+            return joblib.load(saved)
+    rows = [extractor.transform(imgs) for _, imgs, _ in
+            iter_decoded([paths[i] for i in sample], spec, batch_size, n_jobs)]  # fmt: skip
+    rows = np.vstack(rows) if rows else np.empty((0, 0))
+    n_comp = min(n_components, rows.shape[0], rows.shape[1]) if rows.size else 0
+    if n_comp < 1:
+        raise ValueError(f"no readable image among the {len(paths)} files")
+    reducer = PCA(n_comp, svd_solver="randomized", random_state=random_state).fit(rows)
+    logger.info("PCA on %d images: %d components", rows.shape[0], n_comp)
+    if saved is not None:
+        saved.parent.mkdir(parents=True, exist_ok=True)
+        joblib.dump(reducer, saved)
+    return reducer
+
+
 @dataclass
 class ImageModel:
     """The fitted path from image files to clusters; picklable (the model file).
@@ -103,22 +144,57 @@ class ImageModel:
     reducer: object | None
     kmeans: KMeans
 
-    def transform_paths(self, paths, batch_size=256, n_jobs=None, progress=None):
-        """Feature rows of the readable ``paths``: ``(rows, kept_indices, failures)``."""
-        rows, kept, failures = [], [], []
-        for idx, images, bad in iter_decoded(paths, self.spec, batch_size, n_jobs):
+    def settings_key(self) -> str:
+        """What the feature rows depend on: the cache key of these settings."""
+        parts = [self.spec, self.features, sorted(self.extractor.get_params().items())]
+        if self.reducer is not None:
+            parts += [self.reducer.components_, self.reducer.mean_]
+        return settings_key(*parts)
+
+    def transform_paths(
+        self, paths, batch_size=256, n_jobs=None, progress=None, cache=None, keys=None
+    ):
+        """Feature rows of the readable ``paths``: ``(rows, kept_indices, failures)``.
+
+        With ``cache`` (a folder), rows already there for the same file content and
+        settings are not decoded again, and new rows are saved a batch at a time.
+        ``keys``: the files' content keys when the caller has them.
+        """
+        paths = list(paths)
+        store = None
+        found: dict[int, np.ndarray] = {}
+        todo = list(range(len(paths)))
+        if cache is not None:
+            store = FeatureCache(cache, self.settings_key())
+            keys = keys if keys is not None else _content_keys(paths)
+            todo = []
+            for i, key in enumerate(keys):
+                row = None if key is None else store.get(key)
+                if row is None:
+                    todo.append(i)
+                else:
+                    found[i] = row
+            if progress is not None and found:
+                progress(len(found))
+        failures = []
+        for idx, images, bad in iter_decoded([paths[i] for i in todo], self.spec,
+                                             batch_size, n_jobs):  # fmt: skip
+            idx = np.asarray([todo[j] for j in idx], dtype=np.int64)
             if len(idx):
                 feats = self.extractor.transform(images)
                 if self.reducer is not None:
                     feats = self.reducer.transform(feats)
-                rows.append(np.asarray(feats, dtype=np.float32))
-                kept.append(idx)
+                feats = np.asarray(feats, dtype=np.float32)
+                found.update(zip(idx.tolist(), feats, strict=True))
+                if store is not None:
+                    store.put([keys[i] for i in idx], feats)
             failures.extend(bad)
             if progress is not None:
                 progress(len(idx) + len(bad))
-        if not rows:
+        if not found:
             return np.empty((0, 0), np.float32), np.empty(0, np.int64), failures
-        return np.vstack(rows), np.concatenate(kept), failures
+        kept = np.array(sorted(found), dtype=np.int64)
+        return np.vstack([found[i] for i in kept]), kept, failures
 
     def predict(self, paths, **kwargs):
         """Cluster and distances to every centre of each readable image:
@@ -179,6 +255,7 @@ def extract_features(
     batch_size: int = 256,
     n_jobs: int | None = None,
     progress: Callable[[int], None] | None = None,
+    cache=None,
 ):
     """Feature rows of the images of a folder (or a list of files), without clustering:
     ``(model, X, paths, failures)`` where ``model`` is an :class:`ImageModel` whose
@@ -193,20 +270,15 @@ def extract_features(
         raise ValueError(f"no image files found in {str(source)!r}")
     make, reduce = FEATURES[features]
     extractor = make()
+    keys = _content_keys(paths) if cache is not None else None
     reducer = None
-    rng = np.random.RandomState(random_state)
     if reduce:
-        sample = sorted(rng.choice(len(paths), min(sample_size, len(paths)), replace=False))
-        rows = [extractor.transform(imgs) for _, imgs, _ in
-                iter_decoded([paths[i] for i in sample], spec, batch_size, n_jobs)]  # fmt: skip
-        rows = np.vstack(rows) if rows else np.empty((0, 0))
-        n_comp = min(n_components, rows.shape[0], rows.shape[1]) if rows.size else 0
-        if n_comp < 1:
-            raise ValueError(f"no readable image among the {len(paths)} files")
-        reducer = PCA(n_comp, svd_solver="randomized", random_state=random_state).fit(rows)
-        logger.info("PCA on %d images: %d components", rows.shape[0], n_comp)
+        reducer = _fit_reducer(paths, spec, extractor, n_components, sample_size, random_state,
+                               batch_size, n_jobs, cache, keys)  # fmt: skip
     model = ImageModel(spec, features, extractor, reducer, KMeans(1))
-    X, kept, failures = model.transform_paths(paths, batch_size, n_jobs, progress)
+    X, kept, failures = model.transform_paths(
+        paths, batch_size, n_jobs, progress, cache=cache, keys=keys
+    )
     if not len(kept):
         raise ValueError(f"no readable image among the {len(paths)} files")
     return model, X, [str(paths[i]) for i in kept], failures
@@ -227,6 +299,7 @@ def cluster_images(
     batch_size: int = 256,
     n_jobs: int | None = None,
     progress: Callable[[int], None] | None = None,
+    cache=None,
 ) -> ImageClusters:
     """Cluster the images of a folder (or a list of files).
 
@@ -246,6 +319,9 @@ def cluster_images(
         Decoding: images per batch, threads.
     progress : callable, optional
         Called with the number of files handled, after each batch.
+    cache : folder, optional
+        Keep feature rows (and the PCA) there, keyed by file content and settings: a
+        second run with the same settings decodes nothing, an interrupted one resumes.
 
     Examples
     --------
@@ -264,7 +340,7 @@ def cluster_images(
     model, X, kept_paths, failures = extract_features(
         source, features=features, size=size, mode=mode, fit=fit, n_components=n_components,
         sample_size=sample_size, random_state=random_state, batch_size=batch_size,
-        n_jobs=n_jobs, progress=progress,
+        n_jobs=n_jobs, progress=progress, cache=cache,
     )  # fmt: skip
     kk = parse_k(k, len(kept_paths))
     choice = None
