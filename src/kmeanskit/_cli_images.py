@@ -45,7 +45,7 @@ def _cluster(args: argparse.Namespace) -> int:
     paths = list_images(args.photos)
     if not paths:
         raise ValueError(f"no image files found in {args.photos!r}")
-    bar = _bar(len(paths) * (2 if args.features == "svd" else 1), "decoding")
+    bar = _bar(len(paths), "features")
     start = time.perf_counter()
     try:
         result = cluster_images(
@@ -109,14 +109,24 @@ def _new_file(path: str, force: bool) -> Path:
 
 
 def _features(args: argparse.Namespace) -> int:
+    from .images import list_images
     from .images.pipeline import extract_features, parse_k
     from .sweep import sweep
 
     out = _new_file(args.out, args.force)
-    _, X, paths, failures = extract_features(
-        args.photos, features=args.features, size=args.size, mode=args.mode,
-        n_components=args.components, random_state=args.seed, cache=_cache(args),
-    )  # fmt: skip
+    files = list_images(args.photos)
+    if not files:
+        raise ValueError(f"no image files found in {args.photos!r}")
+    bar = _bar(len(files), "features")
+    try:
+        _, X, paths, failures = extract_features(
+            files, features=args.features, size=args.size, mode=args.mode,
+            n_components=args.components, random_state=args.seed, cache=_cache(args),
+            progress=None if bar is None else bar.update,
+        )  # fmt: skip
+    finally:
+        if bar is not None:
+            bar.close()
     ks = parse_k(args.k, len(paths))
     ks = [ks] if isinstance(ks, int) else ks
     result = sweep(X, ks, random_state=args.seed)
