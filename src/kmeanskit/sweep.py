@@ -169,7 +169,8 @@ def sweep(
         every k over the restarts is kept.
     grow : bool, default=True
         Also start every k from the previous k's solution plus new k-means++ centres,
-        and keep the better of the two fits.
+        and keep the better of the two fits (the nested start is dropped once the grown
+        one has won ``NESTED_PATIENCE`` k in a row).
     refine : {'hartigan', None}, default='hartigan'
         As in :class:`~kmeanskit.KMeans`: Hartigan moves after each fit (dense data;
         sparse data is never refined). It lowers the inertia most where clusters are
