@@ -56,3 +56,35 @@ def test_umap_features_cluster_and_predict(tmp_path):
     assert cluster_accuracy(truth, result.labels) == 1.0
     labels, _, _, _ = result.model.predict(result.paths[:6])
     assert (labels == result.labels[:6]).all()
+
+
+def test_autoencoder_learns_and_checks_its_input():
+    from kmeanskit.images.autoencoder import Autoencoder
+
+    rng = np.random.RandomState(0)
+    codes = rng.normal(size=(256, 2))
+    X = np.tanh(codes @ rng.normal(size=(2, 30))).astype(np.float32)  # 2-d structure
+    ae = Autoencoder(n_components=2, hidden=(32,), epochs=40, batch_size=32).fit(X)
+    assert ae.loss_curve_[-1] < ae.loss_curve_[0] / 4
+    assert ae.transform(X).shape == (256, 2)
+    again = Autoencoder(n_components=2, hidden=(32,), epochs=40, batch_size=32).fit(X)
+    assert np.allclose(again.transform(X), ae.transform(X))  # repeatable
+    with pytest.raises(ValueError, match="X has 5 features"):
+        ae.transform(X[:, :5])
+    with pytest.raises(ValueError, match="epochs must be an integer >= 1"):
+        Autoencoder(epochs=0).fit(X)
+
+
+def test_ae_umap_pipeline_predicts(tmp_path):
+    pytest.importorskip("umap")
+    from kmeanskit.images import cluster_images
+
+    rng = np.random.RandomState(2)
+    for i in range(30):
+        level = (40, 210)[i % 2]
+        arr = np.clip(level + rng.normal(0, 6, (8, 8)), 0, 255).astype(np.uint8)
+        Image.fromarray(arr).save(tmp_path / f"{i}.png")
+    result = cluster_images(tmp_path, k=2, features="ae-umap", size=8)
+    labels, _, _, _ = result.model.predict(result.paths[:4])
+    assert (labels == result.labels[:4]).all()
+    assert [name for name, _ in result.model.embedder.steps] == ["autoencoder", "umap"]

@@ -41,6 +41,7 @@ class Recipe:
 
     extractor: str
     pca: bool = False
+    autoencoder: bool = False
     umap: bool = False
     size: int = 64
     mode: str = "grey"
@@ -54,6 +55,7 @@ FEATURES = {
     "cnn": Recipe("cnn", size=224, mode="rgb"),
     "umap": Recipe("pixels", pca=True, umap=True),
     "cnn-umap": Recipe("cnn", umap=True, size=224, mode="rgb"),
+    "ae-umap": Recipe("pixels", autoencoder=True, umap=True, size=32),
 }
 #: UMAP as the reference runs used it before k-means (10 dimensions, min_dist 0)
 UMAP_PARAMS = {"n_components": 10, "n_neighbors": 15, "min_dist": 0.0}
@@ -178,8 +180,9 @@ class ImageModel:
     extractor : transformer
     reducer : PCA or None
     kmeans : KMeans
-    embedder : UMAP or None
-        Fitted on all the training rows, applied to new ones after ``reducer``.
+    embedder : Pipeline or None
+        The steps fitted on all the training rows (autoencoder, UMAP), applied to new
+        rows after ``reducer``.
     """
 
     spec: ImageSpec
@@ -334,8 +337,20 @@ def extract_features(
     )
     if not len(kept):
         raise ValueError(f"no readable image among the {len(paths)} files")
+    steps = []
+    if recipe.autoencoder:
+        from .autoencoder import Autoencoder
+
+        ae = Autoencoder(random_state=0 if random_state is None else int(random_state))
+        X = ae.fit_transform(X)
+        steps.append(("autoencoder", ae))
     if recipe.umap:
-        model.embedder, X = _fit_umap(X, random_state)
+        umap_model, X = _fit_umap(X, random_state)
+        steps.append(("umap", umap_model))
+    if steps:
+        from sklearn.pipeline import Pipeline
+
+        model.embedder = Pipeline(steps)
     return model, X, [str(paths[i]) for i in kept], failures
 
 
@@ -363,11 +378,14 @@ def cluster_images(
     source : folder, file, or list of files
     k : int, 'auto', 'A:B' or list of int, default='auto'
         A range is searched with :func:`~kmeanskit.choose_k` (``'auto'``: 2 to 50).
-    features : {'pixels', 'svd', 'hog', 'color', 'cnn', 'umap', 'cnn-umap'}, default='svd'
+    features : {'svd', 'pixels', 'hog', 'color', 'cnn', 'umap', 'cnn-umap', 'ae-umap'}, \
+default='svd'
         ``'svd'``: the pixels reduced to ``n_components`` by a randomized PCA fitted on a
         random sample of ``sample_size`` images; ``'cnn'``: EfficientNet-Lite0's pooled
         1280 features (:class:`~kmeanskit.images.cnn.CNNEmbedding`); ``'umap'`` and
-        ``'cnn-umap'``: those, then UMAP to 10 dimensions (``UMAP_PARAMS``).
+        ``'cnn-umap'``: those, then UMAP to 10 dimensions (``UMAP_PARAMS``);
+        ``'ae-umap'``: N2D's path, the pixels (32 x 32) through an autoencoder trained on
+        these images (:class:`~kmeanskit.images.autoencoder.Autoencoder`), then UMAP.
     size, mode, fit
         How images are brought to one shape (:class:`~kmeanskit.images.io.ImageSpec`);
         ``size`` and ``mode`` default to the features' own (64 and grey; 224 and RGB for
