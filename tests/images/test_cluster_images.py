@@ -162,3 +162,26 @@ def test_cache_skips_decoding_and_resumes(photos, tmp_path, monkeypatch):
     decoded.clear()
     resumed = cluster_images(photos, **kw)
     assert 3 < len(decoded) < 33 and len(resumed.paths) == 30
+
+
+def test_real_digits_written_as_png(shared_data, tmp_path, capsys):
+    """A new user's run on real labelled pictures: MNIST test digits written out as PNG
+    files in one folder per digit, clustered by one command."""
+    import gzip
+
+    root = shared_data / "mnist_test"
+    with gzip.open(root / "t10k-images-idx3-ubyte.gz") as fh:
+        X = np.frombuffer(fh.read(), np.uint8, offset=16).reshape(-1, 28, 28)[:400]
+    with gzip.open(root / "t10k-labels-idx1-ubyte.gz") as fh:
+        y = np.frombuffer(fh.read(), np.uint8, offset=8)[:400]
+    photos = tmp_path / "digits"
+    for i, (img, lab) in enumerate(zip(X, y, strict=True)):
+        (photos / str(lab)).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(img).save(photos / str(lab) / f"{i}.png")
+    out = tmp_path / "out"
+    assert main(["cluster", str(photos), "--k", "10", "--size", "28", "--labels-from",
+                 "parent", "--out", str(out), "--json"]) == 0  # fmt: skip
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["n_images"] == 400 and summary["k"] == 10
+    assert summary["scores"]["accuracy"] > 0.45  # k-means on pixels: about 0.55
+    assert (out / "model.joblib").is_file() and len(list(out.glob("cluster_*"))) == 10
