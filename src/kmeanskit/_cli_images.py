@@ -57,9 +57,9 @@ def _cluster(args: argparse.Namespace) -> int:
     finally:
         if bar is not None:
             bar.close()
-    scores = {}
+    scores = dict(result.scores)
     if args.labels_from:
-        scores = evaluate(labels_from_paths(result.paths, args.labels_from), result.labels)
+        scores.update(evaluate(labels_from_paths(result.paths, args.labels_from), result.labels))
     summary = write_outputs(result, args.out, link=args.link, force=args.force, scores=scores)
     summary["seconds"] = round(time.perf_counter() - start, 2)
     if args.json:
@@ -68,8 +68,8 @@ def _cluster(args: argparse.Namespace) -> int:
     print(f"{summary['n_images']} images in {summary['k']} clusters -> {args.out}")
     if summary["k_choice"]:
         print(summary["k_choice"])
-    if scores:
-        shown = ("accuracy", "nmi", "ari")
+    shown = [name for name in ("accuracy", "nmi", "ari", "silhouette") if name in scores]
+    if shown:
         print("  ".join(f"{name} {scores[name]:.3f}" for name in shown))
     if result.failures:
         print(f"{len(result.failures)} files skipped (see summary.json):")
@@ -224,7 +224,11 @@ def add_image_commands(sub) -> None:
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     _add_cache_options(p)
     p.set_defaults(func=_cluster)
-    q = sub.add_parser("predict", help="the cluster of new images, from a saved model")
+    q = sub.add_parser(
+        "predict", help="the cluster of new images, from a saved model",
+        epilog="example:\n  kmeanskit predict clusters/model.joblib new1.jpg new2.png --json",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
     q.add_argument("model", help="model.joblib, or the --out folder of 'cluster'")
     q.add_argument("images", nargs="+")
     q.add_argument("--json", action="store_true")

@@ -119,6 +119,8 @@ def test_cli_cluster_writes_everything_and_touches_nothing(photos, tmp_path, cap
     assert main(["cluster", str(photos), "--k", "3", "--size", "32", "--out", str(out),
                  "--force", "--link", "--json"]) == 0  # fmt: skip
     assert json.loads(capsys.readouterr().out)["n_images"] == 30
+    feats = tmp_path / "f.npz"
+    assert main(["features", str(photos), "--k", "2:3", "--size", "16", "--out", str(feats)]) == 0
     assert _hashes(photos) == before
 
 

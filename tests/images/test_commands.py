@@ -56,8 +56,10 @@ def test_segment_by_colour_and_position(tmp_path, capsys):
         segment(img, 2, position_weight=-1)
     path = tmp_path / "two.png"
     Image.fromarray((img * 255).astype(np.uint8)).save(path)
+    before = path.read_bytes()
     assert main(["segment", str(path), "--k", "2", "--out", str(tmp_path / "s.png")]) == 0
     assert "2 segments of" in capsys.readouterr().out
+    assert path.read_bytes() == before
 
 
 def test_features_command_writes_distances_for_every_k(tmp_path, capsys):

@@ -279,6 +279,9 @@ class ImageClusters:
         Files skipped, with the reason.
     choice : KChoice or None
         When k was chosen: the scores and the explanation.
+    scores : dict
+        Internal indices of the clustering: silhouette (on up to 3000 images),
+        Calinski-Harabasz, Davies-Bouldin (empty when k = 1).
     """
 
     paths: list
@@ -288,6 +291,7 @@ class ImageClusters:
     model: ImageModel = field(repr=False)
     failures: list
     choice: KChoice | None = field(default=None, repr=False)
+    scores: dict = field(default_factory=dict)
 
     @property
     def k(self) -> int:
@@ -430,4 +434,22 @@ default='svd'
         logger.info("chose k=%d: %s", kk, choice.explanation)
     km = KMeans(kk, n_init=n_init, random_state=random_state).fit(X)
     model.kmeans = km
-    return ImageClusters(kept_paths, X, km.labels_, km.transform(X), model, failures, choice)
+    scores = _internal_scores(X, km.labels_, random_state)
+    return ImageClusters(
+        kept_paths, X, km.labels_, km.transform(X), model, failures, choice, scores
+    )
+
+
+def _internal_scores(X, labels, random_state) -> dict:
+    from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+
+    n_labels = np.unique(labels).size
+    if not 2 <= n_labels < len(X):
+        return {}
+    sample = 3000 if len(X) > 3000 else None
+    silhouette = silhouette_score(X, labels, sample_size=sample, random_state=random_state)
+    return {
+        "silhouette": float(silhouette),
+        "calinski_harabasz": float(calinski_harabasz_score(X, labels)),
+        "davies_bouldin": float(davies_bouldin_score(X, labels)),
+    }
