@@ -33,6 +33,8 @@ def _cache(args):
 
 
 def _add_cache_options(p) -> None:
+    p.add_argument("--onnx", metavar="MODEL.onnx",
+                   help="with --features cnn or cnn-umap: your own ONNX network")  # fmt: skip
     p.add_argument("--cache", help="feature cache folder (default: ~/.cache/kmeanskit, "
                    "or $KMEANSKIT_CACHE)")  # fmt: skip
     p.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
@@ -52,7 +54,7 @@ def _cluster(args: argparse.Namespace) -> int:
             paths, k=args.k, features=args.features, size=args.size, mode=args.mode,
             fit=args.fit, n_components=args.components, random_state=args.seed,
             n_jobs=args.jobs, progress=None if bar is None else bar.update,
-            cache=_cache(args),
+            cache=_cache(args), onnx_model=args.onnx,
         )  # fmt: skip
     finally:
         if bar is not None:
@@ -122,7 +124,7 @@ def _features(args: argparse.Namespace) -> int:
         _, X, paths, failures = extract_features(
             files, features=args.features, size=args.size, mode=args.mode,
             n_components=args.components, random_state=args.seed, cache=_cache(args),
-            progress=None if bar is None else bar.update,
+            progress=None if bar is None else bar.update, onnx_model=args.onnx,
         )  # fmt: skip
     finally:
         if bar is not None:

@@ -10,6 +10,7 @@ pytest.importorskip("efficientnet_lite_pytorch")
 from PIL import Image
 from sklearn.datasets import load_sample_images
 
+from kmeanskit.cli import main
 from kmeanskit.images.cache import default_cache_dir
 from kmeanskit.images.cnn import CNNEmbedding
 
@@ -88,3 +89,36 @@ def test_ae_umap_pipeline_predicts(tmp_path):
     labels, _, _, _ = result.model.predict(result.paths[:4])
     assert (labels == result.labels[:4]).all()
     assert [name for name, _ in result.model.embedder.steps] == ["autoencoder", "umap"]
+
+
+def test_a_user_onnx_model_on_the_command_line(tmp_path, capsys):
+    """Any ONNX network works: here a one-node graph (global average pooling)."""
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(
+        [helper.make_node("GlobalAveragePool", ["x"], ["y"])], "mean-colour",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 3, "h", "w"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 3, 1, 1])],
+    )  # fmt: skip
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    path = tmp_path / "mean.onnx"
+    onnx.save(model, str(path))
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(8):
+        Image.new("RGB", (20, 20), ((250, 10, 10), (10, 10, 250))[i % 2]).save(
+            photos / f"{i}.png"
+        )
+    out = tmp_path / "out"
+    assert main(["cluster", str(photos), "--features", "cnn", "--onnx", str(path), "--k", "2",
+                 "--size", "8", "--out", str(out), "--json", "--no-cache"]) == 0  # fmt: skip
+    import json
+
+    sizes = json.loads(capsys.readouterr().out)["cluster_sizes"]
+    assert sorted(sizes) == [4, 4]
+    with pytest.raises(ValueError, match="onnx_model is for the cnn features"):
+        from kmeanskit.images import cluster_images
+
+        cluster_images(photos, k=2, features="svd", onnx_model=path)

@@ -61,11 +61,13 @@ FEATURES = {
 UMAP_PARAMS = {"n_components": 10, "n_neighbors": 15, "min_dist": 0.0}
 
 
-def _extractor(name: str):
+def _extractor(name: str, onnx_model=None):
     if name == "cnn":
         from .cnn import CNNEmbedding
 
-        return CNNEmbedding()
+        return CNNEmbedding(onnx_path=onnx_model)
+    if onnx_model is not None:
+        raise ValueError(f"onnx_model is for the cnn features; got features using {name!r}")
     return {"pixels": Pixels, "hog": HOG, "color": ColorHistogram}[name]()
 
 
@@ -312,6 +314,7 @@ def extract_features(
     n_jobs: int | None = None,
     progress: Callable[[int], None] | None = None,
     cache=None,
+    onnx_model=None,
 ):
     """Feature rows of the images of a folder (or a list of files), without clustering:
     ``(model, X, paths, failures)`` where ``model`` is an :class:`ImageModel` whose
@@ -329,7 +332,7 @@ def extract_features(
     paths = list(source) if isinstance(source, list | tuple) else list_images(source)
     if not paths:
         raise ValueError(f"no image files found in {str(source)!r}")
-    extractor = _extractor(recipe.extractor)
+    extractor = _extractor(recipe.extractor, onnx_model)
     keys = _content_keys(paths) if cache is not None else None
     reducer = None
     if recipe.pca:
@@ -374,6 +377,7 @@ def cluster_images(
     n_jobs: int | None = None,
     progress: Callable[[int], None] | None = None,
     cache=None,
+    onnx_model=None,
 ) -> ImageClusters:
     """Cluster the images of a folder (or a list of files).
 
@@ -403,6 +407,9 @@ default='svd'
     cache : folder, optional
         Keep feature rows (and the PCA) there, keyed by file content and settings: a
         second run with the same settings decodes nothing, an interrupted one resumes.
+    onnx_model : path, optional
+        With the cnn features: your own ONNX network instead of EfficientNet-Lite0 (see
+        :class:`~kmeanskit.images.cnn.CNNEmbedding` for what it receives).
 
     Examples
     --------
@@ -421,7 +428,7 @@ default='svd'
     model, X, kept_paths, failures = extract_features(
         source, features=features, size=size, mode=mode, fit=fit, n_components=n_components,
         sample_size=sample_size, random_state=random_state, batch_size=batch_size,
-        n_jobs=n_jobs, progress=progress, cache=cache,
+        n_jobs=n_jobs, progress=progress, cache=cache, onnx_model=onnx_model,
     )  # fmt: skip
     kk = parse_k(k, len(kept_paths))
     choice = None
