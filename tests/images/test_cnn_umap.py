@@ -108,9 +108,7 @@ def test_a_user_onnx_model_on_the_command_line(tmp_path, capsys):
     photos = tmp_path / "photos"
     photos.mkdir()
     for i in range(8):
-        Image.new("RGB", (20, 20), ((250, 10, 10), (10, 10, 250))[i % 2]).save(
-            photos / f"{i}.png"
-        )
+        Image.new("RGB", (20, 20), ((250, 10, 10), (10, 10, 250))[i % 2]).save(photos / f"{i}.png")
     out = tmp_path / "out"
     assert main(["cluster", str(photos), "--features", "cnn", "--onnx", str(path), "--k", "2",
                  "--size", "8", "--out", str(out), "--json", "--no-cache"]) == 0  # fmt: skip
