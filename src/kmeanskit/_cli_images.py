@@ -42,9 +42,13 @@ def _add_cache_options(p) -> None:
 
 def _cluster(args: argparse.Namespace) -> int:
     from .images import cluster_images, labels_from_paths, list_images, write_outputs
+    from .images.export import check_out
     from .metrics import evaluate
 
-    paths = list_images(args.photos)
+    check_out(args.out, args.force)  # before the work, not after it
+    out = Path(args.out).resolve()
+    # an output folder inside the photos (a re-run with --force) is not input
+    paths = [p for p in list_images(args.photos) if out not in p.resolve().parents]
     if not paths:
         raise ValueError(f"no image files found in {args.photos!r}")
     bar = _bar(len(paths), "features")

@@ -187,3 +187,19 @@ def test_real_digits_written_as_png(shared_data, tmp_path, capsys):
     assert summary["n_images"] == 400 and summary["k"] == 10
     assert summary["scores"]["accuracy"] > 0.45  # k-means on pixels: about 0.55
     assert (out / "model.joblib").is_file() and len(list(out.glob("cluster_*"))) == 10
+
+
+def test_out_is_checked_first_and_never_read_as_input(photos, capsys, monkeypatch):
+    from kmeanskit.images import pipeline
+
+    out = photos / "clusters"  # inside the photos folder
+    args = ["cluster", str(photos), "--k", "3", "--size", "16", "--out", str(out)]
+    assert main(args) == 0
+    capsys.readouterr()
+    called = []
+    monkeypatch.setattr(pipeline, "extract_features", lambda *a, **k: called.append(1))
+    assert main(args) == 1  # not empty: refused before any work
+    assert not called and "--force" in capsys.readouterr().err
+    monkeypatch.undo()
+    assert main([*args, "--force", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n_images"] == 30  # its copies were not input

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["labels_from_paths", "load_model", "write_outputs"]
+__all__ = ["check_out", "labels_from_paths", "load_model", "write_outputs"]
 
 MODEL_FILE = "model.joblib"
 CSV_FILE = "assignments.csv"
@@ -49,6 +49,11 @@ def labels_from_paths(paths, rule: str) -> list[str]:
             raise ValueError(f"--labels-from {rule!r} does not match the file name {str(p)!r}")
         out.append(m.group(1) if m.groups() else m.group(0))
     return out
+
+
+def check_out(out, force: bool) -> None:
+    """Refuse an output folder that exists and holds files, unless ``force``."""
+    _check_out(Path(out), force)
 
 
 def _check_out(out: Path, force: bool) -> None:
