@@ -32,9 +32,17 @@ def _draw(kind, rng):
     return img
 
 
+@pytest.fixture(scope="session")
+def huge_png(tmp_path_factory):
+    """A PNG of 10,000 x 9,000 pixels (1 bit, a few kB): over the decompression limit."""
+    path = tmp_path_factory.mktemp("huge") / "huge.png"
+    Image.new("1", (10000, 9000), 1).save(path)
+    return path.read_bytes()
+
+
 @pytest.fixture()
-def photos(tmp_path):
-    """30 pictures in three folders by shape, and three bad files."""
+def photos(tmp_path, huge_png):
+    """30 pictures in three folders by shape, and four bad files."""
     rng = np.random.RandomState(0)
     root = tmp_path / "photos"
     for kind in SHAPES:
@@ -45,6 +53,7 @@ def photos(tmp_path):
     (root / "bar" / "empty.jpg").write_bytes(b"")
     good = (root / "ring" / "ring0.png").read_bytes()
     (root / "ring" / "cut.png").write_bytes(good[: len(good) // 3])
+    (root / "ring" / "huge.png").write_bytes(huge_png)
     return root
 
 
@@ -58,7 +67,7 @@ def _hashes(root):
 @pytest.mark.parametrize("features", ["pixels", "svd", "hog", "color"])
 def test_cluster_images_finds_the_shapes(photos, features):
     result = cluster_images(photos, k=3, features=features, size=32, n_components=10)
-    assert len(result.paths) == 30 and len(result.failures) == 3
+    assert len(result.paths) == 30 and len(result.failures) == 4
     truth = [p.split("/")[-2] for p in result.paths]
     if features != "color":  # a colour histogram cannot see shape
         assert cluster_accuracy(truth, result.labels) == 1.0
@@ -90,7 +99,7 @@ def test_cli_cluster_writes_everything_and_touches_nothing(photos, tmp_path, cap
     assert code == 0
     printed = capsys.readouterr().out
     assert "30 images in 3 clusters" in printed and "accuracy 1.000" in printed
-    assert "3 files skipped" in printed
+    assert "4 files skipped" in printed
     assert _hashes(photos) == before  # every input byte-identical
     with open(out / "assignments.csv") as fh:
         rows = list(csv.DictReader(fh))
@@ -100,8 +109,10 @@ def test_cli_cluster_writes_everything_and_touches_nothing(photos, tmp_path, cap
         assert sorted(int(r["rank"]) for r in members) == list(range(1, len(members) + 1))
         assert len(list((out / f"cluster_{j:02d}").iterdir())) == len(members)
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["k"] == 3 and len(summary["failures"]) == 3
-    assert {f["reason"] for f in summary["failures"]} >= {"empty file"}
+    assert summary["k"] == 3 and len(summary["failures"]) == 4
+    reasons = " ".join(f["reason"] for f in summary["failures"])
+    for why in ("empty file", "not an image", "cannot decode", "decompression bomb"):
+        assert why in reasons
     assert summary["scores"]["accuracy"] == 1.0
 
     # predict on a training image gives the CSV's cluster
@@ -150,8 +161,8 @@ def test_cache_skips_decoding_and_resumes(photos, tmp_path, monkeypatch):
 
     monkeypatch.setattr(pipeline, "iter_decoded", counting)
     again = cluster_images(photos, k=4, features="svd", size=32, n_components=10, cache=cache)
-    # only the three bad files are tried again; the PCA comes from the cache too
-    assert sorted(p.name for p in decoded) == ["cut.png", "empty.jpg", "fake.png"]
+    # only the four bad files are tried again; the PCA comes from the cache too
+    assert sorted(p.name for p in decoded) == ["cut.png", "empty.jpg", "fake.png", "huge.png"]
     assert again.paths == first.paths
     assert np.abs(again.features - first.features).max() < 1e-5
     # an interrupted run: only some batches were saved; the others are decoded again
@@ -163,7 +174,7 @@ def test_cache_skips_decoding_and_resumes(photos, tmp_path, monkeypatch):
         path.unlink()
     decoded.clear()
     resumed = cluster_images(photos, **kw)
-    assert 3 < len(decoded) < 33 and len(resumed.paths) == 30
+    assert 4 < len(decoded) < 34 and len(resumed.paths) == 30
 
 
 def test_real_digits_written_as_png(shared_data, tmp_path, capsys):
