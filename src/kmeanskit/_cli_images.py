@@ -64,9 +64,12 @@ def _cluster(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     scores = dict(result.scores)
+    truth = None
     if args.labels_from:
-        scores.update(evaluate(labels_from_paths(result.paths, args.labels_from), result.labels))
-    summary = write_outputs(result, args.out, link=args.link, force=args.force, scores=scores)
+        truth = labels_from_paths(result.paths, args.labels_from)
+        scores.update(evaluate(truth, result.labels))
+    summary = write_outputs(result, args.out, link=args.link, force=args.force, scores=scores,
+                            true_labels=truth)  # fmt: skip
     summary["seconds"] = round(time.perf_counter() - start, 2)
     if args.json:
         print(json.dumps(summary, indent=2))

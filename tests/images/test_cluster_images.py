@@ -103,7 +103,9 @@ def test_cli_cluster_writes_everything_and_touches_nothing(photos, tmp_path, cap
     assert _hashes(photos) == before  # every input byte-identical
     with open(out / "assignments.csv") as fh:
         rows = list(csv.DictReader(fh))
-    assert len(rows) == 30 and set(rows[0]) == {"path", "cluster", "distance", "rank"}
+    assert len(rows) == 30 and set(rows[0]) == {"path", "cluster", "distance", "rank", "label"}
+    assert {r["label"] for r in rows} == set(SHAPES)
+    assert (out / "map.npy").is_file()
     for j in range(3):
         members = [r for r in rows if r["cluster"] == str(j)]
         assert sorted(int(r["rank"]) for r in members) == list(range(1, len(members) + 1))

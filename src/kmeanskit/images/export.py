@@ -21,6 +21,21 @@ __all__ = ["check_out", "labels_from_paths", "load_model", "write_outputs"]
 MODEL_FILE = "model.joblib"
 CSV_FILE = "assignments.csv"
 SUMMARY_FILE = "summary.json"
+MAP_FILE = "map.npy"
+K_SCORES_FILE = "k_scores.json"
+
+
+def _map2d(features) -> np.ndarray:
+    """A 2-d PCA of the feature rows (float32), for drawing every image as a point."""
+    X = np.asarray(features, dtype=np.float64)
+    if X.ndim != 2 or len(X) == 0:
+        return np.zeros((len(X), 2), np.float32)
+    X = X - X.mean(axis=0)
+    if X.shape[1] == 1 or len(X) < 3:
+        return np.pad(X[:, :2], ((0, 0), (0, max(0, 2 - X.shape[1])))).astype(np.float32)
+    from sklearn.decomposition import PCA
+
+    return PCA(2, random_state=0).fit_transform(X).astype(np.float32)
 
 
 def labels_from_paths(paths, rule: str) -> list[str]:
@@ -84,12 +99,15 @@ def _place(src: Path, folder: Path, link: bool, taken: set) -> Path:
     return dst
 
 
-def write_outputs(result, out, *, link: bool = False, force: bool = False, scores=None) -> dict:
+def write_outputs(
+    result, out, *, link: bool = False, force: bool = False, scores=None, true_labels=None
+) -> dict:
     """Write ``result`` (an :class:`~kmeanskit.images.pipeline.ImageClusters`) to ``out``:
     ``cluster_NN/`` folders with the images (copies, or symbolic links with ``link``),
     ``assignments.csv`` (path, cluster, distance to its centre, rank in the cluster by
-    that distance, 1 the closest), ``summary.json`` and ``model.joblib``. Returns the
-    summary.
+    that distance, 1 the closest; and ``label`` with ``true_labels``), ``summary.json``,
+    ``model.joblib``, ``map.npy`` (a 2-d PCA of the features, for the report's map) and
+    ``k_scores.json`` when k was chosen. Returns the summary.
     """
     import joblib
 
@@ -108,13 +126,26 @@ def write_outputs(result, out, *, link: bool = False, force: bool = False, score
     taken: list[set] = [set() for _ in range(k)]
     for folder in folders:
         folder.mkdir(exist_ok=True)
-    with open(out / CSV_FILE, "w", newline="") as fh:
+    extra = [] if true_labels is None else [str(v) for v in true_labels]
+    with open(out / CSV_FILE, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(["path", "cluster", "distance", "rank"])
-        for path, lab, dist, r in zip(result.paths, labels, own, rank, strict=True):
+        writer.writerow(["path", "cluster", "distance", "rank"] + (["label"] if extra else []))
+        for i, (path, lab, dist, r) in enumerate(zip(result.paths, labels, own, rank, strict=True)):
             _place(Path(path), folders[lab], link, taken[lab])
-            writer.writerow([path, int(lab), f"{float(dist):.6g}", int(r)])
+            row = [path, int(lab), f"{float(dist):.6g}", int(r)]
+            writer.writerow(row + ([extra[i]] if extra else []))
     joblib.dump(result.model, out / MODEL_FILE)
+    np.save(out / MAP_FILE, _map2d(result.features))
+    if result.choice is not None:
+        choice = result.choice
+        (out / K_SCORES_FILE).write_text(json.dumps({
+            "k": choice.k.tolist(),
+            "scores": {m: [None if not np.isfinite(v) else float(v) for v in vals]
+                       for m, vals in choice.scores.items()},
+            "best": {m: int(v) for m, v in choice.best.items()},
+            "recommended": int(choice.recommended),
+            "explanation": choice.explanation,
+        }, indent=1))  # fmt: skip
     summary = {
         "n_images": len(result.paths),
         "k": int(k),

@@ -439,7 +439,9 @@ default='svd'
         choice = choose_k(X, kk, methods, n_init=n_init, random_state=random_state)
         kk = choice.recommended
         logger.info("chose k=%d: %s", kk, choice.explanation)
-    km = KMeans(kk, n_init=n_init, random_state=random_state).fit(X)
+    # canonical ids (largest cluster first): the same clusters get the same ids and
+    # colours from run to run
+    km = KMeans(kk, n_init=n_init, random_state=random_state, cluster_order="size").fit(X)
     model.kmeans = km
     scores = _internal_scores(X, km.labels_, random_state)
     return ImageClusters(
