@@ -44,6 +44,7 @@ def _cluster(args: argparse.Namespace) -> int:
     from .images import cluster_images, labels_from_paths, list_images, write_outputs
     from .images.export import check_out
     from .metrics import evaluate
+    from .report import build_report
 
     check_out(args.out, args.force)  # before the work, not after it
     out = Path(args.out).resolve()
@@ -71,6 +72,9 @@ def _cluster(args: argparse.Namespace) -> int:
     summary = write_outputs(result, args.out, link=args.link, force=args.force, scores=scores,
                             true_labels=truth)  # fmt: skip
     summary["seconds"] = round(time.perf_counter() - start, 2)
+    (Path(args.out) / "summary.json").write_text(json.dumps(summary, indent=2))
+    report = build_report(args.out)
+    summary["report"] = str(report)
     if args.json:
         print(json.dumps(summary, indent=2))
         return 0
@@ -84,6 +88,7 @@ def _cluster(args: argparse.Namespace) -> int:
         print(f"{len(result.failures)} files skipped (see summary.json):")
         for f in result.failures[:10]:
             print(f"  {f.path}: {f.reason}")
+    print(f"report: {report}")
     print(f"time {summary['seconds']:.1f}s")
     return 0
 
@@ -106,6 +111,13 @@ def _predict(args: argparse.Namespace) -> int:
         for f in failures:
             print(f"{f.path}\tskipped: {f.reason}")
     return 0 if rows else 1
+
+
+def _report(args: argparse.Namespace) -> int:
+    from .report import build_report
+
+    print(f"report: {build_report(args.run)}")
+    return 0
 
 
 def _new_file(path: str, force: bool) -> Path:
@@ -242,6 +254,14 @@ def add_image_commands(sub) -> None:
     q.add_argument("images", nargs="+")
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=_predict)
+
+    r = sub.add_parser(
+        "report", help="(re)build report.html of a finished 'cluster' run",
+        epilog="example:\n  kmeanskit report clusters/   # then open clusters/report.html",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    r.add_argument("run", help="the --out folder of 'kmeanskit cluster'")
+    r.set_defaults(func=_report)
 
     f = sub.add_parser(
         "features", help="distances to the centres for one or many k, as classifier features",

@@ -1,0 +1,114 @@
+"""report.html: structure, stable colours, and file names that cannot inject HTML."""
+
+import html.parser
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PIL")  # the 'images' extra; installed in CI
+pytest.importorskip("jinja2")
+from markupsafe import escape
+from PIL import Image
+
+from kmeanskit.cli import main
+from kmeanskit.report import build_report, cluster_colours
+
+NASTY = [
+    "plain.png",
+    "with space.png",
+    'quote"double.png',
+    "quote'single.png",
+    "<script>alert(1)<\\script>.png",
+    "<img src=x onerror=alert(2)>.png",
+    "--><!--x.png",
+    "é-ünïcode-日本.png",
+    "amp&lt;.png",
+]
+
+
+class Collector(html.parser.HTMLParser):
+    """Every tag and its attributes, and the text of scripts."""
+
+    def __init__(self):
+        super().__init__()
+        self.tags, self.scripts, self._in_script = [], [], False
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        self._in_script = tag == "script"
+
+    def handle_endtag(self, tag):
+        self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.scripts.append(data)
+
+
+@pytest.fixture()
+def run(tmp_path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i, name in enumerate(NASTY * 2):
+        sub = photos / ("a" if i < len(NASTY) else "b")
+        sub.mkdir(exist_ok=True)
+        Image.new("L", (16, 16), 20 if i < len(NASTY) else 230).save(sub / name, "PNG")
+    out = tmp_path / "run"
+    assert main(["cluster", str(photos), "--k", "2", "--features", "pixels", "--size", "8",
+                 "--labels-from", "parent", "--out", str(out), "--no-cache"]) == 0  # fmt: skip
+    return out
+
+
+def test_names_are_shown_not_interpreted(run):
+    page = (run / "report.html").read_text(encoding="utf-8")
+    parser = Collector()
+    parser.feed(page)
+    tags = [t for t, _ in parser.tags]
+    # only the page's own scripts, and no element made from a file name
+    assert tags.count("script") == 2
+    assert not [a for t, a in parser.tags if "onerror" in a]
+    imgs = [a for t, a in parser.tags if t == "img"]
+    assert {a["alt"] for a in imgs} == set(NASTY)  # every name, exactly, as text
+    assert all(a["src"].startswith("thumbs/t") for a in imgs)
+    for name in NASTY:
+        assert str(escape(name)) in page  # as text, escaped
+    data = json.loads(parser.scripts[0])  # the embedded data parses back
+    assert len(data["x"]) == 2 * len(NASTY) and set(data["c"]) == {0, 1}
+
+
+def test_structure_and_rebuild(run, capsys):
+    page = (run / "report.html").read_text(encoding="utf-8")
+    assert page.count('class="cluster"') == 2
+    assert 'id="map"' in page and 'id="search"' in page and 'id="sizes"' in page
+    assert 'id="confusion"' in page  # labels were given
+    assert "http://" not in page and "https://" not in page  # nothing from the network
+    thumbs = sorted((run / "thumbs").glob("*.jpg"))
+    assert len(thumbs) == 18
+    for path in thumbs:
+        with Image.open(path) as im:
+            assert max(im.size) <= 64
+    (run / "report.html").unlink()
+    assert main(["report", str(run)]) == 0
+    assert (run / "report.html").read_text(encoding="utf-8") == page
+    assert main(["report", str(run / "nope")]) == 1
+    assert "is not a run folder" in capsys.readouterr().err
+
+
+def test_colours_are_fixed_per_cluster_id():
+    assert cluster_colours(5)[:3] == cluster_colours(3)
+    assert len(set(cluster_colours(500))) > 450
+
+
+def test_k_curves_when_k_was_chosen(tmp_path):
+    rng = np.random.RandomState(0)
+    photos = tmp_path / "p"
+    photos.mkdir()
+    for i in range(24):
+        arr = np.clip((40, 210)[i % 2] + rng.normal(0, 5, (8, 8)), 0, 255).astype(np.uint8)
+        Image.fromarray(arr).save(photos / f"{i}.png")
+    out = tmp_path / "run"
+    assert main(["cluster", str(photos), "--k", "2:5", "--features", "pixels", "--size", "8",
+                 "--out", str(out), "--no-cache"]) == 0  # fmt: skip
+    page = build_report(out).read_text(encoding="utf-8")
+    assert page.count('class="kcurve"') >= 4
