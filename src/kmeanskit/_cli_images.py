@@ -120,6 +120,14 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _plot(args: argparse.Namespace) -> int:
+    from .report.figures import plot_run
+
+    for path in plot_run(args.run, args.out):
+        print(path)
+    return 0
+
+
 def _new_file(path: str, force: bool) -> Path:
     out = Path(path)
     if out.exists() and not force:
@@ -262,6 +270,10 @@ def add_image_commands(sub) -> None:
     )  # fmt: skip
     r.add_argument("run", help="the --out folder of 'kmeanskit cluster'")
     r.set_defaults(func=_report)
+    g = sub.add_parser("plot", help="the report's figures as PNG files (matplotlib)")
+    g.add_argument("run", help="the --out folder of 'kmeanskit cluster'")
+    g.add_argument("--out", help="folder for the PNG files (default: the run folder)")
+    g.set_defaults(func=_plot)
 
     f = sub.add_parser(
         "features", help="distances to the centres for one or many k, as classifier features",

@@ -112,3 +112,20 @@ def test_k_curves_when_k_was_chosen(tmp_path):
                  "--out", str(out), "--no-cache"]) == 0  # fmt: skip
     page = build_report(out).read_text(encoding="utf-8")
     assert page.count('class="kcurve"') >= 4
+
+
+def test_plot_writes_the_figures(tmp_path):
+    pytest.importorskip("matplotlib")
+    rng = np.random.RandomState(1)
+    photos = tmp_path / "p"
+    photos.mkdir()
+    for i in range(24):
+        arr = np.clip((40, 210)[i % 2] + rng.normal(0, 5, (8, 8)), 0, 255).astype(np.uint8)
+        Image.fromarray(arr).save(photos / f"{i}.png")
+    out = tmp_path / "run"
+    assert main(["cluster", str(photos), "--k", "2:4", "--features", "pixels", "--size", "8",
+                 "--out", str(out), "--no-cache"]) == 0  # fmt: skip
+    assert main(["plot", str(out), "--out", str(tmp_path / "figs")]) == 0
+    for name in ("sizes.png", "map.png", "k_scores.png"):
+        with Image.open(tmp_path / "figs" / name) as im:
+            assert im.size[0] > 100
