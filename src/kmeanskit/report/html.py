@@ -34,7 +34,7 @@ def cluster_colours(k: int) -> list[str]:
     Examples
     --------
     >>> cluster_colours(2)
-    ['#d94040', '#40d9a3']
+    ['#d84141', '#41d86d']
     """
     out = []
     for j in range(k):
