@@ -182,16 +182,6 @@ def _gmm_proba(X, kmeans, seed):
     return gmm.fit(X).predict_proba(X).astype(np.float32)
 
 
-def _read_rgb(path: str) -> np.ndarray:
-    from PIL import Image
-
-    from .images.io import ImageSpec, decode
-
-    with Image.open(path) as img:  # the size as it is, after the EXIF rotation
-        w, h = (img.height, img.width) if img.getexif().get(0x0112, 1) > 4 else img.size
-    return decode(path, ImageSpec((w, h), mode="rgb", fit="stretch"))
-
-
 def _write_rgb(arr: np.ndarray, out: Path) -> None:
     from PIL import Image
 
@@ -200,9 +190,10 @@ def _write_rgb(arr: np.ndarray, out: Path) -> None:
 
 def _quantize(args: argparse.Namespace) -> int:
     from .images.colour import quantize
+    from .images.io import read_image
 
     out = _new_file(args.out or f"{Path(args.photo).stem}-{args.colors}colors.png", args.force)
-    quantized, palette, _ = quantize(_read_rgb(args.photo), args.colors, random_state=args.seed)
+    quantized, palette, _ = quantize(read_image(args.photo), args.colors, random_state=args.seed)
     _write_rgb(quantized, out)
     print(f"{args.photo}: {len(palette)} colours -> {out}")
     return 0
@@ -210,10 +201,11 @@ def _quantize(args: argparse.Namespace) -> int:
 
 def _segment(args: argparse.Namespace) -> int:
     from .images.colour import segment
+    from .images.io import read_image
 
     out = _new_file(args.out or f"{Path(args.photo).stem}-{args.k}segments.png", args.force)
     labels, means = segment(
-        _read_rgb(args.photo), args.k, position_weight=args.position_weight,
+        read_image(args.photo), args.k, position_weight=args.position_weight,
         random_state=args.seed,
     )  # fmt: skip
     _write_rgb(means, out)

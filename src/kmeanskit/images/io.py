@@ -18,7 +18,7 @@ import numpy as np
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Failure", "ImageSpec", "decode", "iter_decoded", "list_images"]
+__all__ = ["Failure", "ImageSpec", "decode", "iter_decoded", "list_images", "read_image"]
 
 #: file name endings read as images (case-insensitive)
 SUFFIXES = (
@@ -150,6 +150,31 @@ def decode(path, spec: ImageSpec) -> np.ndarray:
     EXIF orientation is applied; palette, alpha, 16-bit, CMYK and the other modes are
     converted; animated files give their first frame.
     """
+    arr = _read(path, spec.mode, spec)
+    if arr.shape != spec.shape:  # pragma: no cover - Pillow's resize guarantees it
+        raise ValueError(f"decoded to shape {arr.shape}, expected {spec.shape}")
+    return arr
+
+
+def read_image(path, mode: str = "rgb") -> np.ndarray:
+    """One image at its own size (after the EXIF rotation), float32 in [0, 1], shape
+    ``(h, w)`` or ``(h, w, 3)``; the same checks and conversions as :func:`decode`.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from PIL import Image
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.png"
+    >>> Image.new("RGB", (5, 3), "white").save(p)
+    >>> read_image(p).shape
+    (3, 5, 3)
+    """
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}; got {mode!r}")
+    return _read(path, mode, None)
+
+
+def _read(path, mode: str, spec: ImageSpec | None) -> np.ndarray:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     path = Path(path)
@@ -164,8 +189,9 @@ def decode(path, spec: ImageSpec) -> np.ndarray:
                         f"too many pixels ({img.width} x {img.height}; the limit is {MAX_PIXELS})"
                     )
                 img.load()
-                img = ImageOps.exif_transpose(img)
-                img = _resize(_to_mode(img, spec.mode), spec)
+                img = _to_mode(ImageOps.exif_transpose(img), mode)
+                if spec is not None:
+                    img = _resize(img, spec)
                 arr = np.asarray(img, dtype=np.float32) / 255.0
     except ValueError:
         raise
@@ -175,8 +201,6 @@ def decode(path, spec: ImageSpec) -> np.ndarray:
         raise ValueError(f"refused as a decompression bomb: {exc}") from None
     except (OSError, SyntaxError, EOFError) as exc:  # truncated or corrupt data
         raise ValueError(f"cannot decode: {exc}") from None
-    if arr.shape != spec.shape:  # pragma: no cover - Pillow's resize guarantees it
-        raise ValueError(f"decoded to shape {arr.shape}, expected {spec.shape}")
     return arr
 
 
