@@ -32,7 +32,14 @@ def _cache(args):
     return args.cache or default_cache_dir()
 
 
-def _add_cache_options(p) -> None:
+def _add_feature_options(p) -> None:
+    """The options of how images become feature rows (cluster and features)."""
+    from .images.pipeline import FEATURES
+
+    p.add_argument("--features", default="svd", choices=sorted(FEATURES))
+    p.add_argument("--size", type=int, help="resize to SIZE x SIZE (default: 64; cnn 224)")
+    p.add_argument("--mode", choices=["grey", "rgb"], help="default: grey; cnn, color rgb")
+    p.add_argument("--components", type=int, default=50, help="PCA components for svd")
     p.add_argument("--onnx", metavar="MODEL.onnx",
                    help="with --features cnn or cnn-umap: your own ONNX network")  # fmt: skip
     p.add_argument("--cache", help="feature cache folder (default: ~/.cache/kmeanskit, "
@@ -223,8 +230,6 @@ assignments.csv (path, cluster, distance, rank), summary.json and model.joblib""
 
 
 def add_image_commands(sub) -> None:
-    from .images.pipeline import FEATURES
-
     p = sub.add_parser(
         "cluster", help="cluster a folder of images into one folder per cluster",
         epilog=CLUSTER_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -232,18 +237,14 @@ def add_image_commands(sub) -> None:
     p.add_argument("photos", help="a folder (read recursively) or one image")
     p.add_argument("--out", required=True, help="output folder (must be new or empty)")
     p.add_argument("--k", default="auto", help="N, A:B (choose in the range) or auto (2:50)")
-    p.add_argument("--features", default="svd", choices=sorted(FEATURES))
-    p.add_argument("--size", type=int, help="resize to SIZE x SIZE (default: 64; cnn 224)")
-    p.add_argument("--mode", choices=["grey", "rgb"], help="default: grey; cnn, color rgb")
     p.add_argument("--fit", default="fit", choices=["fit", "pad", "crop", "stretch"])
-    p.add_argument("--components", type=int, default=50, help="PCA components for svd")
     p.add_argument("--labels-from", help="score against labels: 'parent' or a REGEX")
     p.add_argument("--link", action="store_true", help="symbolic links instead of copies")
     p.add_argument("--force", action="store_true", help="write into a non-empty --out")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--jobs", type=int, default=None, help="decoding threads (all cores)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
-    _add_cache_options(p)
+    _add_feature_options(p)
     p.set_defaults(func=_cluster)
     q = sub.add_parser(
         "predict", help="the cluster of new images, from a saved model",
@@ -277,14 +278,10 @@ def add_image_commands(sub) -> None:
     f.add_argument("photos")
     f.add_argument("--k", required=True, help="N, A:B or A:B:STEP")
     f.add_argument("--out", required=True, help="an .npz file")
-    f.add_argument("--features", default="svd", choices=sorted(FEATURES))
-    f.add_argument("--size", type=int, help="resize to SIZE x SIZE (default: 64; cnn 224)")
-    f.add_argument("--mode", choices=["grey", "rgb"], help="default: grey; cnn, color rgb")
-    f.add_argument("--components", type=int, default=50)
     f.add_argument("--gmm", action="store_true", help="also GMM posterior probabilities")
     f.add_argument("--seed", type=int, default=0)
     f.add_argument("--force", action="store_true", help="overwrite --out")
-    _add_cache_options(f)
+    _add_feature_options(f)
     f.set_defaults(func=_features)
 
     for name, func, helptext in (
