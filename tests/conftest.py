@@ -66,3 +66,18 @@ def load_sipu(root: Path, name: str):
 def _private_cache(tmp_path_factory, monkeypatch):
     """No test writes to the user's feature cache folder."""
     monkeypatch.setenv("KMEANSKIT_CACHE", str(tmp_path_factory.mktemp("cache")))
+
+
+def write_levels(folder, n, levels, side, noise, seed):
+    """``n`` grey PNGs ``folder/<i>.png`` of ``side`` x ``side``: image i is the grey level
+    ``levels[i % len(levels)]`` plus Gaussian noise of sd ``noise`` (a clear k)."""
+    from PIL import Image
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.RandomState(seed)
+    for i in range(n):
+        level = levels[i % len(levels)]
+        pixels = np.clip(level + rng.normal(0, noise, (side, side)), 0, 255).astype(np.uint8)
+        Image.fromarray(pixels).save(folder / f"{i}.png")
+    return folder

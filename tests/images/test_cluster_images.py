@@ -11,6 +11,7 @@ pytest.importorskip("PIL")  # the 'images' extra; installed in CI
 pytest.importorskip("joblib")
 from PIL import Image, ImageDraw
 
+from conftest import write_levels
 from kmeanskit.cli import main
 from kmeanskit.images import cluster_images, load_model
 from kmeanskit.images.pipeline import parse_k
@@ -77,11 +78,7 @@ def test_cluster_images_finds_the_shapes(photos, features):
 
 
 def test_k_auto_and_ranges(tmp_path):
-    rng = np.random.RandomState(1)
-    for i in range(45):
-        level = (30, 128, 220)[i % 3]
-        pixels = np.clip(level + rng.normal(0, 8, (16, 16)), 0, 255).astype(np.uint8)
-        Image.fromarray(pixels).save(tmp_path / f"{i}.png")
+    write_levels(tmp_path, 45, (30, 128, 220), side=16, noise=8, seed=1)
     result = cluster_images(tmp_path, k="2:6", features="svd", size=16, n_components=5)
     assert result.k == 3 and "k=3: chosen by" in result.choice.explanation
     assert parse_k("auto", 100) == list(range(2, 51))

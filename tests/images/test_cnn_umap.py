@@ -10,6 +10,7 @@ pytest.importorskip("efficientnet_lite_pytorch")
 from PIL import Image
 from sklearn.datasets import load_sample_images
 
+from conftest import write_levels
 from kmeanskit.cli import main
 from kmeanskit.images.cache import default_cache_dir
 from kmeanskit.images.cnn import CNNEmbedding
@@ -44,11 +45,7 @@ def test_umap_features_cluster_and_predict(tmp_path):
     pytest.importorskip("umap")
     from kmeanskit.images import cluster_images
 
-    rng = np.random.RandomState(0)
-    for i in range(36):
-        level = (30, 128, 220)[i % 3]
-        arr = np.clip(level + rng.normal(0, 6, (12, 12)), 0, 255).astype(np.uint8)
-        Image.fromarray(arr).save(tmp_path / f"{i}.png")
+    write_levels(tmp_path, 36, (30, 128, 220), side=12, noise=6, seed=0)
     result = cluster_images(tmp_path, k=3, features="umap", size=12, n_components=5)
     assert result.features.shape == (36, 10)
     truth = [int(p.split("/")[-1][:-4]) % 3 for p in result.paths]
@@ -80,11 +77,7 @@ def test_ae_umap_pipeline_predicts(tmp_path):
     pytest.importorskip("umap")
     from kmeanskit.images import cluster_images
 
-    rng = np.random.RandomState(2)
-    for i in range(30):
-        level = (40, 210)[i % 2]
-        arr = np.clip(level + rng.normal(0, 6, (8, 8)), 0, 255).astype(np.uint8)
-        Image.fromarray(arr).save(tmp_path / f"{i}.png")
+    write_levels(tmp_path, 30, (40, 210), side=8, noise=6, seed=2)
     result = cluster_images(tmp_path, k=2, features="ae-umap", size=8)
     labels, _, _, _ = result.model.predict(result.paths[:4])
     assert (labels == result.labels[:4]).all()

@@ -7,6 +7,7 @@ pytest.importorskip("PIL")  # the 'images' extra; installed in CI
 from PIL import Image
 from sklearn.datasets import load_sample_image
 
+from conftest import write_levels
 from kmeanskit.cli import main
 from kmeanskit.images.colour import quantize, segment
 
@@ -63,11 +64,7 @@ def test_segment_by_colour_and_position(tmp_path, capsys):
 
 
 def test_features_command_writes_distances_for_every_k(tmp_path, capsys):
-    rng = np.random.RandomState(0)
-    for i in range(24):
-        level = (40, 200)[i % 2]
-        arr = np.clip(level + rng.normal(0, 10, (12, 12)), 0, 255).astype(np.uint8)
-        Image.fromarray(arr).save(tmp_path / f"{i}.png")
+    write_levels(tmp_path, 24, (40, 200), side=12, noise=10, seed=0)
     out = tmp_path / "feats.npz"
     code = main(["features", str(tmp_path), "--k", "2:6:2", "--features", "pixels",
                  "--size", "12", "--gmm", "--out", str(out)])  # fmt: skip

@@ -3,7 +3,6 @@
 import html.parser
 import json
 
-import numpy as np
 import pytest
 
 pytest.importorskip("PIL")  # the 'images' extra; installed in CI
@@ -11,6 +10,7 @@ pytest.importorskip("jinja2")
 from markupsafe import escape
 from PIL import Image
 
+from conftest import write_levels
 from kmeanskit.cli import main
 from kmeanskit.report import build_report, cluster_colours
 
@@ -101,12 +101,7 @@ def test_colours_are_fixed_per_cluster_id():
 
 
 def test_k_curves_when_k_was_chosen(tmp_path):
-    rng = np.random.RandomState(0)
-    photos = tmp_path / "p"
-    photos.mkdir()
-    for i in range(24):
-        arr = np.clip((40, 210)[i % 2] + rng.normal(0, 5, (8, 8)), 0, 255).astype(np.uint8)
-        Image.fromarray(arr).save(photos / f"{i}.png")
+    photos = write_levels(tmp_path / "p", 24, (40, 210), side=8, noise=5, seed=0)
     out = tmp_path / "run"
     assert main(["cluster", str(photos), "--k", "2:5", "--features", "pixels", "--size", "8",
                  "--out", str(out), "--no-cache"]) == 0  # fmt: skip
@@ -116,12 +111,7 @@ def test_k_curves_when_k_was_chosen(tmp_path):
 
 def test_plot_writes_the_figures(tmp_path):
     pytest.importorskip("matplotlib")
-    rng = np.random.RandomState(1)
-    photos = tmp_path / "p"
-    photos.mkdir()
-    for i in range(24):
-        arr = np.clip((40, 210)[i % 2] + rng.normal(0, 5, (8, 8)), 0, 255).astype(np.uint8)
-        Image.fromarray(arr).save(photos / f"{i}.png")
+    photos = write_levels(tmp_path / "p", 24, (40, 210), side=8, noise=5, seed=1)
     out = tmp_path / "run"
     assert main(["cluster", str(photos), "--k", "2:4", "--features", "pixels", "--size", "8",
                  "--out", str(out), "--no-cache"]) == 0  # fmt: skip
