@@ -166,9 +166,14 @@ def _features(args: argparse.Namespace) -> int:
     ks = parse_k(args.k, len(paths))
     ks = [ks] if isinstance(ks, int) else ks
     result = sweep(X, ks, random_state=args.seed)
-    arrays = {"paths": np.array(paths), "k": np.array(ks), "features": result.transform(X)}
+    dists = {k: result.models[k].transform(X) for k in ks}  # each once
+    arrays = {
+        "paths": np.array(paths),
+        "k": np.array(ks),
+        "features": np.hstack(list(dists.values())),
+    }
     for k in ks:
-        arrays[f"distances_k{k}"] = result.distances_of(X, k)
+        arrays[f"distances_k{k}"] = dists[k]
         if args.gmm:
             arrays[f"proba_k{k}"] = _gmm_proba(X, result.models[k], args.seed)
     with open(out, "wb") as fh:

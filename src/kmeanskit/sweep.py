@@ -80,15 +80,6 @@ class SweepResult:
             return self._model(k).transform(X)
         return np.hstack([self.models[int(kk)].transform(X) for kk in self.k])
 
-    def distances_of(self, X, k: int) -> np.ndarray:
-        """Distances of ``X`` to the centres of ``k``: the kept training distances when
-        ``distances=True`` was asked and X is the training data, else computed."""
-        if self.distances is not None and int(k) in self.distances:
-            kept = self.distances[int(k)]
-            if kept.shape[0] == X.shape[0]:
-                return kept
-        return self._model(k).transform(X)
-
     def _model(self, k: int) -> KMeans:
         try:
             return self.models[int(k)]
