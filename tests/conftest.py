@@ -81,3 +81,37 @@ def write_levels(folder, n, levels, side, noise, seed):
         pixels = np.clip(level + rng.normal(0, noise, (side, side)), 0, 255).astype(np.uint8)
         Image.fromarray(pixels).save(folder / f"{i}.png")
     return folder
+
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+
+
+@pytest.fixture(scope="module")
+def chromium(tmp_path_factory):
+    """A headless Debian Chromium driven by Selenium, with the browser console logged.
+
+    ``make test`` installs chromium and chromium-driver; without them the test is skipped
+    on a developer's machine and fails in CI (``CI`` set), where nothing may skip.
+    """
+    pytest.importorskip("selenium")  # the 'test' extra
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
+        message = f"{CHROMIUM} and {CHROMEDRIVER} are needed: run 'make browser'"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--window-size=1280,900",
+                f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"):  # fmt: skip
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()

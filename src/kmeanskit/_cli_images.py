@@ -77,8 +77,9 @@ def _cluster(args: argparse.Namespace) -> int:
         truth = labels_from_paths(result.paths, args.labels_from)
         scores.update(evaluate(truth, result.labels))
     summary = write_outputs(result, args.out, link=args.link, force=args.force, scores=scores,
-                            true_labels=truth)  # fmt: skip
+                            true_labels=truth, map_method=args.map)  # fmt: skip
     summary["seconds"] = round(time.perf_counter() - start, 2)
+    summary["input"] = str(args.photos)
     (Path(args.out) / "summary.json").write_text(json.dumps(summary, indent=2))
     report = build_report(args.out)
     summary["report"] = str(report)
@@ -245,6 +246,8 @@ def add_image_commands(sub) -> None:
     p.add_argument("--fit", default="fit", choices=["fit", "pad", "crop", "stretch"])
     p.add_argument("--labels-from", help="score against labels: 'parent' or a REGEX")
     p.add_argument("--link", action="store_true", help="symbolic links instead of copies")
+    p.add_argument("--map", default="pca", choices=["pca", "tsne", "umap"],
+                   help="the report's 2-d map of all images (default: pca)")
     p.add_argument("--force", action="store_true", help="write into a non-empty --out")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--jobs", type=int, default=None, help="decoding threads (all cores)")

@@ -1,8 +1,11 @@
 """report.html: structure, stable colours, and file names that cannot inject HTML."""
 
+import csv
 import html.parser
 import json
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("PIL")  # the 'images' extra; installed in CI
@@ -60,21 +63,23 @@ def run(tmp_path):
     return out
 
 
-def test_names_are_shown_not_interpreted(run):
+def test_names_are_data_not_markup(run):
     page = (run / "report.html").read_text(encoding="utf-8")
     parser = Collector()
     parser.feed(page)
     tags = [t for t, _ in parser.tags]
-    # only the page's own scripts, and no element made from a file name
+    # only the page's own scripts, and no element made from a file name: the galleries
+    # are built in the browser from the JSON data (tests/report/test_browser.py)
     assert tags.count("script") == 2
-    assert not [a for t, a in parser.tags if "onerror" in a]
-    imgs = [a for t, a in parser.tags if t == "img"]
-    assert {a["alt"] for a in imgs} == set(NASTY)  # every name, exactly, as text
-    assert all(a["src"].startswith("thumbs/t") for a in imgs)
-    for name in NASTY:
-        assert str(escape(name)) in page  # as text, escaped
-    data = json.loads(parser.scripts[0])  # the embedded data parses back
+    assert "img" not in tags and not [a for t, a in parser.tags if "onerror" in a]
+    for raw in ("<script>alert", "<img src=x", "--><!--"):
+        assert raw not in page
+    data = json.loads(parser.scripts[0])  # the embedded data parses back, names exact
+    assert sorted(data["names"]) == sorted(NASTY * 2)
     assert len(data["x"]) == 2 * len(NASTY) and set(data["c"]) == {0, 1}
+    shown = [i for g in data["galleries"] for i in g["near"] + g["far"]]
+    assert sorted(shown) == list(range(2 * len(NASTY))) and data["missing"] == []
+    assert {Path(data["paths"][str(i)]).name for i in shown} == set(NASTY)
 
 
 def test_structure_and_rebuild(run, capsys):
@@ -93,6 +98,35 @@ def test_structure_and_rebuild(run, capsys):
     assert (run / "report.html").read_text(encoding="utf-8") == page
     assert main(["report", str(run / "nope")]) == 1
     assert "is not a run folder" in capsys.readouterr().err
+
+
+def test_unreadable_image_gets_no_thumbnail(run):
+    rows = (run / "assignments.csv").read_text(encoding="utf-8").splitlines()
+    broken = Path(next(csv.reader([rows[1]]))[0])
+    broken.write_bytes(b"not a png any more")
+    for thumb in (run / "thumbs").glob("*.jpg"):
+        thumb.unlink()
+    page = build_report(run).read_text(encoding="utf-8")
+    parser = Collector()
+    parser.feed(page)
+    data = json.loads(parser.scripts[0])
+    assert data["missing"] == [0]  # shown as "no preview", not as a broken <img>
+    assert len(list((run / "thumbs").glob("*.jpg"))) == 17
+
+
+@pytest.mark.parametrize("method", ["tsne", "umap"])
+def test_map_by_tsne_or_umap(tmp_path, method):
+    if method == "umap":
+        pytest.importorskip("umap")
+    photos = write_levels(tmp_path / "p", 30, (40, 120, 210), side=8, noise=5, seed=2)
+    out = tmp_path / "run"
+    assert main(["cluster", str(photos), "--k", "3", "--features", "pixels", "--size", "8",
+                 "--map", method, "--out", str(out), "--no-cache"]) == 0  # fmt: skip
+    xy = np.load(out / "map.npy")
+    assert xy.shape == (30, 2) and np.isfinite(xy).all() and xy.std(axis=0).min() > 0
+    assert json.loads((out / "summary.json").read_text())["map"] == method
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert {"tsne": "A 2-d t-SNE", "umap": "A 2-d UMAP"}[method] in page
 
 
 def test_colours_are_fixed_per_cluster_id():

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -25,8 +26,24 @@ MAP_FILE = "map.npy"
 K_SCORES_FILE = "k_scores.json"
 
 
-def _map2d(features) -> np.ndarray:
-    """A 2-d PCA of the feature rows (float32), for drawing every image as a point."""
+#: projections for the report's map of all images
+MAPS = ("pca", "tsne", "umap")
+
+
+def map2d(features, method: str = "pca", random_state: int = 0) -> np.ndarray:
+    """A 2-d view of the feature rows (float32), for drawing every image as a point.
+
+    ``method`` is ``'pca'`` (linear, instant), ``'tsne'`` (scikit-learn's Barnes-Hut
+    t-SNE on the first 50 principal components; minutes for 50,000 rows) or ``'umap'``
+    (umap-learn, the ``umap`` extra).
+
+    Examples
+    --------
+    >>> map2d(np.eye(4)).shape
+    (4, 2)
+    """
+    if method not in MAPS:
+        raise ValueError(f"map: expected one of {', '.join(MAPS)}, got {method!r}")
     X = np.asarray(features, dtype=np.float64)
     if X.ndim != 2 or len(X) == 0:
         return np.zeros((len(X), 2), np.float32)
@@ -35,7 +52,33 @@ def _map2d(features) -> np.ndarray:
         return np.pad(X[:, :2], ((0, 0), (0, max(0, 2 - X.shape[1])))).astype(np.float32)
     from sklearn.decomposition import PCA
 
-    return PCA(2, random_state=0).fit_transform(X).astype(np.float32)
+    if method == "pca" or len(X) < 10:
+        return PCA(2, random_state=random_state).fit_transform(X).astype(np.float32)
+    if min(X.shape) > 50:
+        X = PCA(50, random_state=random_state).fit_transform(X)
+    if method == "tsne":
+        from sklearn.manifold import TSNE
+
+        perplexity = min(30.0, (len(X) - 1) / 3.0)
+        tsne = TSNE(2, perplexity=perplexity, init="pca", random_state=random_state)
+        return tsne.fit_transform(X).astype(np.float32)
+    try:
+        import umap
+    except ImportError as exc:  # pragma: no cover - the umap extra is installed in CI
+        raise ImportError("a UMAP map needs umap-learn: pip install 'kmeanskit[umap]'") from exc
+    reducer = umap.UMAP(n_components=2, n_neighbors=min(15, len(X) - 1), random_state=random_state)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # umap's notes on n_jobs with a random_state
+        return np.asarray(reducer.fit_transform(X), dtype=np.float32)
+
+
+def _describe(km, X) -> str:
+    """One line on how the clusters were found, for the summary and the report."""
+    init = km.init if isinstance(km.init, str) else "given"
+    return (
+        f"k-means, {init} seeding, best of {km._resolve_n_init()}, {km._algorithm(X)} iterations "
+        f"({km.n_iter_} to converge)" + (f", {km.refine} refinement" if km.refine else "")
+    )
 
 
 def labels_from_paths(paths, rule: str) -> list[str]:
@@ -100,13 +143,21 @@ def _place(src: Path, folder: Path, link: bool, taken: set) -> Path:
 
 
 def write_outputs(
-    result, out, *, link: bool = False, force: bool = False, scores=None, true_labels=None
+    result,
+    out,
+    *,
+    link: bool = False,
+    force: bool = False,
+    scores=None,
+    true_labels=None,
+    map_method: str = "pca",
 ) -> dict:
     """Write ``result`` (an :class:`~kmeanskit.images.pipeline.ImageClusters`) to ``out``:
     ``cluster_NN/`` folders with the images (copies, or symbolic links with ``link``),
     ``assignments.csv`` (path, cluster, distance to its centre, rank in the cluster by
     that distance, 1 the closest; and ``label`` with ``true_labels``), ``summary.json``,
-    ``model.joblib``, ``map.npy`` (a 2-d PCA of the features, for the report's map) and
+    ``model.joblib``, ``map.npy`` (a 2-d view of the features for the report's map, by
+    :func:`map2d` with ``map_method``) and
     ``k_scores.json`` when k was chosen. Returns the summary.
     """
     import joblib
@@ -135,7 +186,7 @@ def write_outputs(
             row = [path, int(lab), f"{float(dist):.6g}", int(r)]
             writer.writerow(row + ([extra[i]] if extra else []))
     joblib.dump(result.model, out / MODEL_FILE)
-    np.save(out / MAP_FILE, _map2d(result.features))
+    np.save(out / MAP_FILE, map2d(result.features, map_method))
     if result.choice is not None:
         choice = result.choice
         (out / K_SCORES_FILE).write_text(json.dumps({
@@ -153,7 +204,9 @@ def write_outputs(
         "size": list(result.model.spec.size),
         "mode": result.model.spec.mode,
         "cluster_sizes": np.bincount(labels, minlength=k).tolist(),
+        "algorithm": _describe(result.model.kmeans, result.features),
         "inertia": float(result.model.kmeans.inertia_),
+        "map": map_method,
         "k_choice": None if result.choice is None else result.choice.explanation,
         "scores": scores or {},
         "failures": [{"path": f.path, "reason": f.reason} for f in result.failures],
