@@ -155,7 +155,7 @@ def test_coil20_report_in_chromium(chromium, shared_data, tmp_path):
     hit = chromium.execute_script(
         "return Array.from(document.querySelectorAll('section.hit')).map(s => s.dataset.cluster)"
     )
-    assert len(hit) == 1
+    assert hit == [str(c)]
     save_page_screenshot(chromium, tmp_path / "highlighted.png")
     assert console_errors(chromium) == []
 

@@ -10,7 +10,6 @@ import pytest
 
 pytest.importorskip("PIL")  # the 'images' extra; installed in CI
 pytest.importorskip("jinja2")
-from markupsafe import escape
 from PIL import Image
 
 from conftest import write_levels
