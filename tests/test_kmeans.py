@@ -240,10 +240,12 @@ def test_predict_with_wrong_number_of_features(blobs):
 @pytest.mark.parametrize(
     "init, message",
     [
-        (np.zeros((4, 5)), re.escape("init has 4 rows (shape (4, 5)) but n_clusters=3")),
+        (np.zeros((4, 5)), re.escape("init has 4 rows (shape (4, 5)); it needs 1 to n_clusters=3")),
+        (np.zeros((0, 5)), re.escape("init has 0 rows (shape (0, 5)); it needs 1 to n_clusters=3")),
         (np.zeros((3, 2)), re.escape("init has 2 columns (shape (3, 2)) but X has 5 features")),
         (np.zeros(3), re.escape("init must be a 2-D array of centres; got shape (3,)")),
-        (np.full((3, 5), np.nan), "init must be finite; got NaN or infinity"),
+        (np.full((3, 5), np.nan), "init row 0 is all NaN: leave it out"),
+        (np.full((3, 5), np.inf), "init must not hold infinity; NaN marks a coordinate"),
     ],
 )
 def test_bad_init_array(blobs, init, message):

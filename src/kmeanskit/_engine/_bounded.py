@@ -19,7 +19,7 @@ from numba import njit
 
 from . import _kernels
 from ._common import CHUNK, MAX_SLOTS, assigned_objective, assigned_sqdist
-from .lloyd import LloydResult, _relocate_empty
+from .lloyd import LloydResult, _relocate_empty, update
 
 logger = logging.getLogger(__name__)
 
@@ -108,6 +108,8 @@ def iterate(
     *,
     max_iter: int,
     tol: float,
+    frozen: np.ndarray | None = None,
+    normalize: bool = False,
 ) -> LloydResult:
     """Lloyd's loop around an exact assignment ``step(n_iter, move)``.
 
@@ -115,7 +117,8 @@ def iterate(
     each centre moved since its last call (``move``, zeros at first). Everything else
     is Lloyd's: the means, the relocation of empty clusters to the farthest points, the
     strict-convergence check before ``tol``, and a last assignment after a non-strict
-    stop, so the labels are those of the returned centres.
+    stop, so the labels are those of the returned centres; ``frozen`` and ``normalize``
+    as in :func:`~kmeanskit._engine.lloyd.update`.
     """
     k = centers.shape[0]
     kept = ClusterSums(X, sample_weight, k, shift)
@@ -132,8 +135,8 @@ def iterate(
         if (wsum == 0).any():
             mind = assigned_sqdist(X, centers, labels)
             sums, wsum = sums.copy(), wsum.copy()  # the kept sums follow the labels
-            moved = _relocate_empty(X, sample_weight, mind, labels, sums, wsum)
-        _kernels.update_centers(sums, wsum, centers, move)
+            moved = _relocate_empty(X, sample_weight, mind, labels, sums, wsum, frozen)
+        update(sums, wsum, centers, move, frozen, normalize)
         logger.debug("iteration %d: %d labels changed", n_iter, n_changed)
         strict = n_iter > 1 and n_changed == 0 and not moved
         if strict or float((move**2).sum()) <= tol:

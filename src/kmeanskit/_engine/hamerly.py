@@ -54,6 +54,8 @@ def hamerly(
     tol: float = 0.0,
     n_threads: int | None = None,
     stats: ColumnStats | None = None,
+    frozen: np.ndarray | None = None,
+    normalize: bool = False,
 ) -> LloydResult:
     """Run exact k-means with Hamerly's bounds from ``centers_init``.
 
@@ -100,4 +102,7 @@ def hamerly(
                 margin, bufs, idxbufs, labels, upper, lower,
             )  # fmt: skip
 
-        return iterate(X, sample_weight, centers, labels, shift, step, max_iter=max_iter, tol=tol)
+        return iterate(
+            X, sample_weight, centers, labels, shift, step, max_iter=max_iter, tol=tol,
+            frozen=frozen, normalize=normalize,
+        )  # fmt: skip

@@ -30,14 +30,15 @@ class LloydResult:
     converged: bool = False
 
 
-def _relocate_empty(X, w, mind, labels, sums, wsum) -> int:
+def _relocate_empty(X, w, mind, labels, sums, wsum, frozen=None) -> int:
     """Give every empty cluster one of the points farthest from their centres.
 
     Works on the sums of the iteration (as scikit-learn does): the point's weighted
     coordinates move from its cluster to the empty one. Farthest first; equal
-    distances are taken in index order. Returns the number of clusters relocated.
+    distances are taken in index order. Frozen clusters (a boolean mask) keep their
+    centre even when empty. Returns the number of clusters relocated.
     """
-    empty = np.flatnonzero(wsum == 0)
+    empty = np.flatnonzero((wsum == 0) if frozen is None else (wsum == 0) & ~frozen)
     if empty.size == 0:
         return 0
     n_take = min(empty.size, mind.shape[0])
@@ -53,6 +54,26 @@ def _relocate_empty(X, w, mind, labels, sums, wsum) -> int:
     return n_take
 
 
+def update(sums, wsum, centers, move, frozen=None, normalize: bool = False) -> None:
+    """The update step, in place: each centre with weight to the mean of its cluster
+    (empty ones stay put), then frozen centres (a boolean mask) back where they were,
+    bit for bit, and with ``normalize`` every moved centre scaled to unit length (the
+    spherical k-means update). ``move[j]``: how far centre j moved."""
+    if frozen is None and not normalize:
+        _kernels.update_centers(sums, wsum, centers, move)
+        return
+    old = centers.copy()
+    _kernels.update_centers(sums, wsum, centers, move)
+    if normalize:
+        norms = np.sqrt(np.einsum("ij,ij->i", centers, centers, dtype=np.float64))
+        ok = norms > 0
+        centers[ok] /= norms[ok, None].astype(centers.dtype)
+    if frozen is not None:
+        centers[frozen] = old[frozen]
+    diff = centers.astype(np.float64) - old
+    move[:] = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+
+
 def lloyd(
     X,
     sample_weight: np.ndarray,
@@ -62,6 +83,8 @@ def lloyd(
     tol: float = 0.0,
     n_threads: int | None = None,
     stats: ColumnStats | None = None,
+    frozen: np.ndarray | None = None,
+    normalize: bool = False,
 ) -> LloydResult:
     """Run exact Lloyd k-means from ``centers_init``.
 
@@ -80,6 +103,11 @@ def lloyd(
         Threads for the kernels; the result does not depend on it.
     stats : ColumnStats, optional
         X's column statistics, when the caller has them already.
+    frozen : ndarray of bool, shape (k,), optional
+        Centres that never move (nor are relocated when empty).
+    normalize : bool
+        Scale each updated centre to unit length (spherical k-means, for rows of unit
+        length: the nearest centre is then the one of highest cosine similarity).
 
     Returns
     -------
@@ -112,9 +140,9 @@ def lloyd(
             moved = 0
             if (wsum == 0).any():
                 mind = assigned_sqdist(X, centers, p.labels)
-                moved = _relocate_empty(X, sample_weight, mind, p.labels, sums, wsum)
+                moved = _relocate_empty(X, sample_weight, mind, p.labels, sums, wsum, frozen)
                 logger.debug("iteration %d: relocated %d empty clusters", n_iter, moved)
-            _kernels.update_centers(sums, wsum, centers, move)
+            update(sums, wsum, centers, move, frozen, normalize)
             shift = float((move**2).sum())
             logger.debug("iteration %d: objective %.6g, shift %.3g", n_iter, objective, shift)
             strict = not moved and np.array_equal(p.labels, labels_old)

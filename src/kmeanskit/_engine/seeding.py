@@ -129,6 +129,35 @@ def _norms(rows):
     return np.einsum("ij,ij->i", rows, rows, dtype=np.float64)
 
 
+def _kpp_given(X, given, n_clusters, w, random_state, n_local_trials):
+    """Greedy k-means++ for the centres after the ``given`` ones, each candidate's
+    distances by one exact pass over X (for the few centres a user leaves open)."""
+    from ._common import assigned_sqdist
+
+    n = X.shape[0]
+    zeros = np.zeros(n, dtype=np.int32)
+    closest = np.full(n, np.inf)
+    for c in given:
+        np.minimum(closest, assigned_sqdist(X, c[None, :], zeros), out=closest)
+    w64 = w.astype(np.float64)
+    indices = np.full(n_clusters - len(given), -1, dtype=np.intp)
+    for c in range(len(indices)):
+        cum = np.cumsum(w64 * closest)
+        if cum[-1] <= 0:  # every row sits on a centre: any row will do
+            cand = random_state.choice(n, size=n_local_trials, p=w64 / w64.sum())
+        else:
+            targets = random_state.uniform(size=n_local_trials) * cum[-1]
+            cand = np.clip(np.searchsorted(cum, targets), None, n - 1)
+        best, best_pot, best_d = -1, np.inf, None
+        for i in cand:
+            d = np.minimum(closest, assigned_sqdist(X, _rows(X, np.array([i])), zeros))
+            pot = float(w64 @ d)
+            if pot < best_pot:
+                best, best_pot, best_d = int(i), pot, d
+        indices[c], closest = best, best_d
+    return indices
+
+
 def kmeans_plusplus(
     X,
     n_clusters: int,
@@ -136,6 +165,7 @@ def kmeans_plusplus(
     random_state,
     n_local_trials: int | None = None,
     n_threads: int | None = None,
+    given: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Greedy k-means++ seeding.
 
@@ -143,7 +173,10 @@ def kmeans_plusplus(
     one is the best of ``n_local_trials`` candidates (default ``2 + int(log k)``)
     drawn proportionally to weight times squared distance to the nearest centre,
     "best" meaning the lowest resulting potential. On dense data the distances are
-    pruned with the triangle inequality (exact: the same candidates win).
+    pruned with the triangle inequality (exact: the same candidates win). With
+    ``given`` centres (m rows), seeding goes on from them: the first m centres
+    returned are ``given`` and the rest are drawn against their distances (the
+    returned indices are -1 for the given ones).
 
     Returns
     -------
@@ -161,6 +194,12 @@ def kmeans_plusplus(
     if n_local_trials is None:
         n_local_trials = 2 + int(math.log(n_clusters))
     w = np.ascontiguousarray(sample_weight)
+    if given is not None and len(given):
+        given = np.ascontiguousarray(given, dtype=X.dtype)
+        with thread_limits(n_threads):
+            new = _kpp_given(X, given, n_clusters, w, random_state, n_local_trials)
+        centers = np.concatenate([given, _rows(X, new)]) if new.size else given.copy()
+        return centers, np.concatenate([np.full(len(given), -1, dtype=np.intp), new])
     with thread_limits(n_threads):
         if sp.issparse(X):
             w = w.astype(np.float64)

@@ -56,6 +56,8 @@ def yinyang(
     tol: float = 0.0,
     n_threads: int | None = None,
     stats: ColumnStats | None = None,
+    frozen: np.ndarray | None = None,
+    normalize: bool = False,
 ) -> LloydResult:
     """Run exact k-means with Yinyang's group bounds from ``centers_init``.
 
@@ -118,4 +120,7 @@ def yinyang(
             )  # fmt: skip
             last_work[0] = int(work.sum())
 
-        return iterate(X, sample_weight, centers, labels, shift, step, max_iter=max_iter, tol=tol)
+        return iterate(
+            X, sample_weight, centers, labels, shift, step, max_iter=max_iter, tol=tol,
+            frozen=frozen, normalize=normalize,
+        )  # fmt: skip

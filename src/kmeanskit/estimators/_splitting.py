@@ -30,6 +30,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._transform import TRANSFORM_MODES, from_sqdist
 from ._validation import check_sample_weight
 from .kmeans import KMeans
 
@@ -69,10 +70,13 @@ class SplittingKMeans(
             Interval(Integral, 1, None, closed="left"),
             None,
         ],
+        "transform_mode": [StrOptions(set(TRANSFORM_MODES))],
+        "temperature": [Interval(Real, 0, None, closed="neither"), None],
     }
 
     def __init__(self, k_min=1, k_max=50, *, splits_per_round=1, max_iter=300, tol=1e-4,
-                 algorithm="auto", random_state=None, n_threads=None):  # fmt: skip
+                 algorithm="auto", random_state=None, n_threads=None,
+                 transform_mode="distance", temperature=None):  # fmt: skip
         self.k_min = k_min
         self.k_max = k_max
         self.splits_per_round = splits_per_round
@@ -81,6 +85,8 @@ class SplittingKMeans(
         self.algorithm = algorithm
         self.random_state = random_state
         self.n_threads = n_threads
+        self.transform_mode = transform_mode
+        self.temperature = temperature
 
     # -- the subclass's part ---------------------------------------------------
     def _split_score(self, X, w, center, children, labels) -> tuple[float, bool]:
@@ -200,9 +206,11 @@ class SplittingKMeans(
         return self.kmeans_.predict(X)
 
     def transform(self, X):
-        """Euclidean distances of each sample to every centre."""
+        """Features against every centre: Euclidean distances by default, or as
+        ``transform_mode`` says (see :class:`~kmeanskit.KMeans`)."""
         X = self._check(X)
-        return self.kmeans_.transform(X)
+        t = self.kmeans_.temperature_ if self.temperature is None else self.temperature
+        return from_sqdist(self.kmeans_._sqdist(X), self.transform_mode, t)
 
     def score(self, X, y=None, sample_weight=None):
         """Opposite of the weighted sum of squared distances to the nearest centres."""

@@ -53,3 +53,65 @@ def check_init_array(init, X, n_clusters: int) -> np.ndarray:
     if not np.isfinite(centers).all():
         raise ValueError("init must be finite; got NaN or infinity")
     return centers
+
+
+def check_init_rows(init, X, n_clusters: int) -> np.ndarray:
+    """An explicit ``init`` that may give fewer rows than ``n_clusters`` (the rest are
+    seeded) and NaN entries (estimated from the data); not infinite, not all NaN."""
+    try:
+        centers = np.array(init, dtype=np.float64, order="C", copy=True)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"init must be a numeric array; got {init!r:.80}") from exc
+    if centers.ndim != 2:
+        raise ValueError(f"init must be a 2-D array of centres; got shape {centers.shape}")
+    if not 1 <= centers.shape[0] <= n_clusters:
+        raise ValueError(
+            f"init has {centers.shape[0]} rows (shape {centers.shape}); it needs 1 to "
+            f"n_clusters={n_clusters} (rows left out are seeded by k-means++)"
+        )
+    if centers.shape[1] != X.shape[1]:
+        raise ValueError(
+            f"init has {centers.shape[1]} columns (shape {centers.shape}) but X has "
+            f"{X.shape[1]} features"
+        )
+    if np.isinf(centers).any():
+        raise ValueError("init must not hold infinity; NaN marks a coordinate to estimate")
+    empty = np.flatnonzero(np.isnan(centers).all(axis=1))
+    if empty.size:
+        raise ValueError(
+            f"init row {int(empty[0])} is all NaN: leave it out (rows after the given "
+            "ones are seeded by k-means++)"
+        )
+    return centers
+
+
+def check_frozen(frozen, n_clusters: int, n_given: int) -> np.ndarray | None:
+    """``frozen`` (indices, or a boolean mask over the clusters) as a boolean mask, or
+    None when nothing is frozen. Only given ``init`` rows can be frozen."""
+    if frozen is None:
+        return None
+    arr = np.asarray(frozen)
+    if arr.dtype == bool:
+        if arr.shape != (n_clusters,):
+            raise ValueError(
+                f"frozen as a boolean mask needs shape ({n_clusters},); got shape {arr.shape}"
+            )
+        mask = arr.copy()
+    else:
+        if arr.ndim > 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
+            raise ValueError(
+                f"frozen must be centre indices or a boolean mask; got {frozen!r:.80}"
+            )
+        idx = arr.astype(np.intp).ravel()
+        if idx.size and (idx.min() < 0 or idx.max() >= n_clusters):
+            raise ValueError(
+                f"frozen indices must be in [0, {n_clusters}); got {idx.tolist()!r:.80}"
+            )
+        mask = np.zeros(n_clusters, dtype=bool)
+        mask[idx] = True
+    if mask[n_given:].any():
+        raise ValueError(
+            f"frozen centre {int(np.flatnonzero(mask)[-1])} is not given in init (it has "
+            f"{n_given} rows): only given centres can be frozen"
+        )
+    return mask if mask.any() else None

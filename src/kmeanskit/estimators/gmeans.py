@@ -62,7 +62,7 @@ class GMeans(SplittingKMeans):
     splits_per_round : int or None, default=1
         Passing splits made per round, strongest first; None splits all of them at once,
         as the paper does (see :mod:`._splitting` for why one at a time is the default).
-    max_iter, tol, algorithm, random_state, n_threads
+    max_iter, tol, algorithm, random_state, n_threads, transform_mode, temperature
         As in :class:`~kmeanskit.KMeans`.
 
     Attributes
@@ -84,10 +84,12 @@ class GMeans(SplittingKMeans):
     }
 
     def __init__(self, k_min=1, k_max=50, *, alpha=0.0001, splits_per_round=1, max_iter=300,
-                 tol=1e-4, algorithm="auto", random_state=None, n_threads=None):  # fmt: skip
+                 tol=1e-4, algorithm="auto", random_state=None, n_threads=None,
+                 transform_mode="distance", temperature=None):  # fmt: skip
         super().__init__(
             k_min, k_max, splits_per_round=splits_per_round, max_iter=max_iter, tol=tol,
             algorithm=algorithm, random_state=random_state, n_threads=n_threads,
+            transform_mode=transform_mode, temperature=temperature,
         )  # fmt: skip
         self.alpha = alpha
 

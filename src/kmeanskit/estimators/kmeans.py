@@ -24,7 +24,9 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import _engine
 from ..relabel import ORDERS, canonical_order, permute_clusters
-from ._validation import check_init_array, check_sample_weight
+from ._partial_init import fill_unknown
+from ._transform import TRANSFORM_MODES, default_temperature, from_sqdist
+from ._validation import check_frozen, check_init_array, check_init_rows, check_sample_weight
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +51,13 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     ----------
     n_clusters : int, default=8
         The number of clusters.
-    init : {'k-means++', 'random'}, callable or array-like of shape (n_clusters, n_features)
+    init : {'k-means++', 'random'}, callable or array-like of shape (m, n_features)
         How to seed: greedy k-means++ (``2 + log k`` candidate trials), ``n_clusters``
         distinct random rows, ``init(X, n_clusters, random_state)`` returning centres,
-        or the centres themselves.
+        or the centres themselves. A partial start is allowed: with ``m < n_clusters``
+        rows the other centres are seeded by k-means++ conditioned on the given ones,
+        and a NaN entry is a coordinate to estimate (each filled with the mean of the
+        samples nearest to that centre on its known coordinates; dense X).
     n_init : 'auto' or int, default='auto'
         Runs from different seeds; the lowest inertia is kept. ``'auto'``: 1 for
         k-means++ or an array, 10 for 'random' or a callable.
@@ -83,6 +88,17 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         Renumber the clusters canonically after fitting: ``'size'`` puts the largest
         first (ties by centre coordinates), ``'coordinates'`` sorts the centres
         lexicographically. None keeps the order of seeding.
+    frozen : array-like of int or of bool, default=None
+        Centres (indices into ``init``'s rows, or a mask over the clusters) that never
+        move during fitting: they come out bit-identical (at a new index if
+        ``cluster_order`` renumbers the clusters).
+    transform_mode : {'distance', 'sqdistance', 'rbf', 'soft', 'onehot'}, default='distance'
+        What :meth:`transform` returns, features for a classifier: Euclidean or squared
+        distances to the centres, ``exp(-d^2 / temperature)``, soft assignments
+        ``softmax(-d^2 / temperature)`` or the one-hot nearest centre.
+    temperature : float, default=None
+        Scale of 'rbf' and 'soft'; None: the mean squared distance of the training
+        samples to their centres (``temperature_``).
     refine : {None, 'hartigan'}, default=None
         ``'hartigan'``: after each run converges, move single points between clusters
         while that lowers the inertia exactly (Hartigan's rule, which also counts how
@@ -100,6 +116,11 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     inertia_history_ : ndarray of shape (n_iter_,)
         The objective at every iteration of the kept run, measured at the
         assignment step.
+    init_centers_ : ndarray of shape (n_clusters, n_features)
+        Where the kept run started (given rows, NaN filled, seeded rows).
+    temperature_ : float
+        The mean weighted squared distance of the training samples to their centres:
+        the scale of ``transform_mode`` 'rbf' and 'soft' when ``temperature`` is None.
     n_features_in_ : int
     feature_names_in_ : ndarray of shape (n_features_in_,)
         Only when X has string column names.
@@ -133,6 +154,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         ],
         "cluster_order": [StrOptions(set(ORDERS)), None],
         "refine": [StrOptions({"hartigan"}), None],
+        "frozen": ["array-like", None],
+        "transform_mode": [StrOptions(set(TRANSFORM_MODES))],
+        "temperature": [Interval(Real, 0, None, closed="neither"), None],
     }
 
     def __init__(
@@ -150,6 +174,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         n_threads=None,
         cluster_order=None,
         refine=None,
+        frozen=None,
+        transform_mode="distance",
+        temperature=None,
     ):
         self.n_clusters = n_clusters
         self.init = init
@@ -163,6 +190,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         self.n_threads = n_threads
         self.cluster_order = cluster_order
         self.refine = refine
+        self.frozen = frozen
+        self.transform_mode = transform_mode
+        self.temperature = temperature
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -191,7 +221,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             n_init = 10
         else:
             n_init = 1
-        if hasattr(self.init, "__array__") or isinstance(self.init, list | tuple):
+        given = hasattr(self.init, "__array__") or isinstance(self.init, list | tuple)
+        if given and len(self.init) == self.n_clusters:
             if n_init != 1:
                 warnings.warn(
                     "Explicit initial center position passed: performing only one init "
@@ -256,9 +287,13 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         n_init = self._resolve_n_init()
         sample_weight = check_sample_weight(sample_weight, X)
         random_state = check_random_state(self.random_state)
-        init_array = None
+        init_array = given = None
         if not isinstance(self.init, str) and not callable(self.init):
-            init_array = check_init_array(self.init, X, k)
+            given = check_init_rows(self.init, X, k)
+            given = fill_unknown(X, sample_weight, given).astype(X.dtype)
+            if len(given) == k:
+                init_array = given
+        frozen = check_frozen(self.frozen, k, 0 if given is None else len(given))
 
         stats = _engine.column_stats(X)
         tol = _engine.tolerance(X, self.tol, stats)
@@ -267,10 +302,17 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             "hamerly": _engine.hamerly,
             "yinyang": _engine.yinyang,
         }[self._algorithm(X)]
-        best = None
+        if self.refine == "hartigan" and frozen is not None:
+            raise ValueError("refine='hartigan' moves every centre; it cannot be used "
+                             f"with frozen={self.frozen!r:.60}")  # fmt: skip
+        best = best_init = None
         for run in range(n_init):
             if init_array is not None:
                 centers_init = init_array
+            elif given is not None:  # seeding goes on from the given centres
+                centers_init, _ = _engine.kmeans_plusplus(
+                    X, k, sample_weight, random_state, n_threads=self.n_threads, given=given
+                )
             else:
                 centers_init = self._seed(X, sample_weight, random_state)
             res = run_one(
@@ -281,6 +323,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
                 tol=tol,
                 n_threads=self.n_threads,
                 stats=stats,
+                frozen=frozen,
+                **self._engine_options(),
             )
             if self.refine == "hartigan":
                 res = self._hartigan(X, sample_weight, res, tol, stats, run_one)
@@ -291,12 +335,20 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             if best is None or (
                 res.inertia < best.inertia and not _same_clustering(res.labels, best.labels, k)
             ):
-                best = res
+                best, best_init = res, centers_init
         centers = best.centers
         labels = best.labels
 
         n_distinct = np.unique(labels).size
-        if n_distinct < k:
+        empty = np.setdiff1d(np.arange(k), labels)
+        if n_distinct < k and frozen is not None and frozen[empty].all():
+            warnings.warn(
+                f"frozen centres {empty.tolist()} hold no samples: every sample is nearer "
+                "another centre.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        elif n_distinct < k:
             warnings.warn(
                 f"Number of distinct clusters ({n_distinct}) found smaller than "
                 f"n_clusters ({k}). Possibly due to duplicate points in X.",
@@ -312,8 +364,16 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         self.inertia_ = best.inertia
         self.n_iter_ = best.n_iter
         self.inertia_history_ = np.asarray(best.history)
+        self.init_centers_ = np.asarray(best_init)
+        if self.cluster_order is not None:
+            self.init_centers_ = self.init_centers_[order]
+        self.temperature_ = default_temperature(best.inertia, float(sample_weight.sum()))
         self._n_features_out = self.cluster_centers_.shape[0]
         return self
+
+    def _engine_options(self) -> dict:
+        """Extra options of the engine's run for subclasses (spherical: normalize)."""
+        return {}
 
     def _hartigan(self, X, sample_weight, res, tol, stats, run_one):
         centers, labels, objective, moves, converged = _engine.hartigan(
@@ -351,15 +411,34 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         return self.fit(X, sample_weight=sample_weight).labels_
 
     def transform(self, X):
-        """Euclidean distances of each sample to every centre, shape (n, n_clusters)."""
+        """Features of each sample against every centre, shape (n, n_clusters): by
+        default the Euclidean distances; see ``transform_mode``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = np.array([[0.0], [1.0], [10.0], [11.0]])
+        >>> km = KMeans(2, random_state=0, cluster_order="coordinates").fit(X)
+        >>> km.transform([[0.5]]).tolist()
+        [[0.0, 10.0]]
+        >>> km.set_params(transform_mode="onehot").transform([[0.5]]).tolist()
+        [[1.0, 0.0]]
+        """
         check_is_fitted(self)
         X = self._check_data(X, reset=False)
-        return euclidean_distances(X, self.cluster_centers_)
+        return self._features(X)
+
+    def _sqdist(self, X):
+        return euclidean_distances(X, self.cluster_centers_, squared=True)
+
+    def _features(self, X):
+        t = self.temperature_ if self.temperature is None else self.temperature
+        return from_sqdist(self._sqdist(X), self.transform_mode, t)
 
     def fit_transform(self, X, y=None, sample_weight=None):
-        """Fit, then return the distances of X to the centres."""
+        """Fit, then return :meth:`transform` of X."""
         self.fit(X, sample_weight=sample_weight)
-        return euclidean_distances(self._check_data(X, reset=False), self.cluster_centers_)
+        return self._features(self._check_data(X, reset=False))
 
     def score(self, X, y=None, sample_weight=None):
         """Opposite of the weighted sum of squared distances of X to its nearest centres."""

@@ -34,7 +34,7 @@ class XMeans(SplittingKMeans):
     splits_per_round : int or None, default=1
         Splits made per round, best BIC gain first; None makes every passing split at
         once, as the paper does.
-    max_iter, tol, algorithm, random_state, n_threads
+    max_iter, tol, algorithm, random_state, n_threads, transform_mode, temperature
         As in :class:`~kmeanskit.KMeans`.
 
     Attributes
