@@ -2,6 +2,7 @@
 
 from .gmeans import GMeans
 from .kmeans import KMeans
+from .spherical import SphericalKMeans
 from .xmeans import XMeans
 
-__all__ = ["GMeans", "KMeans", "XMeans"]
+__all__ = ["GMeans", "KMeans", "SphericalKMeans", "XMeans"]

@@ -290,7 +290,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         init_array = given = None
         if not isinstance(self.init, str) and not callable(self.init):
             given = check_init_rows(self.init, X, k)
-            given = fill_unknown(X, sample_weight, given).astype(X.dtype)
+            given = self._given(fill_unknown(X, sample_weight, given)).astype(X.dtype)
             if len(given) == k:
                 init_array = given
         frozen = check_frozen(self.frozen, k, 0 if given is None else len(given))
@@ -370,6 +370,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         self.temperature_ = default_temperature(best.inertia, float(sample_weight.sum()))
         self._n_features_out = self.cluster_centers_.shape[0]
         return self
+
+    def _given(self, centers):
+        """Given initial centres, NaN filled, as the engine will start from them."""
+        return centers
 
     def _engine_options(self) -> dict:
         """Extra options of the engine's run for subclasses (spherical: normalize)."""
