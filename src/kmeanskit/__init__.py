@@ -6,7 +6,7 @@ imported by ``import kmeanskit``.
 
 from . import metrics, vq
 from .choose_k import KChoice, choose_k, score_sweep
-from .estimators import GMeans, KMeans, SphericalKMeans, XMeans
+from .estimators import GMeans, KMeans, MiniBatchKMeans, SphericalKMeans, XMeans
 from .relabel import align_clusters, canonical_order, permute_clusters
 from .sweep import SweepResult, sweep
 
@@ -16,6 +16,7 @@ __all__ = [
     "GMeans",
     "KChoice",
     "KMeans",
+    "MiniBatchKMeans",
     "SphericalKMeans",
     "SweepResult",
     "XMeans",

@@ -15,7 +15,9 @@ from ._common import (
 from .hamerly import hamerly
 from .hartigan import hartigan
 from .lloyd import LloydResult, lloyd
+from .minibatch import minibatch_step, reassign_starved
 from .seeding import kmeans_plusplus, random_rows
+from .swap import targeted_swaps
 from .yinyang import yinyang
 
 __all__ = [
@@ -27,8 +29,11 @@ __all__ = [
     "hartigan",
     "kmeans_plusplus",
     "lloyd",
+    "minibatch_step",
     "random_rows",
+    "reassign_starved",
     "resolve_n_threads",
+    "targeted_swaps",
     "thread_limits",
     "tolerance",
     "yinyang",

@@ -2,7 +2,8 @@
 
 from .gmeans import GMeans
 from .kmeans import KMeans
+from .minibatch import MiniBatchKMeans
 from .spherical import SphericalKMeans
 from .xmeans import XMeans
 
-__all__ = ["GMeans", "KMeans", "SphericalKMeans", "XMeans"]
+__all__ = ["GMeans", "KMeans", "MiniBatchKMeans", "SphericalKMeans", "XMeans"]
