@@ -6,13 +6,21 @@ imported by ``import kmeanskit``.
 
 from . import metrics, vq
 from .choose_k import KChoice, choose_k, score_sweep
-from .estimators import GMeans, KMeans, MiniBatchKMeans, SphericalKMeans, XMeans
+from .estimators import (
+    BisectingKMeans,
+    GMeans,
+    KMeans,
+    MiniBatchKMeans,
+    SphericalKMeans,
+    XMeans,
+)
 from .relabel import align_clusters, canonical_order, permute_clusters
 from .sweep import SweepResult, sweep
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "BisectingKMeans",
     "GMeans",
     "KChoice",
     "KMeans",

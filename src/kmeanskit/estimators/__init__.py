@@ -1,9 +1,10 @@
 """scikit-learn estimators over the engine, one family per file."""
 
+from .bisecting import BisectingKMeans
 from .gmeans import GMeans
 from .kmeans import KMeans
 from .minibatch import MiniBatchKMeans
 from .spherical import SphericalKMeans
 from .xmeans import XMeans
 
-__all__ = ["GMeans", "KMeans", "MiniBatchKMeans", "SphericalKMeans", "XMeans"]
+__all__ = ["BisectingKMeans", "GMeans", "KMeans", "MiniBatchKMeans", "SphericalKMeans", "XMeans"]
