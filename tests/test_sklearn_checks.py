@@ -6,6 +6,7 @@ from kmeanskit import (
     BisectingKMeans,
     GMeans,
     KMeans,
+    KMeansFeatures,
     MiniBatchKMeans,
     SphericalKMeans,
     XMeans,
@@ -37,6 +38,7 @@ def _expected_failures(estimator):
         SphericalKMeans(n_clusters=2, n_init=2, max_iter=5, random_state=0),
         MiniBatchKMeans(n_clusters=2, batch_size=10, max_iter=5, random_state=0),
         BisectingKMeans(n_clusters=3, max_iter=5, random_state=0),
+        KMeansFeatures([2, 3], modes=["soft", "distance"], random_state=0),
     ],
     expected_failed_checks=_expected_failures,
 )

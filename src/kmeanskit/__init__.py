@@ -14,6 +14,7 @@ from .estimators import (
     SphericalKMeans,
     XMeans,
 )
+from .kmeans_features import KMeansFeatures
 from .relabel import align_clusters, canonical_order, permute_clusters
 from .sweep import SweepResult, sweep
 
@@ -24,6 +25,7 @@ __all__ = [
     "GMeans",
     "KChoice",
     "KMeans",
+    "KMeansFeatures",
     "MiniBatchKMeans",
     "SphericalKMeans",
     "SweepResult",
