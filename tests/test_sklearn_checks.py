@@ -7,6 +7,7 @@ from kmeanskit import (
     GMeans,
     KMeans,
     KMeansFeatures,
+    KMedoids,
     MiniBatchKMeans,
     SphericalKMeans,
     XMeans,
@@ -39,6 +40,8 @@ def _expected_failures(estimator):
         MiniBatchKMeans(n_clusters=2, batch_size=10, max_iter=5, random_state=0),
         BisectingKMeans(n_clusters=3, max_iter=5, random_state=0),
         KMeansFeatures([2, 3], modes=["soft", "distance"], random_state=0),
+        KMedoids(n_clusters=2, random_state=0),
+        KMedoids(n_clusters=2, method="clara", random_state=0),
     ],
     expected_failed_checks=_expected_failures,
 )

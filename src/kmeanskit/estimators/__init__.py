@@ -3,8 +3,17 @@
 from .bisecting import BisectingKMeans
 from .gmeans import GMeans
 from .kmeans import KMeans
+from .kmedoids import KMedoids
 from .minibatch import MiniBatchKMeans
 from .spherical import SphericalKMeans
 from .xmeans import XMeans
 
-__all__ = ["BisectingKMeans", "GMeans", "KMeans", "MiniBatchKMeans", "SphericalKMeans", "XMeans"]
+__all__ = [
+    "BisectingKMeans",
+    "GMeans",
+    "KMeans",
+    "KMedoids",
+    "MiniBatchKMeans",
+    "SphericalKMeans",
+    "XMeans",
+]
