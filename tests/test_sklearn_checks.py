@@ -5,6 +5,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from kmeanskit import (
     BisectingKMeans,
     GMeans,
+    KernelKMeans,
     KMeans,
     KMeansFeatures,
     KMedoids,
@@ -41,6 +42,7 @@ def _expected_failures(estimator):
         BisectingKMeans(n_clusters=3, max_iter=5, random_state=0),
         KMeansFeatures([2, 3], modes=["soft", "distance"], random_state=0),
         KMedoids(n_clusters=2, random_state=0),
+        KernelKMeans(n_clusters=2, n_init=2, random_state=0),
         KMedoids(n_clusters=2, method="clara", random_state=0),
     ],
     expected_failed_checks=_expected_failures,

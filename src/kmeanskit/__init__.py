@@ -9,6 +9,7 @@ from .choose_k import KChoice, choose_k, score_sweep
 from .estimators import (
     BisectingKMeans,
     GMeans,
+    KernelKMeans,
     KMeans,
     KMedoids,
     MiniBatchKMeans,
@@ -28,6 +29,7 @@ __all__ = [
     "KMeans",
     "KMeansFeatures",
     "KMedoids",
+    "KernelKMeans",
     "MiniBatchKMeans",
     "SphericalKMeans",
     "SweepResult",

@@ -2,6 +2,7 @@
 
 from .bisecting import BisectingKMeans
 from .gmeans import GMeans
+from .kernel_kmeans import KernelKMeans
 from .kmeans import KMeans
 from .kmedoids import KMedoids
 from .minibatch import MiniBatchKMeans
@@ -13,6 +14,7 @@ __all__ = [
     "GMeans",
     "KMeans",
     "KMedoids",
+    "KernelKMeans",
     "MiniBatchKMeans",
     "SphericalKMeans",
     "XMeans",
