@@ -1,6 +1,7 @@
 """scikit-learn estimators over the engine, one family per file."""
 
 from .bisecting import BisectingKMeans
+from .constrained import KMeansConstrained
 from .gmeans import GMeans
 from .kernel_kmeans import KernelKMeans
 from .kmeans import KMeans
@@ -13,6 +14,7 @@ __all__ = [
     "BisectingKMeans",
     "GMeans",
     "KMeans",
+    "KMeansConstrained",
     "KMedoids",
     "KernelKMeans",
     "MiniBatchKMeans",
