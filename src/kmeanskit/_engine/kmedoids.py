@@ -57,7 +57,7 @@ def _swap_gains(DT, xc, near, dn, ds, removal, delta):
 
 
 @njit(cache=True, nogil=True)
-def _fasterpam(D, DT, med, max_cycles, tol):
+def _fasterpam(D, DT, med, order, max_cycles, tol):
     n, k = D.shape[0], med.shape[0]
     is_med = np.zeros(n, dtype=np.bool_)
     for p in range(k):
@@ -67,8 +67,9 @@ def _fasterpam(D, DT, med, max_cycles, tol):
     _two_nearest(D, med, near, dn, ds)
     removal = _removal(near, dn, ds, k)
     delta = np.empty(k)
-    swaps, since, xc, steps = 0, 0, 0, 0
+    swaps, since, pos, steps = 0, 0, 0, 0
     while since < n and steps < max_cycles * n:
+        xc = order[pos]
         if not is_med[xc]:
             _swap_gains(DT, xc, near, dn, ds, removal, delta)
             best = np.argmin(delta)
@@ -82,7 +83,7 @@ def _fasterpam(D, DT, med, max_cycles, tol):
                 since = -1
         since += 1
         steps += 1
-        xc = (xc + 1) % n
+        pos = (pos + 1) % n
     return swaps, since >= n
 
 
@@ -236,10 +237,14 @@ def kmedoids_plusplus(D, k: int, random_state) -> np.ndarray:
     return np.array(med, dtype=np.int64)
 
 
-def fasterpam(D, medoids, max_cycles: int = 100) -> tuple[np.ndarray, int, bool]:
+def fasterpam(
+    D, medoids, max_cycles: int = 100, random_state=None
+) -> tuple[np.ndarray, int, bool]:
     """FasterPAM: visit the non-medoids in turn and apply the best swap for each one as
-    soon as it lowers the loss; stop after a full cycle without a swap. Returns the
-    medoids, the number of swaps and whether it converged.
+    soon as it lowers the loss; stop after a full cycle without a swap. With a
+    ``random_state`` the visiting order is shuffled (the paper's randomised variant,
+    which needs fewer cycles when the start is poor). Returns the medoids, the number of
+    swaps and whether it converged.
 
     Examples
     --------
@@ -251,7 +256,10 @@ def fasterpam(D, medoids, max_cycles: int = 100) -> tuple[np.ndarray, int, bool]
     """
     med = np.array(medoids, dtype=np.int64)
     D = _check(D)
-    swaps, converged = _fasterpam(D, _transposed(D), med, int(max_cycles), _tol(D))
+    order = np.arange(D.shape[0], dtype=np.int64)
+    if random_state is not None:
+        random_state.shuffle(order)
+    swaps, converged = _fasterpam(D, _transposed(D), med, order, int(max_cycles), _tol(D))
     return med, int(swaps), bool(converged)
 
 

@@ -40,8 +40,8 @@ class KMedoids(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, 
     metric_params : dict, default=None
         Keyword arguments of the metric.
     method : {'fasterpam', 'pam', 'alternate', 'clara'}, default='fasterpam'
-        'fasterpam' (Schubert and Rousseeuw 2021): eager swaps, the fastest way to a
-        swap-local optimum (no exchange of one medoid with one other sample lowers the
+        'fasterpam' (Schubert and Rousseeuw 2021): eager swaps, candidates visited in a
+        random order, the fastest way to a swap-local optimum (no exchange of one medoid with one other sample lowers the
         loss). 'pam': the best swap each time (the same kind of optimum, O(n^2) per
         swap). 'alternate': assign, then re-centre each cluster on its best member,
         like k-means (faster, weaker). 'clara': FasterPAM on ``n_sampling`` samples of
@@ -155,7 +155,7 @@ class KMedoids(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, 
         elif self.method == "alternate":
             med, n_iter, _ = _km.alternate(D, med, max_iter=self.max_iter)
         else:
-            med, n_iter, _ = _km.fasterpam(D, med, max_cycles=self.max_iter)
+            med, n_iter, _ = _km.fasterpam(D, med, max_cycles=self.max_iter, random_state=rs)
         return med, n_iter
 
     @_fit_context(prefer_skip_nested_validation=True)
