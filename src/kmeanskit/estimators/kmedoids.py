@@ -41,12 +41,13 @@ class KMedoids(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, 
         Keyword arguments of the metric.
     method : {'fasterpam', 'pam', 'alternate', 'clara'}, default='fasterpam'
         'fasterpam' (Schubert and Rousseeuw 2021): eager swaps, candidates visited in a
-        random order, the fastest way to a swap-local optimum (no exchange of one medoid with one other sample lowers the
-        loss). 'pam': the best swap each time (the same kind of optimum, O(n^2) per
-        swap). 'alternate': assign, then re-centre each cluster on its best member,
-        like k-means (faster, weaker). 'clara': FasterPAM on ``n_sampling`` samples of
-        ``sample_size`` rows, keeping the medoids of lowest loss on all the data (for
-        large n: never builds the n x n matrix).
+        random order, the fastest way to a swap-local optimum (no exchange of one
+        medoid with one other sample lowers the loss). 'pam': the best swap each time
+        (the same kind of optimum, O(n^2) per swap). 'alternate': assign, then
+        re-centre each cluster on its best member, like k-means (faster, weaker).
+        'clara': FasterPAM on ``n_sampling`` samples of ``sample_size`` rows, keeping
+        the medoids of lowest loss on all the data (for large n: never builds the
+        n x n matrix).
     init : {'k-medoids++', 'build', 'random'} or array-like of int, default='k-medoids++'
         'build': PAM's greedy BUILD (O(n^2 k), better starts); 'k-medoids++': drawn by
         distance to the medoids so far; or the indices of the initial medoids.
