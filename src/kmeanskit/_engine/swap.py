@@ -1,40 +1,110 @@
-"""Escaping a local optimum of k-means by moving one centre: the targeted swap.
+"""Escaping a local optimum of k-means by moving one centre: swaps.
 
 The usual defect of a converged k-means solution is one centre too many in one true
-group and one too few in another (two groups share a centre). A swap removes the
-centre whose removal costs least (its points' extra squared distance to their second
-nearest centre) and puts it at the farthest point of the cluster with the largest sum
-of squared distances; a few Lloyd iterations follow, and the swap is kept only if the
-objective fell (Fränti's random swap, with the removed and the target cluster chosen by
-these costs instead of at random).
+group and one too few in another (two groups share a centre). A targeted swap removes
+the centre whose removal costs least (its points' extra squared distance to their
+second nearest centre) and puts it at the farthest point of the cluster with the
+largest sum of squared distances; a few Lloyd iterations follow, and the swap is kept
+only if the objective fell. Random swaps (Fränti 2018, "Efficiency of random swap
+clustering") then move a random centre to a random point, with two Lloyd iterations
+as the trial.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from numba import njit, prange
 
 from .lloyd import LloydResult, lloyd
+
+#: Lloyd iterations of a random swap trial (Fränti's choice)
+RANDOM_TRIAL_ITER = 2
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _two_nearest_dense(X, centers, d1, d2, nearest):
+    n, d = X.shape
+    k = centers.shape[0]
+    for i in prange(n):
+        b1, b2, j1 = np.inf, np.inf, 0
+        for j in range(k):
+            acc = 0.0
+            for f in range(d):
+                u = np.float64(X[i, f]) - centers[j, f]
+                acc += u * u
+            if acc < b1:
+                b2 = b1
+                b1, j1 = acc, j
+            elif acc < b2:
+                b2 = acc
+        d1[i], d2[i], nearest[i] = b1, b2, j1
 
 
 def _two_nearest(X, centers):
     """Squared distances to the nearest and second nearest centre, and the nearest."""
-    if sp.issparse(X):
-        xsq = np.asarray(X.multiply(X).sum(axis=1)).ravel()
-        cross = np.asarray(X @ centers.T)
-    else:
-        xsq = np.einsum("ij,ij->i", X, X, dtype=np.float64)
-        cross = X @ centers.T
-    d = xsq[:, None] - 2.0 * cross + np.einsum("ij,ij->i", centers, centers)[None, :]
-    np.maximum(d, 0, out=d)
-    part = np.argpartition(d, 1, axis=1)[:, :2]
-    rows = np.arange(X.shape[0])
-    d01 = d[rows[:, None], part]
+    n = X.shape[0]
+    if not sp.issparse(X):
+        d1, d2 = np.empty(n), np.empty(n)
+        nearest = np.empty(n, dtype=np.int64)
+        _two_nearest_dense(X, np.ascontiguousarray(centers, dtype=np.float64), d1, d2, nearest)
+        return d1, d2, nearest
+    xsq = np.asarray(X.multiply(X).sum(axis=1)).ravel()
+    cross = np.asarray(X @ centers.T)
+    dist = xsq[:, None] - 2.0 * cross + np.einsum("ij,ij->i", centers, centers)[None, :]
+    np.maximum(dist, 0, out=dist)
+    part = np.argpartition(dist, 1, axis=1)[:, :2]
+    d01 = dist[np.arange(n)[:, None], part]
     swap = d01[:, 1] < d01[:, 0]
     nearest = np.where(swap, part[:, 1], part[:, 0])
-    d1 = np.where(swap, d01[:, 1], d01[:, 0])
-    d2 = np.where(swap, d01[:, 0], d01[:, 1])
-    return d1, d2, nearest
+    return np.where(swap, d01[:, 1], d01[:, 0]), np.where(swap, d01[:, 0], d01[:, 1]), nearest
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def _assign_pass(X, centers, labels, dist):
+    n, d = X.shape
+    k = centers.shape[0]
+    for i in prange(n):
+        b, bd = 0, np.inf
+        for j in range(k):
+            acc = 0.0
+            for f in range(d):
+                u = np.float64(X[i, f]) - centers[j, f]
+                acc += u * u
+            if acc < bd:
+                b, bd = j, acc
+        labels[i] = b
+        dist[i] = bd
+
+
+@njit(cache=True, nogil=True)
+def _short_lloyd(X, w, centers, iters):
+    """``iters`` Lloyd iterations from ``centers`` (updated in place), then the
+    objective of the final centres: the cheap trial of a random swap (dense X)."""
+    n, d = X.shape
+    k = centers.shape[0]
+    sums = np.zeros((k, d))
+    mass = np.zeros(k)
+    labels = np.empty(n, dtype=np.int64)
+    dist = np.empty(n)
+    for it in range(iters + 1):
+        _assign_pass(X, centers, labels, dist)
+        if it == iters:
+            break
+        sums[:] = 0.0
+        mass[:] = 0.0
+        for i in range(n):
+            mass[labels[i]] += w[i]
+            for f in range(d):
+                sums[labels[i], f] += w[i] * X[i, f]
+        for j in range(k):
+            if mass[j] > 0:
+                for f in range(d):
+                    centers[j, f] = sums[j, f] / mass[j]
+    objective = 0.0
+    for i in range(n):
+        objective += w[i] * dist[i]
+    return objective
 
 
 def targeted_swaps(
@@ -44,15 +114,23 @@ def targeted_swaps(
     *,
     max_trials: int = 10,
     n_targets: int = 3,
-    max_iter: int = 30,
+    max_iter: int = 300,
+    trial_iter: int = 10,
+    random_trials: int = 0,
+    random_state=None,
     n_threads: int | None = None,
 ) -> tuple[LloydResult, int]:
-    """Improve a converged Lloyd ``result`` by targeted swaps (see the module's note).
+    """Improve a converged Lloyd ``result`` by swaps (see the module's note).
 
-    Each round tries the ``n_targets`` clusters of largest squared-distance sum in turn
-    and keeps the first swap that lowers the objective; it stops after ``max_trials``
-    Lloyd runs or when a round keeps nothing. Meant for samples (each trial computes
-    all n x k distances). Returns the improved result and the number of swaps kept.
+    Each round of targeted swaps tries the ``n_targets`` clusters of largest
+    squared-distance sum in turn and keeps the first swap that lowers the objective
+    after ``trial_iter`` Lloyd iterations; it stops after ``max_trials`` trials or when
+    a round keeps nothing. Each trial also computes all n x k distances. Then, on dense
+    data, ``random_trials`` swaps of a random centre to a random sample (with
+    ``random_state``): two Lloyd iterations each, and a swap that already lowers the
+    objective is run to convergence and kept if it still does. When a swap was kept,
+    Lloyd finally runs to convergence (``max_iter``, tol 0) from the best centres.
+    Returns the improved result and the number of swaps kept.
 
     Examples
     --------
@@ -70,8 +148,7 @@ def targeted_swaps(
     if k < 2:
         return best, 0
     while trials < max_trials:
-        centers = np.asarray(best.centers, dtype=np.float64)
-        d1, d2, nearest = _two_nearest(X, centers)
+        d1, d2, nearest = _two_nearest(X, np.asarray(best.centers, dtype=np.float64))
         removal = np.bincount(nearest, weights=w * (d2 - d1), minlength=k)
         sse = np.bincount(nearest, weights=w * d1, minlength=k)
         src = int(np.argmin(removal))
@@ -82,15 +159,26 @@ def targeted_swaps(
             members = np.flatnonzero(nearest == dst)
             if members.size < 2:
                 continue
-            far = members[np.argmax(w[members] * d1[members])]
-            row = X[far]
+            row = X[members[np.argmax(w[members] * d1[members])]]
             cand = np.array(best.centers, copy=True)
             cand[src] = row.toarray().ravel() if sp.issparse(row) else row
             trials += 1
-            res = lloyd(X, sample_weight, cand, max_iter=max_iter, n_threads=n_threads)
+            res = lloyd(X, sample_weight, cand, max_iter=trial_iter, n_threads=n_threads)
             if res.inertia < best.inertia * (1 - 1e-9):
                 best, kept, improved = res, kept + 1, True
                 break
         if not improved:
             break
+    dense = not sp.issparse(X)
+    for _ in range(random_trials if random_state is not None and dense else 0):
+        cand = np.array(best.centers, dtype=np.float64, copy=True)
+        cand[random_state.randint(k)] = X[random_state.randint(X.shape[0])]
+        if _short_lloyd(X, w, cand, RANDOM_TRIAL_ITER) < best.inertia * (1 - 1e-9):
+            res = lloyd(X, sample_weight, cand.astype(X.dtype), max_iter=max_iter,
+                        n_threads=n_threads)  # fmt: skip
+            if res.inertia < best.inertia * (1 - 1e-9):
+                best, kept = res, kept + 1
+    if kept:
+        final = lloyd(X, sample_weight, best.centers, max_iter=max_iter, n_threads=n_threads)
+        best = final if final.inertia <= best.inertia else best
     return best, kept
