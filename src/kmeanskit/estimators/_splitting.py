@@ -31,7 +31,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._transform import TRANSFORM_MODES, from_sqdist
-from ._validation import check_sample_weight
+from ._validation import N_THREADS, check_sample_weight
 from .kmeans import KMeans
 
 #: clusters with fewer points are never split
@@ -65,11 +65,7 @@ class SplittingKMeans(
         "algorithm": [StrOptions({"auto", "lloyd", "hamerly", "yinyang"})],
         "random_state": ["random_state"],
         "splits_per_round": [Interval(Integral, 1, None, closed="left"), None],
-        "n_threads": [
-            Interval(Integral, None, -1, closed="right"),
-            Interval(Integral, 1, None, closed="left"),
-            None,
-        ],
+        "n_threads": N_THREADS,
         "transform_mode": [StrOptions(set(TRANSFORM_MODES))],
         "temperature": [Interval(Real, 0, None, closed="neither"), None],
     }

@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
+from sklearn.utils._param_validation import Interval
+
+#: the parameter constraint of ``n_threads``: None, a count, or negative from the cores
+N_THREADS = [
+    Interval(Integral, None, -1, closed="right"),
+    Interval(Integral, 1, None, closed="left"),
+    None,
+]
+
+
+def check_n_samples(X, n_clusters: int) -> None:
+    """Raise ValueError when X has fewer samples than clusters."""
+    if X.shape[0] < n_clusters:
+        raise ValueError(f"n_samples={X.shape[0]} should be >= n_clusters={n_clusters}.")
 
 
 def check_sample_weight(sample_weight, X) -> np.ndarray:

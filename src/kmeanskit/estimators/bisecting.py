@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .. import _engine
 from ._transform import TRANSFORM_MODES, default_temperature
-from ._validation import check_sample_weight
+from ._validation import N_THREADS, check_n_samples, check_sample_weight
 from .kmeans import KMeans
 
 __all__ = ["BisectingKMeans", "Cut"]
@@ -107,11 +107,7 @@ class BisectingKMeans(KMeans):
         "random_state": ["random_state"],
         "algorithm": [StrOptions({"auto", "lloyd", "hamerly", "yinyang"})],
         "bisecting_strategy": [StrOptions({"biggest_inertia", "largest_cluster"})],
-        "n_threads": [
-            Interval(Integral, None, -1, closed="right"),
-            Interval(Integral, 1, None, closed="left"),
-            None,
-        ],
+        "n_threads": N_THREADS,
         "transform_mode": [StrOptions(set(TRANSFORM_MODES))],
         "temperature": [Interval(Real, 0, None, closed="neither"), None],
     }
@@ -161,8 +157,7 @@ class BisectingKMeans(KMeans):
         """
         X = self._check_data(X, reset=True)
         n, k = X.shape[0], self.n_clusters
-        if n < k:
-            raise ValueError(f"n_samples={n} should be >= n_clusters={k}.")
+        check_n_samples(X, k)
         w = check_sample_weight(sample_weight, X)
         rs = check_random_state(self.random_state)
         n_nodes = 2 * k - 1

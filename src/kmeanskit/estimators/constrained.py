@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .. import _engine
 from .._engine.constrained import assign_bounded, assign_demands
 from ._transform import TRANSFORM_MODES, default_temperature
-from ._validation import check_init_array, check_sample_weight
+from ._validation import N_THREADS, check_init_array, check_n_samples, check_sample_weight
 from .kmeans import KMeans
 
 __all__ = ["KMeansConstrained"]
@@ -89,11 +89,7 @@ class KMeansConstrained(KMeans):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
-        "n_threads": [
-            Interval(Integral, None, -1, closed="right"),
-            Interval(Integral, 1, None, closed="left"),
-            None,
-        ],
+        "n_threads": N_THREADS,
         "transform_mode": [StrOptions(set(TRANSFORM_MODES))],
         "temperature": [Interval(Real, 0, None, closed="neither"), None],
     }
@@ -167,8 +163,7 @@ class KMeansConstrained(KMeans):
         """
         X = self._check_data(X, reset=True)
         n, k = X.shape[0], self.n_clusters
-        if n < k:
-            raise ValueError(f"n_samples={n} should be >= n_clusters={k}.")
+        check_n_samples(X, k)
         weighted = sample_weight is not None
         w = check_sample_weight(sample_weight, X).astype(np.float64)
         lo, hi = self._check_bounds(float(w.sum()) if weighted else n, weighted)

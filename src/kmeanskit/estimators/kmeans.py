@@ -26,7 +26,13 @@ from .. import _engine
 from ..relabel import ORDERS, canonical_order, permute_clusters
 from ._partial_init import fill_unknown
 from ._transform import TRANSFORM_MODES, default_temperature, from_sqdist
-from ._validation import check_frozen, check_init_array, check_init_rows, check_sample_weight
+from ._validation import (
+    N_THREADS,
+    check_frozen,
+    check_init_array,
+    check_init_rows,
+    check_sample_weight,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -166,11 +172,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         "random_state": ["random_state"],
         "copy_x": ["boolean"],
         "algorithm": [StrOptions({"auto", "lloyd", "hamerly", "yinyang"})],
-        "n_threads": [
-            Interval(Integral, None, -1, closed="right"),
-            Interval(Integral, 1, None, closed="left"),
-            None,
-        ],
+        "n_threads": N_THREADS,
         "cluster_order": [StrOptions(set(ORDERS)), None],
         "refine": [StrOptions({"hartigan", "swap"}), None],
         "frozen": ["array-like", None],

@@ -16,7 +16,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from .. import _engine
 from ..relabel import ORDERS, canonical_order
 from ._transform import TRANSFORM_MODES, default_temperature
-from ._validation import check_init_array, check_sample_weight
+from ._validation import N_THREADS, check_init_array, check_n_samples, check_sample_weight
 from .kmeans import KMeans
 
 __all__ = ["MiniBatchKMeans"]
@@ -123,11 +123,7 @@ or a fitted k-means estimator, default='k-means++'
         "compute_labels": ["boolean"],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
-        "n_threads": [
-            Interval(Integral, None, -1, closed="right"),
-            Interval(Integral, 1, None, closed="left"),
-            None,
-        ],
+        "n_threads": N_THREADS,
         "cluster_order": [StrOptions(set(ORDERS)), None],
         "transform_mode": [StrOptions(set(TRANSFORM_MODES))],
         "temperature": [Interval(Real, 0, None, closed="neither"), None],
@@ -261,8 +257,7 @@ or a fitted k-means estimator, default='k-means++'
         """
         X = self._check_data(X, reset=True)
         n, k = X.shape[0], self.n_clusters
-        if n < k:
-            raise ValueError(f"n_samples={n} should be >= n_clusters={k}.")
+        check_n_samples(X, k)
         w = check_sample_weight(sample_weight, X)
         rs = self._rs = check_random_state(self.random_state)
         self.cluster_centers_, self.counts_ = self._start(X, w, rs)
