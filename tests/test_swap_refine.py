@@ -23,10 +23,14 @@ def test_stuck_start_is_repaired():
 
 @pytest.mark.parametrize("name", ["s3", "a2"])
 def test_every_cluster_found_on_franti_sets(shared_data, name):
+    from sklearn.cluster import KMeans as SKKMeans
+
     X, _, truth = load_sipu(shared_data, name)
     for seed in range(3):
         km = KMeans(len(truth), refine="swap", random_state=seed).fit(X)
         assert centroid_index(km.cluster_centers_, truth) == 0, seed
+        best_of_10 = SKKMeans(len(truth), n_init=10, random_state=seed).fit(X).inertia_
+        assert km.inertia_ <= best_of_10 * (1 + 1e-9), seed
 
 
 def test_never_worse_than_plain_and_sparse_works():

@@ -38,16 +38,22 @@ logger = logging.getLogger(__name__)
 
 #: from this many samples on, algorithm='auto' uses distance bounds
 AUTO_MIN_SAMPLES = 5000
-#: targeted swap trials of refine='swap' per run at most (they stop at a failed round)
+#: targeted swap trials of refine='swap' at most (they stop at a failed round)
 SWAP_TRIALS = 50
-#: random swap trials of refine='swap' per run, after the targeted ones
-SWAP_RANDOM_TRIALS = 50
+#: starts of refine='swap' with n_init='auto' (each Lloyd + Hartigan; swaps on the best)
+SWAP_STARTS = 5
+#: starts of refine='swap' further than this above the best get no Hartigan moves
+SWAP_HARTIGAN_SLACK = 0.01
 
 
 def _same_clustering(labels1: np.ndarray, labels2: np.ndarray, n_clusters: int) -> bool:
     """Whether two labelings are equal up to a permutation of the ids."""
-    pairs = np.unique(np.stack([labels1, labels2]), axis=1)
-    return bool(np.unique(pairs[0]).size == pairs.shape[1] == np.unique(pairs[1]).size)
+    k = int(n_clusters)
+    present = np.zeros(k * k, dtype=bool)
+    present[labels1.astype(np.int64) * k + labels2] = True
+    pairs = present.reshape(k, k)
+    n_pairs = int(pairs.sum())
+    return n_pairs == int(pairs.any(axis=1).sum()) == int(pairs.any(axis=0).sum())
 
 
 class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
@@ -70,7 +76,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         samples nearest to that centre on its known coordinates; dense X).
     n_init : 'auto' or int, default='auto'
         Runs from different seeds; the lowest inertia is kept. ``'auto'``: 1 for
-        k-means++ or an array, 10 for 'random' or a callable.
+        k-means++ or an array, 10 for 'random' or a callable, 5 with ``refine='swap'``.
     max_iter : int, default=300
         Iterations of one run at most.
     tol : float, default=1e-4
@@ -114,21 +120,19 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         while that lowers the inertia exactly (Hartigan's rule, which also counts how
         the two centres move), then let Lloyd settle. Never raises the inertia; pays
         most with few points per cluster. Dense data only.
-        ``'swap'``: escape the local optimum of each run by swaps of one centre
-        (Fränti 2018, "Efficiency of random swap clustering", with the centre removed
-        and the place it goes to chosen by cost instead of at random): remove the
-        centre whose points lose least by going to their second nearest centre, put it
-        at the farthest point of the cluster of largest squared-error sum, let Lloyd
-        converge, and keep the swap only if the inertia fell; up to ``SWAP_TRIALS``
-        trials, each costing an n x k distance computation and 10 Lloyd iterations;
-        then ``SWAP_RANDOM_TRIALS`` random swaps (a random centre to a random sample,
-        10 Lloyd iterations each, kept if better). The run then converges strictly
-        (tol 0) and, on dense data, Hartigan's single-point moves settle the borders.
-        In all about 3 to 6 times the cost of one plain run. With
-        ``n_init > 1`` the later runs start from the best solution with one random
-        centre moved to a random sample (random swap) instead of a fresh seeding. It
-        finds every cluster (centroid index 0) of Fränti's s1-s4, a1-a3 and unbalance
-        sets on 20 of 20 seeds (``benchmarks/sipu_swap.py``).
+        ``'swap'``: escape k-means' local optima (Fränti 2018, "Efficiency of random
+        swap clustering", with the swapped centre and its destination chosen by cost
+        instead of at random). Restarts are cheap and the search runs once:
+        ``n_init='auto'`` makes ``SWAP_STARTS`` (5) k-means++ starts, each run by Lloyd
+        then Hartigan's single-point moves (dense X); the best then gets targeted
+        swaps: the centre whose points lose least by going to their second nearest
+        centre moves to the farthest point of the cluster of largest squared-error
+        sum, 10 Lloyd iterations follow, and the swap is kept only if the inertia fell
+        (up to ``SWAP_TRIALS`` trials, each an n x k distance pass, stopping at a round
+        of three targets without gain); a strict Lloyd convergence (tol 0) and
+        Hartigan's moves finish. About 5 to 10 times one k-means++ fit. It finds every
+        cluster (centroid index 0) of Fränti's s1-s4, a1-a3 and unbalance sets on 20 of
+        20 seeds (``benchmarks/sipu_swap.py``).
 
     Attributes
     ----------
@@ -236,6 +240,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     def _resolve_n_init(self) -> int:
         if self.n_init != "auto":
             n_init = self.n_init
+        elif isinstance(self.init, str) and self.refine == "swap":
+            n_init = SWAP_STARTS
         elif isinstance(self.init, str) and self.init == "k-means++":
             n_init = 1
         elif isinstance(self.init, str) or callable(self.init):
@@ -330,12 +336,6 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         for run in range(n_init):
             if init_array is not None:
                 centers_init = init_array
-            elif self.refine == "swap" and best is not None:  # random swap of the best
-                centers_init = np.array(best.centers, copy=True)
-                row = X[random_state.randint(X.shape[0])]
-                centers_init[random_state.randint(k)] = (
-                    row.toarray().ravel() if sp.issparse(row) else row
-                )
             elif given is not None:  # seeding goes on from the given centres
                 centers_init, _ = _engine.kmeans_plusplus(
                     X, k, sample_weight, random_state, n_threads=self.n_threads, given=given
@@ -353,21 +353,12 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
                 frozen=frozen,
                 **self._engine_options(),
             )
-            if self.refine == "hartigan":
+            if self.refine == "hartigan" or (
+                self.refine == "swap" and not sp.issparse(X)
+                # a start well above the best cannot win by Hartigan's small moves
+                and (best is None or res.inertia <= best.inertia * (1 + SWAP_HARTIGAN_SLACK))
+            ):
                 res = self._hartigan(X, sample_weight, res, tol, stats, run_one)
-            elif self.refine == "swap":
-                res, kept = _engine.targeted_swaps(
-                    X, sample_weight, res, max_trials=SWAP_TRIALS, max_iter=self.max_iter,
-                    random_trials=SWAP_RANDOM_TRIALS, random_state=random_state,
-                    n_threads=self.n_threads,
-                )  # fmt: skip
-                logger.debug("run %d: %d swaps kept", run, kept)
-                if not kept:  # converge strictly, as the swaps' last run does
-                    again = run_one(X, sample_weight, res.centers, max_iter=self.max_iter,
-                                    tol=0.0, n_threads=self.n_threads, stats=stats)  # fmt: skip
-                    res = again if again.inertia <= res.inertia else res
-                if not sp.issparse(X):  # then single-point moves (Hartigan) at the borders
-                    res = self._hartigan(X, sample_weight, res, 0.0, stats, run_one)
             if self.verbose:
                 logger.info(
                     "run %d: inertia %.6g after %d iterations", run, res.inertia, res.n_iter
@@ -376,6 +367,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
                 res.inertia < best.inertia and not _same_clustering(res.labels, best.labels, k)
             ):
                 best, best_init = res, centers_init
+        if self.refine == "swap":  # the expensive search, on the best start only
+            best = self._swaps(X, sample_weight, best, stats, run_one)
         centers = best.centers
         labels = best.labels
 
@@ -432,6 +425,21 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         again = run_one(X, sample_weight, centers, max_iter=self.max_iter, tol=tol,
                         n_threads=self.n_threads, stats=stats)  # fmt: skip
         return again if again.inertia < res.inertia else res
+
+    def _swaps(self, X, sample_weight, res, stats, run_one):
+        """refine='swap' on one converged result: targeted swaps, then strict
+        convergence and (dense X) Hartigan's moves; never raises the inertia."""
+        swapped, kept = _engine.targeted_swaps(
+            X, sample_weight, res, max_trials=SWAP_TRIALS, max_iter=self.max_iter,
+            n_threads=self.n_threads,
+        )  # fmt: skip
+        logger.debug("%d swaps kept", kept)
+        strict = run_one(X, sample_weight, swapped.centers, max_iter=self.max_iter, tol=0.0,
+                         n_threads=self.n_threads, stats=stats)  # fmt: skip
+        out = strict if strict.inertia <= swapped.inertia else swapped
+        if not sp.issparse(X):
+            out = self._hartigan(X, sample_weight, out, 0.0, stats, run_one)
+        return out if out.inertia <= res.inertia else res
 
     # -- use ------------------------------------------------------------------
     def predict(self, X):
