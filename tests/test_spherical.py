@@ -104,3 +104,10 @@ def test_given_centres_are_scaled_to_unit_length(directions):
     init = normalize(X[:6]) * 5.0
     skm = SphericalKMeans(6, init=init, max_iter=1).fit(X)
     np.testing.assert_allclose(np.linalg.norm(skm.init_centers_, axis=1), 1.0)
+
+
+def test_refine_is_refused(directions):
+    X, _ = directions
+    for refine in ("hartigan", "swap"):
+        with pytest.raises(ValueError, match=f"refine='{refine}' moves centres off the unit"):
+            SphericalKMeans(3, refine=refine).fit(X)

@@ -329,6 +329,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             "hamerly": _engine.hamerly,
             "yinyang": _engine.yinyang,
         }[self._algorithm(X)]
+        if self.refine is not None and self._engine_options().get("normalize"):
+            raise ValueError(f"refine={self.refine!r} moves centres off the unit sphere; "
+                             f"{type(self).__name__} needs refine=None")  # fmt: skip
         if self.refine is not None and frozen is not None:
             raise ValueError(f"refine={self.refine!r} moves every centre; it cannot be used "
                              f"with frozen={self.frozen!r:.60}")  # fmt: skip
