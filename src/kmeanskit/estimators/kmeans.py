@@ -133,6 +133,12 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         Hartigan's moves finish. About 5 to 10 times one k-means++ fit. It finds every
         cluster (centroid index 0) of Fränti's s1-s4, a1-a3 and unbalance sets on 20 of
         20 seeds (``benchmarks/sipu_swap.py``).
+    device : str, default=None
+        Run the Lloyd iterations with PyTorch on this device: ``'cuda'`` (or
+        ``'cuda:N'``), ``'cpu'``, or ``'auto'`` (a GPU when PyTorch sees one, else the
+        numba engine). None: the numba engine. Dense Euclidean data only; seeding,
+        refinement and predict stay on the engine. The labels and inertia are those of
+        the engine from the same start (up to floating-point ties).
 
     Attributes
     ----------
@@ -182,6 +188,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         "frozen": ["array-like", None],
         "transform_mode": [StrOptions(set(TRANSFORM_MODES))],
         "temperature": [Interval(Real, 0, None, closed="neither"), None],
+        "device": [str, None],
     }
 
     def __init__(
@@ -202,6 +209,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         frozen=None,
         transform_mode="distance",
         temperature=None,
+        device=None,
     ):
         self.n_clusters = n_clusters
         self.init = init
@@ -218,6 +226,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         self.frozen = frozen
         self.transform_mode = transform_mode
         self.temperature = temperature
+        self.device = device
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -329,6 +338,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             "hamerly": _engine.hamerly,
             "yinyang": _engine.yinyang,
         }[self._algorithm(X)]
+        run_one = self._on_device(X, run_one, given)
         if self.refine is not None and self._engine_options().get("normalize"):
             raise ValueError(f"refine={self.refine!r} moves centres off the unit sphere; "
                              f"{type(self).__name__} needs refine=None")  # fmt: skip
@@ -406,6 +416,26 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         self.temperature_ = default_temperature(best.inertia, float(sample_weight.sum()))
         self._n_features_out = self.cluster_centers_.shape[0]
         return self
+
+    def _on_device(self, X, run_one, given):
+        """The Lloyd runner for ``device`` (PyTorch), or ``run_one`` for the engine."""
+        if getattr(self, "device", None) is None:
+            return run_one
+        from .._engine.torch_lloyd import resolve_device, torch_lloyd
+
+        dev = resolve_device(self.device)
+        if dev is None:  # 'auto' without a GPU: the numba engine
+            return run_one
+        if sp.issparse(X) or self.frozen is not None or self._engine_options():
+            raise ValueError(
+                f"device={self.device!r} runs dense Euclidean Lloyd only: no sparse X, "
+                "frozen centres or SphericalKMeans"
+            )
+
+        def on_device(X, w, centers, *, max_iter, tol, frozen=None, **_):
+            return torch_lloyd(X, w, centers, device=dev, max_iter=max_iter, tol=tol)
+
+        return on_device
 
     def _given(self, centers):
         """Given initial centres, NaN filled, as the engine will start from them."""
