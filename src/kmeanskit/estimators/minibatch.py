@@ -217,8 +217,9 @@ or a fitted k-means estimator, default='k-means++'
     def _step(self, Xb, wb, rs) -> tuple[np.ndarray, float, float]:
         centers, counts = self.cluster_centers_, self.counts_
         labels, objective, shift = _engine.minibatch_step(
-            Xb, wb, centers, counts, decay=self._decay(float(wb.sum())), n_threads=self.n_threads
-        )
+            Xb, wb, centers, counts, decay=self._decay(float(wb.sum())),
+            n_threads=self.n_threads, stats=self._stats,
+        )  # fmt: skip
         self.n_steps_ += 1
         if self.reassignment_ratio > 0 and self.n_steps_ % REASSIGN_EVERY == 0:
             moved = _engine.reassign_starved(
@@ -260,6 +261,8 @@ or a fitted k-means estimator, default='k-means++'
         check_n_samples(X, k)
         w = check_sample_weight(sample_weight, X)
         rs = self._rs = check_random_state(self.random_state)
+        # the data's column statistics once, for every step's centring (not per batch)
+        self._stats = _engine.column_stats(X)
         self.cluster_centers_, self.counts_ = self._start(X, w, rs)
         self.n_steps_ = 0
         batch = min(self.batch_size, n)
@@ -315,6 +318,7 @@ or a fitted k-means estimator, default='k-means++'
                     "in the first partial_fit call (it initialises the centres)."
                 )
             self._rs = check_random_state(self.random_state)
+            self._stats = _engine.column_stats(X)  # from the first batch, kept
             self.cluster_centers_, self.counts_ = self._start(X, w, self._rs)
             self.n_steps_ = 0
             self.n_iter_ = 0
