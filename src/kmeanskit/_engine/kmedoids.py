@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["alternate", "build", "fasterpam", "kmedoids_plusplus", "loss", "pam"]
+__all__ = ["alternate", "build", "fasterpam", "kmedoids_plusplus", "loss", "pam", "transposed"]
 
 
 @njit(cache=True, nogil=True)
@@ -57,7 +57,8 @@ def _swap_gains(DT, xc, near, dn, ds, removal, delta):
 
 
 @njit(cache=True, nogil=True)
-def _fasterpam(D, DT, med, order, max_cycles, tol):
+def _state(D, med):
+    """Medoid flags and every point's nearest and second nearest medoid."""
     n, k = D.shape[0], med.shape[0]
     is_med = np.zeros(n, dtype=np.bool_)
     for p in range(k):
@@ -65,6 +66,13 @@ def _fasterpam(D, DT, med, order, max_cycles, tol):
     near = np.empty(n, dtype=np.int64)
     dn, ds = np.empty(n), np.empty(n)
     _two_nearest(D, med, near, dn, ds)
+    return is_med, near, dn, ds
+
+
+@njit(cache=True, nogil=True)
+def _fasterpam(D, DT, med, order, max_cycles, tol):
+    n, k = D.shape[0], med.shape[0]
+    is_med, near, dn, ds = _state(D, med)
     removal = _removal(near, dn, ds, k)
     delta = np.empty(k)
     swaps, since, pos, steps = 0, 0, 0, 0
@@ -90,11 +98,7 @@ def _fasterpam(D, DT, med, order, max_cycles, tol):
 @njit(cache=True, nogil=True)
 def _pam(D, DT, med, max_swaps, tol):
     n, k = D.shape[0], med.shape[0]
-    is_med = np.zeros(n, dtype=np.bool_)
-    for p in range(k):
-        is_med[med[p]] = True
-    near = np.empty(n, dtype=np.int64)
-    dn, ds = np.empty(n), np.empty(n)
+    is_med, near, dn, ds = _state(D, med)
     delta = np.empty(k)
     for swaps in range(max_swaps):
         _two_nearest(D, med, near, dn, ds)
@@ -184,8 +188,9 @@ def _check(D):
     return np.ascontiguousarray(D, dtype=np.float64)
 
 
-def _transposed(D):
-    """D's columns as contiguous rows: D itself when it is symmetric (no copy)."""
+def transposed(D):
+    """D's columns as contiguous rows: D itself when it is symmetric (no copy). Pass it
+    as ``DT`` to the functions below to check and copy once for several of them."""
     return D if np.array_equal(D, D.T) else np.ascontiguousarray(D.T)
 
 
@@ -204,7 +209,7 @@ def loss(D, medoids) -> float:
     return float(np.asarray(D)[:, np.asarray(medoids)].min(axis=1).sum())
 
 
-def build(D, k: int) -> np.ndarray:
+def build(D, k: int, DT=None) -> np.ndarray:
     """PAM's greedy BUILD: the medoid of the whole set, then each next medoid the point
     that lowers the loss most.
 
@@ -214,7 +219,7 @@ def build(D, k: int) -> np.ndarray:
     >>> build(D, 2).tolist()
     [2, 3]
     """
-    return _build(_transposed(_check(D)), int(k))
+    return _build(transposed(_check(D)) if DT is None else DT, int(k))
 
 
 def kmedoids_plusplus(D, k: int, random_state) -> np.ndarray:
@@ -238,7 +243,7 @@ def kmedoids_plusplus(D, k: int, random_state) -> np.ndarray:
 
 
 def fasterpam(
-    D, medoids, max_cycles: int = 100, random_state=None
+    D, medoids, max_cycles: int = 100, random_state=None, DT=None
 ) -> tuple[np.ndarray, int, bool]:
     """FasterPAM: visit the non-medoids in turn and apply the best swap for each one as
     soon as it lowers the loss; stop after a full cycle without a swap. With a
@@ -259,17 +264,19 @@ def fasterpam(
     order = np.arange(D.shape[0], dtype=np.int64)
     if random_state is not None:
         random_state.shuffle(order)
-    swaps, converged = _fasterpam(D, _transposed(D), med, order, int(max_cycles), _tol(D))
+    DT = transposed(D) if DT is None else DT
+    swaps, converged = _fasterpam(D, DT, med, order, int(max_cycles), _tol(D))
     return med, int(swaps), bool(converged)
 
 
-def pam(D, medoids, max_swaps: int = 1000) -> tuple[np.ndarray, int, bool]:
+def pam(D, medoids, max_swaps: int = 1000, DT=None) -> tuple[np.ndarray, int, bool]:
     """PAM's SWAP phase: apply the best of all (medoid, non-medoid) swaps while it
     lowers the loss (computed as FastPAM1 does, in O(n^2) per swap). Returns the
     medoids, the number of swaps and whether it converged."""
     med = np.array(medoids, dtype=np.int64)
     D = _check(D)
-    swaps, converged = _pam(D, _transposed(D), med, int(max_swaps), _tol(D))
+    DT = transposed(D) if DT is None else DT
+    swaps, converged = _pam(D, DT, med, int(max_swaps), _tol(D))
     return med, int(swaps), bool(converged)
 
 

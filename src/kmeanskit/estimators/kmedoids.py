@@ -130,11 +130,11 @@ class KMedoids(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, 
     def _distances(self, X, Y=None):
         return pairwise_distances(X, Y, metric=self.metric, **(self.metric_params or {}))
 
-    def _start(self, D, rs) -> np.ndarray:
+    def _start(self, D, DT, rs) -> np.ndarray:
         k, n = self.n_clusters, D.shape[0]
         if isinstance(self.init, str):
             if self.init == "build":
-                return _km.build(D, k)
+                return _km.build(D, k, DT=DT)
             if self.init == "random":
                 return rs.choice(n, size=k, replace=False).astype(np.int64)
             return _km.kmedoids_plusplus(D, k, rs)
@@ -150,13 +150,18 @@ class KMedoids(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, 
         return med.astype(np.int64)
 
     def _search(self, D, rs):
-        med = self._start(D, rs)
+        D = np.ascontiguousarray(D, dtype=np.float64)
+        # the transposed matrix once, for BUILD and the swaps (the alternating method
+        # reads D's rows only)
+        DT = _km.transposed(D) if self.method != "alternate" or self.init == "build" else None
+        med = self._start(D, DT, rs)
         if self.method == "pam":
-            med, n_iter, _ = _km.pam(D, med, max_swaps=self.max_iter * D.shape[0])
+            med, n_iter, _ = _km.pam(D, med, max_swaps=self.max_iter * D.shape[0], DT=DT)
         elif self.method == "alternate":
             med, n_iter, _ = _km.alternate(D, med, max_iter=self.max_iter)
         else:
-            med, n_iter, _ = _km.fasterpam(D, med, max_cycles=self.max_iter, random_state=rs)
+            med, n_iter, _ = _km.fasterpam(D, med, max_cycles=self.max_iter, random_state=rs,
+                                           DT=DT)  # fmt: skip
         return med, n_iter
 
     @_fit_context(prefer_skip_nested_validation=True)
