@@ -7,6 +7,7 @@ C-contiguous float32/float64 arrays (or CSR matrices) and returns arrays.
 from ._common import (
     ColumnStats,
     assign,
+    assigned_objective,
     column_stats,
     resolve_n_threads,
     thread_limits,
@@ -24,6 +25,7 @@ __all__ = [
     "ColumnStats",
     "LloydResult",
     "assign",
+    "assigned_objective",
     "column_stats",
     "hamerly",
     "hartigan",

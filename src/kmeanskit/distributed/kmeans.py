@@ -55,7 +55,10 @@ def _block_stats(X, w, centers, n_far):
                            shape=(k, len(labels)))  # fmt: skip
     sums = np.asarray(member @ X, dtype=np.float64)
     wsum = np.bincount(labels, weights=w, minlength=k).astype(np.float64)
-    far = np.argsort(-sqdist, kind="stable")[:n_far]
+    far = np.empty(0, dtype=np.intp)
+    if n_far:  # the n_far largest only (argpartition), farthest first, ties by index
+        top = np.argpartition(-sqdist, min(n_far, len(sqdist)) - 1)[:n_far]
+        far = top[np.lexsort((top, -sqdist[top]))]
     return sums, wsum, objective, (sqdist[far], X[far], w[far], labels[far])
 
 

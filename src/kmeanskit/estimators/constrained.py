@@ -194,7 +194,8 @@ class KMeansConstrained(KMeans):
             if not stable:  # the centres moved after the last assignment
                 labels, ok = self._assign(X, centers, w, lo, hi, weighted, labels)
                 exact &= ok
-            inertia = float(w @ ((X - centers[labels]) ** 2).sum(axis=1))
+            inertia = _engine.assigned_objective(X, w.astype(X.dtype), centers.astype(X.dtype),
+                                                 np.asarray(labels, dtype=np.int32))  # fmt: skip
             if best is None or inertia < best[0]:
                 best = (inertia, centers, labels, n_iter, exact)
         inertia, centers, labels, n_iter, exact = best
