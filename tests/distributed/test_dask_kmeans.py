@@ -1,5 +1,9 @@
 """kmeanskit.distributed.KMeans: the in-memory result, over Dask blocks."""
 
+import logging
+import os
+import signal
+
 import numpy as np
 import pytest
 
@@ -71,3 +75,62 @@ def test_bad_input(blobs):
         km.predict(X[:10, :2])
     with pytest.raises(ValueError, match="n_samples=2 should be >= n_clusters=3"):
         KMeans(3).fit(X[:2])
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """Two worker processes on loopback, as a user's LocalCluster would run them."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as lc:  # fmt: skip
+        with distributed.Client(lc) as client:
+            yield client
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_local_cluster_equals_in_memory_on_uneven_chunks(cluster, blobs, weighted):
+    X, _, _ = blobs
+    w = np.random.RandomState(1).uniform(0.5, 3.0, len(X)) if weighted else None
+    init = X[::500][:12].copy()
+    local = LocalKMeans(12, init=init).fit(X, sample_weight=w)
+    Xd = da.from_array(X, chunks=((700, 1300, 2500, 1, 1499), (5,)))
+    dist = KMeans(12, init=init).fit(Xd, sample_weight=None if w is None else da.from_array(w))
+    assert (dist.labels_.compute() == local.labels_).all()
+    assert dist.inertia_ == pytest.approx(local.inertia_, rel=1e-6)
+    assert dist.n_iter_ == local.n_iter_
+    np.testing.assert_allclose(dist.cluster_centers_, local.cluster_centers_, rtol=1e-9)
+
+
+class _KillAt(logging.Handler):
+    """Kills one worker process when the fit logs iteration ``at``."""
+
+    def __init__(self, client, at: int):
+        super().__init__(logging.DEBUG)
+        self.client, self.at, self.killed = client, at, None
+
+    def emit(self, record):
+        if self.killed is None and record.getMessage().startswith(f"iteration {self.at}:"):
+            addr, pid = sorted(self.client.run(os.getpid).items())[0]
+            os.kill(pid, signal.SIGKILL)
+            self.killed = addr, pid
+
+
+def test_a_worker_killed_in_the_middle_of_a_fit(cluster):
+    X, _ = make_blobs(40000, n_features=6, centers=15, cluster_std=2.0, random_state=3)
+    init = X[:15].copy()  # a poor start: many iterations
+    local = LocalKMeans(15, init=init).fit(X)
+    assert local.n_iter_ >= 8
+    logger = logging.getLogger("kmeanskit.distributed.kmeans")
+    handler, level = _KillAt(cluster, at=4), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        dist = KMeans(15, init=init).fit(da.from_array(X, chunks=(5000, 6)))
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    assert handler.killed is not None  # a worker did die in the middle of the fit
+    assert handler.killed[1] not in cluster.run(os.getpid).values()
+    assert dist.n_iter_ == local.n_iter_
+    assert dist.inertia_ == pytest.approx(local.inertia_, rel=1e-6)
+    assert (dist.labels_.compute() == local.labels_).all()

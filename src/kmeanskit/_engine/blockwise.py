@@ -1,0 +1,186 @@
+"""Exact k-means over rows held in blocks: one block's resumable share of the work.
+
+A :class:`Block` holds one slice of the rows (or is handed it at each call) with its
+Hamerly bounds, labels and cluster sums, and the centres it was last assigned against.
+Each call is self-contained: the bounds are widened by how far the centres moved since
+*this block's* last assignment, so a block that missed iterations, or was rebuilt from
+scratch after a lost worker, still assigns exactly. A driver (in memory, or on Dask
+workers) adds the blocks' sums, weights and objectives and moves the centres, as
+:func:`~kmeanskit._engine.hamerly.hamerly` does for one array. k-means|| seeding keeps
+each row's distance to the nearest candidate so far, so a round only compares the rows
+with the candidates that round added.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from . import _hamerly_kernels as _hk
+from . import _kernels
+from ._bounded import ClusterSums
+from ._common import (
+    CHUNK,
+    GEMM_MIN_FEATURES,
+    MAX_SLOTS,
+    assign,
+    assigned_objective,
+    assigned_sqdist,
+    thread_limits,
+)
+from .hamerly import _half_gaps, _largest_other
+
+__all__ = ["Block", "half_gaps"]
+
+
+def half_gaps(centers: np.ndarray) -> np.ndarray:
+    """Half the distance from each centre to its nearest other centre (what every
+    block's Hamerly step needs; computed once per iteration by the driver)."""
+    return _half_gaps(np.ascontiguousarray(centers))
+
+
+class Block:
+    """One block of rows: Hamerly state for Lloyd iterations, k-means|| state for
+    seeding.
+
+    Parameters
+    ----------
+    X : ndarray of shape (m, d), float32 or float64, or None
+        The rows, kept by the block; None when every call passes them (``X=``), so that
+        only the per-row state (16 bytes a row) stays in memory.
+    sample_weight : ndarray of shape (m,)
+    n_threads : int, default=1
+        numba threads of each call (a scheduler runs blocks side by side).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> b = Block(np.array([[0.0], [1.0], [10.0], [11.0]]), np.ones(4))
+    >>> c = np.array([[0.0], [10.0]])
+    >>> sums, wsum, obj, changed = b.step(c, half_gaps(c), np.zeros(1))
+    >>> sums.ravel().tolist(), wsum.tolist(), obj, changed
+    ([1.0, 21.0], [2.0, 2.0], 2.0, 4)
+    """
+
+    def __init__(self, X, sample_weight, n_threads: int = 1):
+        self.X = None if X is None else np.ascontiguousarray(X)
+        self.w = np.ascontiguousarray(sample_weight)
+        self.n_threads = n_threads
+        self.n_samples = len(self.w)
+        self.labels = self.upper = self.lower = self.centers = self.kept = None
+        self.mind = self.nearest = None
+
+    def _rows(self, X):
+        X = self.X if X is None else np.ascontiguousarray(X)
+        if X is None or X.shape[0] != self.n_samples:
+            raise ValueError(f"the block has {self.n_samples} rows; got "
+                             f"{None if X is None else X.shape}")  # fmt: skip
+        if self.w.dtype != X.dtype:
+            self.w = self.w.astype(X.dtype)
+        return X
+
+    # -- statistics ---------------------------------------------------------------
+    def moments(self, x0: np.ndarray, X=None):
+        """``(rows, sum of (x - x0), sum of (x - x0)^2)`` per feature, in float64."""
+        X = self._rows(X)
+        slots = int(min(max(1, -(-X.shape[0] // CHUNK)), MAX_SLOTS))
+        part_sum = np.empty((slots, X.shape[1]))
+        part_sq = np.empty((slots, X.shape[1]))
+        with thread_limits(self.n_threads):
+            _kernels.column_moments(X, np.asarray(x0, np.float64), CHUNK, part_sum, part_sq)
+        return X.shape[0], part_sum.sum(axis=0), part_sq.sum(axis=0)
+
+    # -- k-means|| seeding --------------------------------------------------------
+    def seed_distances(self, new: np.ndarray, offset: int, X=None) -> float:
+        """Compare the rows with the candidates ``new`` (numbered from ``offset``); keep
+        each row's nearest candidate so far. Returns the weighted sum of the squared
+        distances to the nearest candidates."""
+        X = self._rows(X)
+        with thread_limits(self.n_threads):
+            idx, d2, _ = assign(X, np.ascontiguousarray(new, dtype=X.dtype))
+        if self.mind is None or offset == 0:
+            self.mind, self.nearest = d2, idx.astype(np.int32) + offset
+        else:
+            closer = d2 < self.mind
+            self.mind[closer] = d2[closer]
+            self.nearest[closer] = idx[closer] + offset
+        return float(np.dot(self.w.astype(np.float64), self.mind))
+
+    def seed_sample(self, ell: float, phi: float, seed: int, X=None) -> np.ndarray:
+        """The rows drawn with probability ``min(1, ell w d^2 / phi)`` (k-means||)."""
+        X = self._rows(X)
+        p = np.minimum(1.0, ell * self.w.astype(np.float64) * self.mind / phi)
+        return X[np.random.RandomState(seed).uniform(size=len(p)) < p]
+
+    def seed_weights(self, n_candidates: int) -> np.ndarray:
+        """The weight of the rows nearest each candidate; forgets the seeding state."""
+        out = np.bincount(self.nearest, weights=self.w, minlength=n_candidates)
+        self.mind = self.nearest = None
+        return out.astype(np.float64)
+
+    # -- Lloyd iterations ---------------------------------------------------------
+    def step(self, centers: np.ndarray, half_gap: np.ndarray, shift, X=None):
+        """Assign every row to its nearest centre (Hamerly's bounds skip most rows).
+
+        ``shift``: the data's mean when the products are to be centred (the driver's
+        :func:`~kmeanskit._engine._common.gemm_shift`), else None.
+
+        Returns ``(sums, wsum, objective, changed)``: the weighted sums (k, d) and
+        weights (k,) of the clusters, float64; the weighted squared distances to the
+        assigned centres; how many labels changed since this block's last step.
+        """
+        X = self._rows(X)
+        n, d = X.shape
+        k = centers.shape[0]
+        centers = np.ascontiguousarray(centers, dtype=X.dtype)
+        margin = 1e-5 if X.dtype == np.float32 else 1e-6
+        use_gemm = d >= GEMM_MIN_FEATURES
+        centre = use_gemm and shift is not None
+        shift = np.zeros(d, X.dtype) if not centre else np.asarray(shift, dtype=X.dtype)
+        if self.labels is None or self.centers.shape != centers.shape:
+            self.labels = np.zeros(n, dtype=np.int32)
+            self.upper = np.full(n, np.inf, dtype=np.float32)
+            self.lower = np.zeros(n, dtype=np.float32)
+            self.kept = None
+        elif not np.array_equal(self.centers, centers):
+            diff = centers.astype(np.float64) - self.centers
+            move = np.sqrt(np.einsum("ij,ij->i", diff, diff))
+            with thread_limits(self.n_threads):
+                _hk.hamerly_move_bounds(self.labels, self.upper, self.lower, move,
+                                        _largest_other(move), margin)  # fmt: skip
+        if self.kept is None or not np.array_equal(self.kept.shift, shift):
+            self.kept = ClusterSums(X, self.w, k, shift)
+        self.kept.X = X  # the rows may be handed in anew at every call
+        shifted = centers - shift
+        with thread_limits(self.n_threads):
+            threads = numba.get_num_threads()
+            _hk.hamerly_assign_dense(
+                X, centers, np.ascontiguousarray(shifted.T),
+                np.einsum("ij,ij->i", shifted, shifted, dtype=np.float64), shift, centre,
+                use_gemm, np.asarray(half_gap, np.float64), CHUNK, margin,
+                np.empty((threads, CHUNK, d if use_gemm else 0), dtype=X.dtype),
+                np.empty((threads, CHUNK), dtype=np.int64), self.labels, self.upper,
+                self.lower,
+            )  # fmt: skip
+            changed = self.kept.follow(self.labels)
+        self.centers = centers.copy()
+        self.kept.X = None
+        return self.kept.sums.copy(), self.kept.wsum.copy(), self.kept.objective(centers), changed
+
+    def farthest(self, m: int, X=None):
+        """The ``m`` rows farthest from their assigned centres (after :meth:`step`):
+        ``(sqdist, local index, rows, weights, labels)``, farthest first, ties by index."""
+        X = self._rows(X)
+        with thread_limits(self.n_threads):
+            mind = assigned_sqdist(X, self.centers, self.labels)
+        m = min(m, len(mind))
+        top = np.argpartition(mind, len(mind) - m)[len(mind) - m :]
+        top = top[np.lexsort((top, -mind[top]))]
+        return mind[top], top, np.asarray(X[top], np.float64), self.w[top], self.labels[top]
+
+    def inertia(self, X=None) -> float:
+        """The exact weighted squared distances to the assigned centres (after
+        :meth:`step`), summed."""
+        X = self._rows(X)
+        with thread_limits(self.n_threads):
+            return assigned_objective(X, self.w, self.centers, self.labels)
