@@ -45,7 +45,7 @@ def main() -> None:
     run("distributed.KMeans, threads", lambda: DaskKMeans(args.k, random_state=0), Xd)
     from distributed import Client
 
-    with Client(processes=False, n_workers=2, threads_per_worker=1, dashboard_address=None):
+    with Client(processes=False, n_workers=2, threads_per_worker=1, dashboard_address=":0"):
         run("distributed.KMeans, LocalCluster", lambda: DaskKMeans(args.k, random_state=0), Xd)
     try:
         from dask_ml.cluster import KMeans as DaskMLKMeans

@@ -62,7 +62,7 @@ def test_on_a_distributed_client(blobs):
     distributed = pytest.importorskip("distributed")
     X, _, _ = blobs
     with distributed.Client(processes=False, n_workers=2, threads_per_worker=1,
-                            dashboard_address=None):  # fmt: skip
+                            dashboard_address=":0"):  # fmt: skip
         km = KMeans(12, random_state=0).fit(da.from_array(X, chunks=(1500, 5)))
         labels = km.predict(X).compute()
     assert labels.shape == (6000,) and np.unique(labels).size == 12
@@ -82,7 +82,7 @@ def cluster():
     """Two worker processes on loopback, as a user's LocalCluster would run them."""
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address=None) as lc:  # fmt: skip
+                                  host="127.0.0.1", dashboard_address=":0") as lc:  # fmt: skip
         with distributed.Client(lc) as client:
             yield client
 
@@ -134,3 +134,15 @@ def test_a_worker_killed_in_the_middle_of_a_fit(cluster):
     assert dist.n_iter_ == local.n_iter_
     assert dist.inertia_ == pytest.approx(local.inertia_, rel=1e-6)
     assert (dist.labels_.compute() == local.labels_).all()
+
+
+def test_rows_read_from_their_source_at_every_pass(blobs):
+    """persist=False: the blocks keep only their per-row state; same result."""
+    X, _, _ = blobs
+    init = X[::500][:12].copy()
+    local = LocalKMeans(12, init=init).fit(X)
+    dist = KMeans(12, init=init, persist=False).fit(da.from_array(X, chunks=(1000, 5)))
+    assert (dist.labels_.compute() == local.labels_).all()
+    assert dist.inertia_ == pytest.approx(local.inertia_, rel=1e-9)
+    seeded = KMeans(12, persist=False, random_state=0).fit(da.from_array(X, chunks=(1000, 5)))
+    assert np.unique(seeded.labels_.compute()).size == 12

@@ -2,13 +2,14 @@
 
 A :class:`Block` holds one slice of the rows (or is handed it at each call) with its
 Hamerly bounds, labels and cluster sums, and the centres it was last assigned against.
-Each call is self-contained: the bounds are widened by how far the centres moved since
-*this block's* last assignment, so a block that missed iterations, or was rebuilt from
-scratch after a lost worker, still assigns exactly. A driver (in memory, or on Dask
-workers) adds the blocks' sums, weights and objectives and moves the centres, as
-:func:`~kmeanskit._engine.hamerly.hamerly` does for one array. k-means|| seeding keeps
-each row's distance to the nearest candidate so far, so a round only compares the rows
-with the candidates that round added.
+Each call is self-contained: it names the centres (or the k-means|| candidates) it is
+about, and the bounds are widened by how far the centres moved since *this block's*
+last assignment, so a block that missed iterations (a copy on another worker), or was
+rebuilt from scratch after a lost worker, still gives the exact answer. A driver (in
+memory, or on Dask workers) adds the blocks' sums, weights and objectives and moves the
+centres, as :func:`~kmeanskit._engine.hamerly.hamerly` does for one array. k-means||
+seeding keeps each row's distance to the nearest candidate so far, so a round only
+compares the rows with the candidates that round added.
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ class Block:
         self.n_samples = len(self.w)
         self.labels = self.upper = self.lower = self.centers = self.kept = None
         self.mind = self.nearest = None
+        self.seen = 0
 
     def _rows(self, X):
         X = self.X if X is None else np.ascontiguousarray(X)
@@ -91,30 +93,37 @@ class Block:
         return X.shape[0], part_sum.sum(axis=0), part_sq.sum(axis=0)
 
     # -- k-means|| seeding --------------------------------------------------------
-    def seed_distances(self, new: np.ndarray, offset: int, X=None) -> float:
-        """Compare the rows with the candidates ``new`` (numbered from ``offset``); keep
-        each row's nearest candidate so far. Returns the weighted sum of the squared
-        distances to the nearest candidates."""
+    def seed_distances(self, candidates: np.ndarray, X=None) -> float:
+        """Compare the rows with the candidates this block has not seen yet (all of
+        them after a restart), keeping each row's nearest candidate so far. Returns
+        the weighted sum of the squared distances to the nearest candidates."""
         X = self._rows(X)
-        with thread_limits(self.n_threads):
-            idx, d2, _ = assign(X, np.ascontiguousarray(new, dtype=X.dtype))
-        if self.mind is None or offset == 0:
-            self.mind, self.nearest = d2, idx.astype(np.int32) + offset
-        else:
-            closer = d2 < self.mind
-            self.mind[closer] = d2[closer]
-            self.nearest[closer] = idx[closer] + offset
+        if self.mind is None:
+            self.seen = 0
+        new = np.ascontiguousarray(candidates[self.seen :], dtype=X.dtype)
+        if len(new):
+            with thread_limits(self.n_threads):
+                idx, d2, _ = assign(X, new)
+            if self.seen == 0:
+                self.mind, self.nearest = d2, idx.astype(np.int32)
+            else:
+                closer = d2 < self.mind
+                self.mind[closer] = d2[closer]
+                self.nearest[closer] = idx[closer] + self.seen
+            self.seen = len(candidates)
         return float(np.dot(self.w.astype(np.float64), self.mind))
 
-    def seed_sample(self, ell: float, phi: float, seed: int, X=None) -> np.ndarray:
+    def seed_sample(self, ell: float, phi: float, candidates, seed: int, X=None):
         """The rows drawn with probability ``min(1, ell w d^2 / phi)`` (k-means||)."""
+        self.seed_distances(candidates, X)
         X = self._rows(X)
         p = np.minimum(1.0, ell * self.w.astype(np.float64) * self.mind / phi)
         return X[np.random.RandomState(seed).uniform(size=len(p)) < p]
 
-    def seed_weights(self, n_candidates: int) -> np.ndarray:
+    def seed_weights(self, candidates: np.ndarray, X=None) -> np.ndarray:
         """The weight of the rows nearest each candidate; forgets the seeding state."""
-        out = np.bincount(self.nearest, weights=self.w, minlength=n_candidates)
+        self.seed_distances(candidates, X)
+        out = np.bincount(self.nearest, weights=self.w, minlength=len(candidates))
         self.mind = self.nearest = None
         return out.astype(np.float64)
 
@@ -167,9 +176,16 @@ class Block:
         self.kept.X = None
         return self.kept.sums.copy(), self.kept.wsum.copy(), self.kept.objective(centers), changed
 
-    def farthest(self, m: int, X=None):
-        """The ``m`` rows farthest from their assigned centres (after :meth:`step`):
+    def _at(self, centers, half_gap, shift, X):
+        """Assigned against ``centers`` (a copy of the block that missed the last step,
+        or one rebuilt after a lost worker, catches up first)."""
+        if self.centers is None or not np.array_equal(self.centers, centers):
+            self.step(centers, half_gap, shift, X)
+
+    def farthest(self, m: int, centers, half_gap, shift, X=None):
+        """The ``m`` rows farthest from their nearest ``centers``:
         ``(sqdist, local index, rows, weights, labels)``, farthest first, ties by index."""
+        self._at(centers, half_gap, shift, X)
         X = self._rows(X)
         with thread_limits(self.n_threads):
             mind = assigned_sqdist(X, self.centers, self.labels)
@@ -178,9 +194,9 @@ class Block:
         top = top[np.lexsort((top, -mind[top]))]
         return mind[top], top, np.asarray(X[top], np.float64), self.w[top], self.labels[top]
 
-    def inertia(self, X=None) -> float:
-        """The exact weighted squared distances to the assigned centres (after
-        :meth:`step`), summed."""
+    def inertia(self, centers, half_gap, shift, X=None) -> float:
+        """The exact weighted squared distances to the nearest ``centers``, summed."""
+        self._at(centers, half_gap, shift, X)
         X = self._rows(X)
         with thread_limits(self.n_threads):
             return assigned_objective(X, self.w, self.centers, self.labels)

@@ -234,17 +234,16 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         # round compares the rows with that round's new candidates only
         first = int(rs.randint(n))
         cand = np.ascontiguousarray(X[first : first + 1].compute(), dtype=dtype)
-        new, ell, phi = cand, self.oversampling * k, np.inf
-        for r in range(self.init_rounds + 1):
-            if len(new):
-                phi = sum(blocks.map("seed_distances", new, len(cand) - len(new)))
-            if r == self.init_rounds or phi <= 0:
+        ell = self.oversampling * k
+        for _ in range(self.init_rounds):
+            phi = sum(blocks.map("seed_distances", cand))
+            if phi <= 0:
                 break
             seeds = rs.randint(0, 2**31 - 1, size=len(blocks.blocks))
-            new = np.vstack(blocks.map("seed_sample", ell, phi, each=[(int(s),) for s in seeds]))
-            cand = np.ascontiguousarray(np.vstack([cand, new]), dtype=dtype)
+            new = blocks.map("seed_sample", ell, phi, cand, each=[(int(s),) for s in seeds])
+            cand = np.ascontiguousarray(np.vstack([cand, *new]), dtype=dtype)
         logger.debug("k-means||: %d candidates", len(cand))
-        weights = sum(blocks.map("seed_weights", len(cand)))
+        weights = sum(blocks.map("seed_weights", cand))
         if len(cand) <= k:
             extra = X[np.sort(rs.choice(n, size=k - len(cand) + 1, replace=False))].compute()
             cand = np.vstack([cand, extra]).astype(dtype)
@@ -310,20 +309,19 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             wsum = sum(p[1] for p in parts)
             history.append(float(sum(p[2] for p in parts)))
             changed = sum(p[3] for p in parts)
-            moved = self._relocate_empty(blocks, sums, wsum)
+            moved = self._relocate_empty(blocks, sums, wsum, centers, shift)
             update(sums, wsum, centers, move)
             logger.debug("iteration %d: objective %.6g, %d labels changed",
                          n_iter, history[-1], changed)  # fmt: skip
             strict = n_iter > 1 and changed == 0 and not moved
             if strict or float((move**2).sum()) <= tol:
                 break
-        if not strict:  # the centres moved since the last assignment
-            blocks.map("step", centers, blockwise.half_gaps(centers), shift)
-        inertia = float(sum(blocks.map("inertia")))
+        # the final assignment, where the centres moved since the last one
+        inertia = float(sum(blocks.map("inertia", centers, blockwise.half_gaps(centers), shift)))
         return centers, inertia, n_iter, history
 
     @staticmethod
-    def _relocate_empty(blocks, sums, wsum) -> int:
+    def _relocate_empty(blocks, sums, wsum, centers, shift) -> int:
         """Give each empty cluster one of the rows farthest from their centres (over
         all blocks: farthest first, ties by row index), as the in-memory engine does."""
         empty = np.flatnonzero(wsum == 0)
@@ -331,7 +329,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             return 0
         far = []
         for offset, (dist, idx, rows, wts, labs) in zip(
-            blocks.offsets, blocks.map("farthest", empty.size), strict=False
+            blocks.offsets, blocks.map("farthest", empty.size, centers,
+                                          blockwise.half_gaps(centers), shift), strict=False
         ):
             far += zip(dist, idx + offset, rows, wts, labs, strict=True)
         far.sort(key=lambda f: (-f[0], f[1]))
