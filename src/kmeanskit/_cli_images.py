@@ -8,6 +8,7 @@ prints. Errors are raised as ValueError / OSError and printed on one line by
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import time
 from pathlib import Path
@@ -47,6 +48,29 @@ def _add_feature_options(p) -> None:
     p.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
 
 
+#: the zarr store of the feature rows that ``cluster --scheduler`` writes in ``--out``
+STORE = "features.zarr"
+
+
+def _scheduler(address):
+    """Where Dask runs: ``None`` (no Dask), ``'threads'`` (local threads) or a
+    ``distributed`` scheduler's address, connected for the duration."""
+    if not address or address == "threads":
+        return contextlib.nullcontext()
+    try:
+        from distributed import Client
+    except ImportError as exc:  # pragma: no cover - the dask extra is installed in CI
+        raise ImportError(
+            f"--scheduler {address} needs dask.distributed: pip install 'kmeanskit[dask]'"
+        ) from exc
+    if "://" not in address and ":" not in address:
+        raise ValueError(
+            f"--scheduler must be 'threads' or a scheduler address (tcp://HOST:PORT); "
+            f"got {address!r}"
+        )
+    return Client(address)
+
+
 def _cluster(args: argparse.Namespace) -> int:
     from .images import cluster_images, labels_from_paths, list_images, write_outputs
     from .images.export import check_out
@@ -61,25 +85,40 @@ def _cluster(args: argparse.Namespace) -> int:
         raise ValueError(f"no image files found in {args.photos!r}")
     bar = _bar(len(paths), "features")
     start = time.perf_counter()
-    try:
-        result = cluster_images(
-            paths, k=args.k, features=args.features, size=args.size, mode=args.mode,
-            fit=args.fit, n_components=args.components, random_state=args.seed,
-            n_jobs=args.jobs, progress=None if bar is None else bar.update,
-            cache=_cache(args), onnx_model=args.onnx,
-        )  # fmt: skip
-    finally:
-        if bar is not None:
-            bar.close()
-    scores = dict(result.scores)
-    truth = None
-    if args.labels_from:
-        truth = labels_from_paths(result.paths, args.labels_from)
-        scores.update(evaluate(truth, result.labels))
-    summary = write_outputs(result, args.out, link=args.link, force=args.force, scores=scores,
-                            true_labels=truth, map_method=args.map)  # fmt: skip
+    if args.scheduler:  # a bad --features before connecting to a scheduler
+        from .images.dask_features import check_features, cluster_images_dask
+
+        check_features(args.features)
+    options = dict(
+        features=args.features, size=args.size, mode=args.mode, fit=args.fit,
+        n_components=args.components, random_state=args.seed, onnx_model=args.onnx,
+        progress=None if bar is None else bar.update,
+    )  # fmt: skip
+    with _scheduler(args.scheduler):
+        try:
+            if args.scheduler:
+                result = cluster_images_dask(paths, args.k, store=out / STORE,
+                                             overwrite=args.force, **options)  # fmt: skip
+            else:
+                result = cluster_images(paths, k=args.k, n_jobs=args.jobs, cache=_cache(args),
+                                        **options)  # fmt: skip
+        finally:
+            if bar is not None:
+                bar.close()
+        scores = dict(result.scores)
+        truth = None
+        if args.labels_from:
+            truth = labels_from_paths(result.paths, args.labels_from)
+            scores.update(evaluate(truth, result.labels))
+        # with --scheduler, --out was checked above and holds only our feature store now
+        summary = write_outputs(result, args.out, link=args.link, scores=scores,
+                                force=args.force or bool(args.scheduler), true_labels=truth,
+                                map_method=args.map)  # fmt: skip
     summary["seconds"] = round(time.perf_counter() - start, 2)
     summary["input"] = str(args.photos)
+    if args.scheduler:
+        summary["scheduler"] = args.scheduler
+        summary["outputs"]["features"] = STORE
     (Path(args.out) / "summary.json").write_text(json.dumps(summary, indent=2))
     report = build_report(args.out)
     summary["report"] = str(report)
@@ -230,6 +269,7 @@ def _segment(args: argparse.Namespace) -> int:
 CLUSTER_EXAMPLE = """example:
   kmeanskit cluster ~/photos --k auto --features svd --out clusters/
   kmeanskit predict clusters/model.joblib new.jpg
+  kmeanskit cluster ~/photos --k 20 --out clusters/ --scheduler tcp://HOST:8786   # on Dask
 
 writes clusters/cluster_00 ... (copies; the inputs are never moved or changed),
 assignments.csv (path, cluster, distance, rank), summary.json and model.joblib"""
@@ -252,6 +292,15 @@ def add_image_commands(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--jobs", type=int, default=None, help="decoding threads (all cores)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument(
+        "--scheduler", metavar="ADDRESS",
+        help="run on Dask (the 'dask' extra): a distributed scheduler's address "
+        "(tcp://HOST:8786; workers must see the photos and --out under the same paths) or "
+        "'threads' (Dask's local threads). One task per 256 files writes the feature rows "
+        f"to OUT/{STORE} (zarr), then distributed k-means runs on it. Not with --features "
+        "umap, cnn-umap, ae-umap; a --k range is chosen on a sample of 3000 images; "
+        "--cache and --jobs are not used",
+    )  # fmt: skip
     _add_feature_options(p)
     p.set_defaults(func=_cluster)
     q = sub.add_parser(

@@ -35,7 +35,8 @@ def map2d(features, method: str = "pca", random_state: int = 0) -> np.ndarray:
 
     ``method`` is ``'pca'`` (linear, instant), ``'tsne'`` (scikit-learn's Barnes-Hut
     t-SNE on the first 50 principal components; minutes for 50,000 rows) or ``'umap'``
-    (umap-learn, the ``umap`` extra).
+    (umap-learn, the ``umap`` extra). A dask array (the Dask path) is first brought to
+    at most 50 columns block by block (:func:`~kmeanskit.images.dask_features.project_rows`).
 
     Examples
     --------
@@ -44,6 +45,10 @@ def map2d(features, method: str = "pca", random_state: int = 0) -> np.ndarray:
     """
     if method not in MAPS:
         raise ValueError(f"map: expected one of {', '.join(MAPS)}, got {method!r}")
+    if hasattr(features, "compute") and not isinstance(features, np.ndarray):  # dask
+        from .dask_features import project_rows
+
+        features = project_rows(features, random_state=random_state)
     X = np.asarray(features, dtype=np.float64)
     if X.ndim != 2 or len(X) == 0:
         return np.zeros((len(X), 2), np.float32)
@@ -204,7 +209,8 @@ def write_outputs(
         "size": list(result.model.spec.size),
         "mode": result.model.spec.mode,
         "cluster_sizes": np.bincount(labels, minlength=k).tolist(),
-        "algorithm": _describe(result.model.kmeans, result.features),
+        "algorithm": getattr(result, "algorithm", None)
+        or _describe(result.model.kmeans, result.features),
         "inertia": float(result.model.kmeans.inertia_),
         "map": map_method,
         "k_choice": None if result.choice is None else result.choice.explanation,

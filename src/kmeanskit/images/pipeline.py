@@ -143,14 +143,39 @@ def _content_keys(paths) -> list:
     return out
 
 
+def _pca_sample(n_files: int, sample_size: int, random_state) -> list:
+    """The (sorted) indices of the files whose rows the ``'svd'`` PCA is fitted on."""
+    rng = np.random.RandomState(random_state)
+    return sorted(rng.choice(n_files, min(sample_size, n_files), replace=False))
+
+
+def _fit_pca(rows, n_components, random_state, n_files):
+    """The randomized PCA of the ``'svd'`` features, fitted on the sampled ``rows`` (a
+    list of batches)."""
+    rows = np.vstack(rows) if len(rows) else np.empty((0, 0))
+    n_comp = min(n_components, rows.shape[0], rows.shape[1]) if rows.size else 0
+    if n_comp < 1:
+        raise ValueError(f"no readable image among the {n_files} files")
+    reducer = PCA(n_comp, svd_solver="randomized", random_state=random_state).fit(rows)
+    logger.info("PCA on %d images: %d components", rows.shape[0], n_comp)
+    return reducer
+
+
+def _feature_rows(images, extractor, reducer=None) -> np.ndarray:
+    """The float32 feature rows of a batch of decoded images."""
+    feats = extractor.transform(images)
+    if reducer is not None:
+        feats = reducer.transform(feats)
+    return np.asarray(feats, dtype=np.float32)
+
+
 def _fit_reducer(paths, spec, extractor, n_components, sample_size, random_state,
                  batch_size, n_jobs, cache, keys):  # fmt: skip
     """The PCA of the ``'svd'`` features, fitted on a random sample of the images (and
     kept in the cache, keyed by the sample's contents)."""
     import joblib
 
-    rng = np.random.RandomState(random_state)
-    sample = sorted(rng.choice(len(paths), min(sample_size, len(paths)), replace=False))
+    sample = _pca_sample(len(paths), sample_size, random_state)
     saved = None
     if cache is not None:
         key = settings_key(spec, "pca", n_components, random_state, [keys[i] for i in sample])
@@ -159,12 +184,7 @@ def _fit_reducer(paths, spec, extractor, n_components, sample_size, random_state
             return joblib.load(saved)
     rows = [extractor.transform(imgs) for _, imgs, _ in
             iter_decoded([paths[i] for i in sample], spec, batch_size, n_jobs)]  # fmt: skip
-    rows = np.vstack(rows) if rows else np.empty((0, 0))
-    n_comp = min(n_components, rows.shape[0], rows.shape[1]) if rows.size else 0
-    if n_comp < 1:
-        raise ValueError(f"no readable image among the {len(paths)} files")
-    reducer = PCA(n_comp, svd_solver="randomized", random_state=random_state).fit(rows)
-    logger.info("PCA on %d images: %d components", rows.shape[0], n_comp)
+    reducer = _fit_pca(rows, n_components, random_state, len(paths))
     if saved is not None:
         saved.parent.mkdir(parents=True, exist_ok=True)
         joblib.dump(reducer, saved)
@@ -231,10 +251,7 @@ class ImageModel:
                                              batch_size, n_jobs):  # fmt: skip
             idx = np.asarray([todo[j] for j in idx], dtype=np.int64)
             if len(idx):
-                feats = self.extractor.transform(images)
-                if self.reducer is not None:
-                    feats = self.reducer.transform(feats)
-                feats = np.asarray(feats, dtype=np.float32)
+                feats = _feature_rows(images, self.extractor, self.reducer)
                 found.update(zip(idx.tolist(), feats, strict=True))
                 if store is not None:
                     store.put([keys[i] for i in idx], feats)
@@ -273,6 +290,7 @@ class ImageClusters:
     paths : list of str
         The images that were clustered (readable ones), in order.
     features : ndarray (n_images, n_features)
+        (A lazy dask array over the zarr store on the Dask path.)
     labels : ndarray (n_images,)
     distances : ndarray (n_images, k)
         Distances of every image to every centre.
@@ -284,6 +302,9 @@ class ImageClusters:
     scores : dict
         Internal indices of the clustering: silhouette (on up to 3000 images),
         Calinski-Harabasz, Davies-Bouldin (empty when k = 1).
+    algorithm : str or None
+        How the clusters were found, for the summary, when not the in-memory ``KMeans``
+        that ``model.kmeans`` describes (the Dask path sets it).
     """
 
     paths: list
@@ -294,6 +315,7 @@ class ImageClusters:
     failures: list
     choice: KChoice | None = field(default=None, repr=False)
     scores: dict = field(default_factory=dict)
+    algorithm: str | None = None
 
     @property
     def k(self) -> int:
