@@ -47,12 +47,30 @@ def _require_dask():
     return dask, da
 
 
-def _call_group(blocks, method: str, args: tuple, each: list, xs=None) -> list:
+#: block calls whose results add up (a group of blocks returns their sum)
+_ADDITIVE = frozenset({"moments", "seed_distances", "seed_weights", "step", "inertia"})
+
+
+def _add(a, b):
+    return tuple(_add(x, y) for x, y in zip(a, b, strict=True)) if isinstance(a, tuple) else a + b
+
+
+def _call_group(blocks, method: str, args: tuple, each: list, xs=None, n_threads=1) -> list:
     """Call one :class:`~kmeanskit._engine.blockwise.Block` method on each of a group of
-    blocks, in turn (one task on a worker thread)."""
+    blocks, in turn, on ``n_threads`` numba threads (one task on a worker). Results that
+    add up come back summed over the group (one ``k x d`` array per worker, not per
+    block)."""
     kws = [{}] * len(blocks) if xs is None else [{"X": x} for x in xs]
-    return [getattr(block, method)(*args, *extra, **kw)
-            for block, extra, kw in zip(blocks, each, kws, strict=True)]  # fmt: skip
+    out = []
+    for block, extra, kw in zip(blocks, each, kws, strict=True):
+        block.n_threads = n_threads
+        out.append(getattr(block, method)(*args, *extra, **kw))
+    if method in _ADDITIVE and out:
+        total = out[0]
+        for part in out[1:]:
+            total = _add(total, part)
+        return [total]
+    return out
 
 
 def _active_client():
@@ -70,57 +88,97 @@ class _Blocks:
     rows (holding its rows, or only its per-row state when ``persist`` is false, the
     rows being read from their source at every call).
 
-    A call on every block is one task per worker thread (each over the blocks held on
-    its worker), not one per block: on a 2-worker LocalCluster a task costs about 3 ms
-    of scheduling, as much as a Hamerly step on 100,000 rows."""
+    On a distributed cluster each block is built on the worker holding its rows, and a
+    call on every block is one task per worker thread (over the blocks of its worker),
+    not one per block: on a 2-worker LocalCluster a task costs about 3 ms of
+    scheduling, as much as a late Hamerly step on 100,000 rows."""
 
     def __init__(self, X, w, persist: bool):
         dask, _ = _require_dask()
         xs = X.to_delayed().ravel().tolist()
         ws = w.to_delayed().ravel().tolist()
         make = dask.delayed(blockwise.Block, pure=False)
+        parts = [make(x if persist else None, wt) for x, wt in zip(xs, ws, strict=True)]
         self.xs = None if persist else xs
-        self.blocks = dask.persist(*[make(x if persist else None, wt)
-                                     for x, wt in zip(xs, ws, strict=True)])  # fmt: skip
         self.offsets = np.r_[0, np.cumsum(X.chunks[0])]
+        self.client = _active_client()
+        if self.client is None:
+            self.blocks = list(dask.persist(*parts))
+            return
+        # each block built on the worker that holds its rows (or, for rows still to be
+        # read, on the workers in turn, contiguous runs weighted by their threads)
+        self.threads = self.client.nthreads()
+        where = self._placement(xs)
+        self.blocks = [self.client.compute(p, workers=[addr], allow_other_workers=True)
+                       for p, addr in zip(parts, where, strict=True)]  # fmt: skip
+        self.groups = self._group(where)
 
-    def map(self, method: str, *args, each=None) -> list:
-        """Call ``method(*args, *each[i])`` on every block ``i``; the results, in order."""
+    def _placement(self, xs) -> list:
+        from distributed import futures_of
+
+        addrs = sorted(self.threads)
+        weights = np.cumsum([self.threads[a] for a in addrs], dtype=float)
+        turn = [addrs[int(np.searchsorted(weights / weights[-1], (i + 0.5) / len(xs)))]
+                for i in range(len(xs))]  # fmt: skip
+        held = {f.key: f for x in xs for f in futures_of(x)}
+        who = self.client.who_has(list(held.values())) if held else {}
+        out = []
+        for x, addr in zip(xs, turn, strict=True):
+            have = [a for f in futures_of(x) for a in who.get(f.key, ())]
+            out.append(have[0] if have else addr)
+        return out
+
+    def _group(self, where) -> list:
+        """``(worker, block numbers)``: one group per worker, over the blocks on that
+        worker (run on all its threads); a block whose worker is gone (None) is a group
+        of its own."""
+        by_worker: dict = {}
+        for i, addr in enumerate(where):
+            by_worker.setdefault(addr if addr in self.threads else None, []).append(i)
+        groups = [(None, [i]) for i in by_worker.pop(None, [])]
+        return groups + list(by_worker.items())
+
+    def map(self, method: str, *args, each=None):
+        """Call ``method(*args, *each[i])`` on every block ``i``: the results in block
+        order, or, for a method whose results add up, their sum."""
         dask, _ = _require_dask()
         n = len(self.blocks)
         each = [()] * n if each is None else [tuple(e) for e in each]
-        client = _active_client()
-        if client is not None and self.xs is None:
-            return self._map_on_workers(client, method, args, each)
+        if self.client is not None and self.xs is None:
+            return self._map_on_workers(method, args, each)
         threads = dask.config.get("num_workers", None) or dask.system.CPU_COUNT
         groups = np.array_split(np.arange(n), min(n, threads * 2))
         call = dask.delayed(_call_group, pure=False)
         tasks = [call([self.blocks[i] for i in g], method, args, [each[i] for i in g],
                       None if self.xs is None else [self.xs[i] for i in g])
                  for g in groups]  # fmt: skip
-        return [r for part in dask.compute(*tasks) for r in part]
+        return self._collect(method, groups, dask.compute(*tasks))
 
-    def _map_on_workers(self, client, method, args, each) -> list:
-        from distributed import futures_of
-
-        futures = [futures_of(b)[0] for b in self.blocks]
-        held = client.who_has(futures)
-        by_worker: dict = {}
-        for i, f in enumerate(futures):
-            by_worker.setdefault((held.get(f.key) or [None])[0], []).append(i)
-        threads = client.nthreads()
-        groups = [(addr, g) for addr, idx in by_worker.items()
-                  for g in np.array_split(idx, min(len(idx), threads.get(addr, 1)))]  # fmt: skip
-        where = {None: {}}  # a block on a lost worker goes anywhere
-        tasks = [client.submit(_call_group, [futures[i] for i in g], method, args,
-                               [each[i] for i in g], pure=False,
-                               **where.get(addr, {"workers": [addr], "allow_other_workers": True}))
-                 for addr, g in groups]  # fmt: skip
-        out = [None] * len(futures)
-        for (_, g), part in zip(groups, client.gather(tasks), strict=True):
+    def _collect(self, method, groups, parts):
+        if method in _ADDITIVE:
+            total = parts[0][0]
+            for part in parts[1:]:
+                total = _add(total, part[0])
+            return total
+        out = [None] * len(self.blocks)
+        for g, part in zip(groups, parts, strict=True):
             for i, r in zip(g, part, strict=True):
                 out[i] = r
         return out
+
+    def _map_on_workers(self, method, args, each) -> list:
+        client = self.client
+        threads = client.nthreads()
+        if threads != self.threads:  # a worker was lost or added: where are the blocks?
+            self.threads = threads
+            who = client.who_has(self.blocks)
+            self.groups = self._group([(who.get(f.key) or [None])[0] for f in self.blocks])
+        tasks = [client.submit(_call_group, [self.blocks[i] for i in g], method, args,
+                               [each[i] for i in g], None, 1 if addr is None else threads[addr],
+                               pure=False, **({} if addr is None else
+                                  {"workers": [addr], "allow_other_workers": True}))
+                 for addr, g in self.groups]  # fmt: skip
+        return self._collect(method, [g for _, g in self.groups], client.gather(tasks))
 
 
 class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator):
@@ -236,14 +294,14 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         cand = np.ascontiguousarray(X[first : first + 1].compute(), dtype=dtype)
         ell = self.oversampling * k
         for _ in range(self.init_rounds):
-            phi = sum(blocks.map("seed_distances", cand))
+            phi = blocks.map("seed_distances", cand)
             if phi <= 0:
                 break
             seeds = rs.randint(0, 2**31 - 1, size=len(blocks.blocks))
             new = blocks.map("seed_sample", ell, phi, cand, each=[(int(s),) for s in seeds])
             cand = np.ascontiguousarray(np.vstack([cand, *new]), dtype=dtype)
         logger.debug("k-means||: %d candidates", len(cand))
-        weights = sum(blocks.map("seed_weights", cand))
+        weights = blocks.map("seed_weights", cand)
         if len(cand) <= k:
             extra = X[np.sort(rs.choice(n, size=k - len(cand) + 1, replace=False))].compute()
             cand = np.vstack([cand, extra]).astype(dtype)
@@ -278,9 +336,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             raise ValueError(f"sample_weight must have shape ({n},); got {w.shape}")
         blocks = _Blocks(X, w, self.persist)
         x0 = np.asarray(X[0].compute(), dtype=np.float64)
-        moments = blocks.map("moments", x0)
-        mean_u = sum(m[1] for m in moments) / n
-        var = np.maximum(sum(m[2] for m in moments) / n - mean_u**2, 0.0)
+        _, part_sum, part_sq = blocks.map("moments", x0)
+        mean_u = part_sum / n
+        var = np.maximum(part_sq / n - mean_u**2, 0.0)
         shift = gemm_shift(ColumnStats(x0 + mean_u, var))
         tol = self.tol * float(np.mean(var))
         rs = check_random_state(self.random_state)
@@ -304,11 +362,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         n_iter, strict = 0, False
         while n_iter < self.max_iter:
             n_iter += 1
-            parts = blocks.map("step", centers, blockwise.half_gaps(centers), shift)
-            sums = sum(p[0] for p in parts)
-            wsum = sum(p[1] for p in parts)
-            history.append(float(sum(p[2] for p in parts)))
-            changed = sum(p[3] for p in parts)
+            sums, wsum, objective, changed = blocks.map(
+                "step", centers, blockwise.half_gaps(centers), shift
+            )
+            history.append(float(objective))
             moved = self._relocate_empty(blocks, sums, wsum, centers, shift)
             update(sums, wsum, centers, move)
             logger.debug("iteration %d: objective %.6g, %d labels changed",
@@ -317,7 +374,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             if strict or float((move**2).sum()) <= tol:
                 break
         # the final assignment, where the centres moved since the last one
-        inertia = float(sum(blocks.map("inertia", centers, blockwise.half_gaps(centers), shift)))
+        inertia = float(blocks.map("inertia", centers, blockwise.half_gaps(centers), shift))
         return centers, inertia, n_iter, history
 
     @staticmethod
