@@ -146,3 +146,15 @@ def test_rows_read_from_their_source_at_every_pass(blobs):
     assert dist.inertia_ == pytest.approx(local.inertia_, rel=1e-9)
     seeded = KMeans(12, persist=False, random_state=0).fit(da.from_array(X, chunks=(1000, 5)))
     assert np.unique(seeded.labels_.compute()).size == 12
+
+
+def test_pickles_and_scores_with_weights(blobs):
+    import pickle
+
+    X, _, _ = blobs
+    km = KMeans(12, random_state=0).fit(da.from_array(X, chunks=(1000, 5)))
+    again = pickle.loads(pickle.dumps(km))
+    assert (again.predict(X).compute() == km.labels_.compute()).all()
+    assert km.score(X) == pytest.approx(-km.inertia_)
+    w = np.full(len(X), 2.0)
+    assert km.score(X, sample_weight=w) == pytest.approx(-2 * km.inertia_)

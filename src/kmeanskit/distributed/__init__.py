@@ -4,5 +4,6 @@ active ``distributed.Client`` when there is one, else on Dask's threaded schedul
 """
 
 from .kmeans import KMeans
+from .minibatch import MiniBatchKMeans
 
-__all__ = ["KMeans"]
+__all__ = ["KMeans", "MiniBatchKMeans"]

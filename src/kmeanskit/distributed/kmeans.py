@@ -83,6 +83,23 @@ def _active_client():
         return None
 
 
+def _nearest(block, centers):
+    """The nearest centre of each row of a block (predict, on a worker)."""
+    return _engine.assign(np.ascontiguousarray(block, dtype=centers.dtype), centers)[0]
+
+
+def _sqdist(block, centers):
+    """The squared distance of each row of a block to its nearest centre."""
+    return _engine.assign(np.ascontiguousarray(block, dtype=centers.dtype), centers)[1]
+
+
+def _distances(block, centers):
+    """Euclidean distances of each row of a block to every centre (float64)."""
+    b = np.asarray(block, dtype=np.float64)
+    d2 = (b * b).sum(1)[:, None] - 2 * b @ centers.T + (centers * centers).sum(1)
+    return np.sqrt(np.maximum(d2, 0))
+
+
 class _Blocks:
     """The fit's blocks, as Dask keeps them: one persisted engine ``Block`` per chunk of
     rows (holding its rows, or only its per-row state when ``persist`` is false, the
@@ -404,28 +421,24 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         block)."""
         check_is_fitted(self)
         X = self._dask_input(X, reset=False)
-        centers = self.cluster_centers_
-
-        def nearest(block):
-            block = np.ascontiguousarray(block, dtype=centers.dtype)
-            return _engine.assign(block, centers)[0]
-
-        return X.map_blocks(nearest, drop_axis=1, dtype=np.int32)
+        return X.map_blocks(_nearest, centers=self.cluster_centers_, drop_axis=1,
+                            dtype=np.int32)  # fmt: skip
 
     def transform(self, X):
         """Euclidean distances of every row to every centre, as a lazy dask array."""
         check_is_fitted(self)
         X = self._dask_input(X, reset=False)
-        centers = self.cluster_centers_.astype(np.float64)
+        return X.map_blocks(_distances, centers=self.cluster_centers_.astype(np.float64),
+                            chunks=(X.chunks[0], (self.n_clusters,)), dtype=np.float64)  # fmt: skip
 
-        def distances(block):
-            b = np.asarray(block, dtype=np.float64)
-            d2 = (b * b).sum(1)[:, None] - 2 * b @ centers.T + (centers * centers).sum(1)
-            return np.sqrt(np.maximum(d2, 0))
-
-        return X.map_blocks(distances, chunks=(X.chunks[0], (self.n_clusters,)),
-                            dtype=np.float64)  # fmt: skip
-
-    def score(self, X, y=None):
-        """Opposite of the sum of squared distances of X to the nearest centres."""
-        return -float((self.transform(X).min(axis=1) ** 2).sum().compute())
+    def score(self, X, y=None, sample_weight=None):
+        """Opposite of the (weighted) sum of squared distances of X to the nearest
+        centres."""
+        check_is_fitted(self)
+        _, da = _require_dask()
+        X = self._dask_input(X, reset=False)
+        d2 = X.map_blocks(_sqdist, centers=self.cluster_centers_, drop_axis=1,
+                          dtype=np.float64)  # fmt: skip
+        if sample_weight is not None:
+            d2 = d2 * da.asarray(sample_weight).rechunk((X.chunks[0],))
+        return -float(d2.sum().compute())
