@@ -106,9 +106,10 @@ class _KillAt(logging.Handler):
 
     def __init__(self, client, at: int):
         super().__init__(logging.DEBUG)
-        self.client, self.at, self.killed = client, at, None
+        self.client, self.at, self.killed, self.messages = client, at, None, []
 
     def emit(self, record):
+        self.messages.append(record.getMessage())
         if self.killed is None and record.getMessage().startswith(f"iteration {self.at}:"):
             addr, pid = sorted(self.client.run(os.getpid).items())[0]
             os.kill(pid, signal.SIGKILL)
@@ -130,6 +131,7 @@ def test_a_worker_killed_in_the_middle_of_a_fit(cluster):
         logger.removeHandler(handler)
         logger.setLevel(level)
     assert handler.killed is not None  # a worker did die in the middle of the fit
+    assert any(m.startswith("block calls through tasks") for m in handler.messages)
     assert handler.killed[1] not in cluster.run(os.getpid).values()
     assert dist.n_iter_ == local.n_iter_
     assert dist.inertia_ == pytest.approx(local.inertia_, rel=1e-6)
