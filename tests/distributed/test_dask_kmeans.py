@@ -160,3 +160,15 @@ def test_pickles_and_scores_with_weights(blobs):
     assert km.score(X) == pytest.approx(-km.inertia_)
     w = np.full(len(X), 2.0)
     assert km.score(X, sample_weight=w) == pytest.approx(-2 * km.inertia_)
+
+
+def test_from_a_zarr_store_read_at_every_pass(blobs, tmp_path):
+    pytest.importorskip("zarr")
+    X, _, _ = blobs
+    da.from_array(X, chunks=(1200, 5)).to_zarr(str(tmp_path / "x.zarr"))
+    Xz = da.from_zarr(str(tmp_path / "x.zarr"))
+    init = X[::500][:12].copy()
+    local = LocalKMeans(12, init=init).fit(X)
+    dist = KMeans(12, init=init, persist=False).fit(Xz)
+    assert (dist.predict(Xz).compute() == local.labels_).all()
+    assert dist.inertia_ == pytest.approx(local.inertia_, rel=1e-9)
