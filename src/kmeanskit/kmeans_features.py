@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .estimators import KMeans
 from .estimators._transform import TRANSFORM_MODES, from_sqdist
+from .estimators._validation import check_magnitude
 
 __all__ = ["KMeansFeatures"]
 
@@ -127,6 +128,7 @@ class KMeansFeatures(TransformerMixin, BaseEstimator):
         self : KMeansFeatures
         """
         X = validate_data(self, X, dtype=[np.float64, np.float32], order="C")
+        X = check_magnitude(X)
         ks, modes = self._ks(), self._modes()
         if X.shape[0] < ks[-1]:
             raise ValueError(
@@ -178,6 +180,7 @@ class KMeansFeatures(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32], order="C")
+        X = check_magnitude(X)
         out = self._cluster_features(X) * self.scale_
         return np.hstack([X, out]) if self.passthrough else out
 

@@ -31,7 +31,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._transform import TRANSFORM_MODES, from_sqdist
-from ._validation import N_THREADS, check_sample_weight
+from ._validation import N_THREADS, check_magnitude, check_sample_weight
 from .kmeans import KMeans
 
 #: clusters with fewer points are never split
@@ -140,6 +140,7 @@ class SplittingKMeans(
         """
         self._check_params()
         X = validate_data(self, X, dtype=[np.float64, np.float32], order="C")
+        X = check_magnitude(X)
         if self.k_min > self.k_max:
             raise ValueError(f"k_min={self.k_min} must not exceed k_max={self.k_max}")
         if X.shape[0] < self.k_min:
@@ -194,7 +195,8 @@ class SplittingKMeans(
     # -- use ---------------------------------------------------------------------
     def _check(self, X):
         check_is_fitted(self)
-        return validate_data(self, X, reset=False, dtype=[np.float64, np.float32], order="C")
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32], order="C")
+        return check_magnitude(X)
 
     def predict(self, X):
         """The index of the nearest centre of each sample."""

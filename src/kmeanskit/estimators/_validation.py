@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval
 
 #: the parameter constraint of ``n_threads``: None, a count, or negative from the cores
@@ -13,6 +15,50 @@ N_THREADS = [
     Interval(Integral, 1, None, closed="left"),
     None,
 ]
+
+
+def check_magnitude(X):
+    """X itself, or ValueError when its values are so large that squared distances
+    between rows overflow its dtype (they would silently become inf and every label
+    meaningless). Reads X twice (max and min), without a temporary copy.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> check_magnitude(np.array([[1.0, 2.0]])).shape
+    (1, 2)
+    >>> check_magnitude(np.array([[1e30, 0.0]], dtype=np.float32))
+    Traceback (most recent call last):
+    ...
+    ValueError: X has values up to 1e+30 in absolute value: squared distances overflow ...
+    """
+    values = X.data if hasattr(X, "tocsr") else X
+    if values.size == 0 or values.dtype.kind != "f":
+        return X
+    top = max(abs(float(values.max())), abs(float(values.min())))
+    info = np.finfo(values.dtype)
+    # |x - y|^2 summed over d features stays below max / 16 (a margin for the sums)
+    if 4.0 * X.shape[1] * top * top <= float(info.max) / 16:
+        return X
+    hint = " or pass it as float64" if values.dtype == np.float32 and top < 1e150 else ""
+    raise ValueError(
+        f"X has values up to {top:.3g} in absolute value: squared distances overflow "
+        f"{values.dtype} (largest {float(info.max):.3g}). Rescale X (divide it by "
+        f"{top:.3g}, say){hint}"
+    )
+
+
+def warn_if_few_clusters(labels, n_clusters: int) -> None:
+    """The ConvergenceWarning of scikit-learn's KMeans when the labels hold fewer than
+    ``n_clusters`` distinct clusters (duplicate rows: some centres coincide)."""
+    n_distinct = np.unique(labels).size
+    if n_distinct < n_clusters:
+        warnings.warn(
+            f"Number of distinct clusters ({n_distinct}) found smaller than n_clusters "
+            f"({n_clusters}). Possibly due to duplicate points in X.",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
 
 
 def check_n_samples(X, n_clusters: int) -> None:

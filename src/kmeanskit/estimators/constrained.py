@@ -17,7 +17,14 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .. import _engine
 from .._engine.constrained import assign_bounded, assign_demands
 from ._transform import TRANSFORM_MODES, default_temperature
-from ._validation import N_THREADS, check_init_array, check_n_samples, check_sample_weight
+from ._validation import (
+    N_THREADS,
+    check_init_array,
+    check_magnitude,
+    check_n_samples,
+    check_sample_weight,
+    warn_if_few_clusters,
+)
 from .kmeans import KMeans
 
 __all__ = ["KMeansConstrained"]
@@ -144,7 +151,8 @@ class KMeansConstrained(KMeans):
         return assign_bounded(C, lo, hi, labels)
 
     def _check_data(self, X, reset: bool, copy: bool = False):
-        return validate_data(self, X, reset=reset, dtype=[np.float64, np.float32], order="C")
+        X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32], order="C")
+        return check_magnitude(X)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
@@ -201,6 +209,7 @@ class KMeansConstrained(KMeans):
         inertia, centers, labels, n_iter, exact = best
         self.cluster_centers_ = np.ascontiguousarray(centers, dtype=X.dtype)
         self.labels_ = np.asarray(labels, dtype=np.int32)
+        warn_if_few_clusters(self.labels_, self.n_clusters)
         self.inertia_ = inertia
         self.n_iter_ = n_iter
         self.exact_ = bool(exact)

@@ -18,7 +18,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._validation import check_sample_weight
+from ._validation import check_magnitude, check_sample_weight, warn_if_few_clusters
 
 __all__ = ["KernelKMeans"]
 
@@ -196,6 +196,7 @@ class KernelKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMix
         self : KernelKMeans
         """
         X = validate_data(self, X, dtype=[np.float64, np.float32])
+        X = check_magnitude(X)
         n, k = X.shape[0], self.n_clusters
         if self.kernel == "precomputed" and X.shape[0] != X.shape[1]:
             raise ValueError(f"kernel='precomputed' needs a square matrix; got shape {X.shape}")
@@ -220,6 +221,8 @@ class KernelKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMix
             if best is None or objective < best[1]:
                 best = (labels, objective, n_iter)
         self.labels_ = best[0].astype(np.int32)
+        # identical rows may be split between clusters here: count distinct rows
+        warn_if_few_clusters(np.unique(X, axis=0, return_inverse=True)[1], self.n_clusters)
         self.inertia_ = best[1]
         self.n_iter_ = best[2]
         self.X_fit_ = X
@@ -244,6 +247,7 @@ class KernelKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMix
                 )
             return Kx
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        X = check_magnitude(X)
         return self._kernel(X, self.X_fit_), X
 
     def predict(self, X):

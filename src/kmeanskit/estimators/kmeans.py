@@ -31,6 +31,7 @@ from ._validation import (
     check_frozen,
     check_init_array,
     check_init_rows,
+    check_magnitude,
     check_sample_weight,
 )
 
@@ -235,7 +236,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
     # -- checks ---------------------------------------------------------------
     def _check_data(self, X, reset: bool, copy: bool = False):
-        return validate_data(
+        X = validate_data(
             self,
             X,
             reset=reset,
@@ -245,6 +246,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             copy=copy,
             accept_large_sparse=False,
         )
+        return check_magnitude(X)
 
     def _resolve_n_init(self) -> int:
         if self.n_init != "auto":

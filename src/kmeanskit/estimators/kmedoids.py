@@ -20,6 +20,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._engine import kmedoids as _km
+from ._validation import warn_if_few_clusters
 
 __all__ = ["KMedoids"]
 
@@ -128,7 +129,14 @@ class KMedoids(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, 
         return tags
 
     def _distances(self, X, Y=None):
-        return pairwise_distances(X, Y, metric=self.metric, **(self.metric_params or {}))
+        with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+            D = pairwise_distances(X, Y, metric=self.metric, **(self.metric_params or {}))
+        if not np.isfinite(D).all():  # e.g. euclidean distances of values near 1e200
+            raise ValueError(
+                f"the {self.metric!r} distances between the rows of X are not all finite "
+                f"(X's values reach {float(np.abs(X).max()):.3g}): rescale X"
+            )
+        return D
 
     def _start(self, D, DT, rs) -> np.ndarray:
         k, n = self.n_clusters, D.shape[0]
@@ -200,6 +208,7 @@ class KMedoids(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, 
         if hasattr(self.cluster_centers_, "toarray"):
             self.cluster_centers_ = self.cluster_centers_.toarray()
         self.labels_ = np.argmin(to_medoids, axis=1).astype(np.int32)
+        warn_if_few_clusters(self.labels_, k)
         self.inertia_ = float(to_medoids.min(axis=1).sum())
         self.n_iter_ = n_iter
         self._n_features_out = k

@@ -16,7 +16,13 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from .. import _engine
 from ..relabel import ORDERS, canonical_order
 from ._transform import TRANSFORM_MODES, default_temperature
-from ._validation import N_THREADS, check_init_array, check_n_samples, check_sample_weight
+from ._validation import (
+    N_THREADS,
+    check_init_array,
+    check_n_samples,
+    check_sample_weight,
+    warn_if_few_clusters,
+)
 from .kmeans import KMeans
 
 __all__ = ["MiniBatchKMeans"]
@@ -236,6 +242,7 @@ or a fitted k-means estimator, default='k-means++'
         if self.compute_labels:
             labels, _, inertia = _engine.assign(X, self.cluster_centers_, w, self.n_threads)
             self.labels_, self.inertia_ = labels, inertia
+            warn_if_few_clusters(labels, self.n_clusters)
             self.temperature_ = default_temperature(inertia, float(w.sum()))
         elif not hasattr(self, "temperature_"):
             self.temperature_ = 1.0
