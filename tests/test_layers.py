@@ -47,6 +47,18 @@ def test_estimators_do_not_reach_into_later_layers():
             assert not name.startswith(forbidden), f"{path.name} imports {name}"
 
 
+def test_tables_stand_alone():
+    # kmeanskit.tables reads files and scales columns for every layer above it (the CLI,
+    # the report, model files): it imports nothing else from kmeanskit, and no
+    # scikit-learn; pandas only inside the Parquet reader (the tables extra)
+    for path in (PACKAGE / "tables").rglob("*.py"):
+        for name in _imports(path):
+            assert not name.startswith("sklearn"), f"{path.name} imports {name}"
+            if name.startswith("kmeanskit"):
+                assert name.startswith("kmeanskit.tables"), f"{path.name} imports {name}"
+    assert "import pandas" not in (PACKAGE / "tables" / "__init__.py").read_text()
+
+
 def test_no_file_is_too_long():
     for path in PACKAGE.rglob("*.py"):
         assert len(path.read_text().splitlines()) <= 600, path

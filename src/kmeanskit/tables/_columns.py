@@ -1,0 +1,82 @@
+"""Choosing the feature and id columns of a table, and parsing the features."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._common import RawTable, TableError, column_label, parse_numbers, show
+
+__all__ = ["choose", "parse_features"]
+
+_CHOOSE_HINT = "choose columns with --columns or name it with --id-column"
+
+
+def _as_list(columns) -> list:
+    if columns is None:
+        return []
+    if isinstance(columns, str):
+        return [token.strip() for token in columns.split(",") if token.strip()]
+    if isinstance(columns, int | np.integer):
+        return [int(columns)]
+    return list(columns)
+
+
+def _resolve(raw: RawTable, key) -> int:
+    """The index of a column given by name or 0-based index (a name wins over a
+    string of digits that is also a column name)."""
+    names, width, source = raw.names, len(raw.names), raw.source
+    if isinstance(key, str):
+        matches = [j for j, name in enumerate(names) if name == key]
+        if len(matches) > 1:
+            listed = " and ".join(str(j) for j in matches)
+            raise TableError(
+                f"{source}: column name '{key}' is ambiguous (columns {listed}); choose it by index"
+            )
+        if matches:
+            return matches[0]
+        if not key.isdigit():
+            listed = ", ".join(names[:20]) + (", ..." if width > 20 else "")
+            raise TableError(f"{source}: no column '{key}'; the columns are {listed}")
+        key = int(key)
+    if isinstance(key, bool) or not isinstance(key, int | np.integer):
+        raise TypeError(f"a column should be a name or an index, got {key!r}")
+    if not 0 <= key < width:
+        raise TableError(
+            f"{source}: column index {key} is out of range; the table has {width} "
+            f"column{'s' * (width != 1)} (0-{width - 1})"
+        )
+    return int(key)
+
+
+def choose(raw: RawTable, columns, id_column) -> tuple[list[int], int | None]:
+    ident = None if id_column is None else _resolve(raw, id_column)
+    chosen = [_resolve(raw, key) for key in _as_list(columns)]
+    if columns is None or not chosen:
+        chosen = [j for j in range(len(raw.names)) if j != ident]
+    seen = set()
+    for j in chosen:
+        if j == ident:
+            raise TableError(
+                f"{raw.source}: column {column_label(raw.names, j)} cannot be both "
+                "the id column and a feature"
+            )
+        if j in seen:
+            raise TableError(f"{raw.source}: column {column_label(raw.names, j)} is chosen twice")
+        seen.add(j)
+    if not chosen:
+        raise TableError(f"{raw.source}: no feature columns are left besides the id column")
+    return chosen, ident
+
+
+def parse_features(raw: RawTable, chosen: list[int]) -> np.ndarray:
+    X = np.empty((raw.n_rows, len(chosen)), dtype=np.float64)
+    for k, j in sorted(enumerate(chosen), key=lambda item: item[1]):  # in file order
+        cells = raw.column(j)
+        values, bad = parse_numbers(cells)
+        if bad is not None:
+            raise TableError(
+                f"{raw.source}: column {column_label(raw.names, j)} is not numeric: "
+                f"{raw.where(bad)} has {show(cells[bad])}; {_CHOOSE_HINT}"
+            )
+        X[:, k] = values
+    return X

@@ -1,0 +1,94 @@
+"""What every table reader shares: the error type, missing-value tokens, number parsing.
+
+A reader hands :func:`kmeanskit.tables.io.read_table` a :class:`RawTable`: column names,
+one getter per column (strings to parse, or numbers already) and a way to say where a
+row is in the file ("line 9" for text, "row 9" for arrays and Parquet).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["MISSING_TOKENS", "RawTable", "TableError", "column_label", "parse_numbers"]
+
+#: fields read as a missing value (compared after stripping blanks, case-insensitively)
+MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
+
+
+class TableError(ValueError):
+    """A table that cannot be read as it is; the message is one line naming the file,
+    and where it applies the line (or row) and the column."""
+
+
+@dataclass
+class RawTable:
+    """A table as read from its file, before columns are chosen and parsed.
+
+    ``column(j)`` gives column ``j``: a float array (NaN marks a missing value) or a
+    sequence of strings (or objects) still to parse. ``where(i)`` names data row ``i``
+    (0-based) for messages. ``matrix`` holds a sparse table (its columns are not parsed).
+    """
+
+    source: str
+    names: list[str]
+    n_rows: int
+    column: Callable[[int], np.ndarray | Sequence]
+    where: Callable[[int], str]
+    matrix: sp.csr_matrix | None = None
+
+
+def column_label(names: Sequence[str], j: int) -> str:
+    """``'b' (2)``: the column's name and its 0-based index, as ``--columns`` takes it."""
+    return f"'{names[j]}' ({j})"
+
+
+def _is_missing(cell) -> bool:
+    if cell is None:
+        return True
+    if isinstance(cell, float):
+        return cell != cell  # NaN
+    if isinstance(cell, str):
+        return cell.strip().lower() in MISSING_TOKENS
+    return False
+
+
+def parse_numbers(cells) -> tuple[np.ndarray, int | None]:
+    """Parse one column into float64, missing values as NaN.
+
+    Returns ``(values, bad)`` where ``bad`` is the index of the first cell that is
+    neither a number nor a missing-value token (``None`` when every cell parsed).
+
+    Examples
+    --------
+    >>> values, bad = parse_numbers(["1", " 2.5", "NA", ""])
+    >>> values.tolist(), bad
+    ([1.0, 2.5, nan, nan], None)
+    >>> parse_numbers(["1", "red"])[1]
+    1
+    """
+    if isinstance(cells, np.ndarray) and cells.dtype.kind in "biuf":
+        return cells.astype(np.float64, copy=False), None
+    try:  # the fast path: every cell a number
+        return np.array(cells, dtype=np.float64), None
+    except (ValueError, TypeError):
+        pass
+    values = np.empty(len(cells), dtype=np.float64)
+    for i, cell in enumerate(cells):
+        if _is_missing(cell):
+            values[i] = np.nan
+            continue
+        try:
+            values[i] = float(cell)
+        except (ValueError, TypeError):
+            return values, i
+    return values, None
+
+
+def show(cell) -> str:
+    """A cell as quoted in a message: at most 40 characters, one line."""
+    text = str(cell).replace("\n", " ").replace("\r", " ")
+    return repr(text if len(text) <= 40 else text[:37] + "...")
