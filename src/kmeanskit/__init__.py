@@ -18,6 +18,7 @@ from .estimators import (
     XMeans,
 )
 from .kmeans_features import KMeansFeatures
+from .model_io import ModelFileError, load_model, save_model
 from .relabel import align_clusters, canonical_order, permute_clusters
 from .sweep import SweepResult, sweep
 
@@ -33,6 +34,7 @@ __all__ = [
     "KMedoids",
     "KernelKMeans",
     "MiniBatchKMeans",
+    "ModelFileError",
     "SphericalKMeans",
     "SweepResult",
     "XMeans",
@@ -40,8 +42,10 @@ __all__ = [
     "align_clusters",
     "canonical_order",
     "choose_k",
+    "load_model",
     "metrics",
     "permute_clusters",
+    "save_model",
     "score_sweep",
     "sweep",
     "vq",

@@ -10,10 +10,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import time
 from pathlib import Path
 
 import numpy as np
+
+from ._atomic import atomic_path, atomic_write
+from ._cli_tables import cluster_table, is_table, is_table_model, predict_table
 
 
 def _bar(total: int, what: str):
@@ -73,14 +77,21 @@ def _scheduler(address):
 
 def _cluster(args: argparse.Namespace) -> int:
     from .images import cluster_images, labels_from_paths, list_images, write_outputs
-    from .images.export import check_out
+    from .images.export import check_out, staged_out
     from .metrics import evaluate
     from .report import build_report
 
+    if is_table(args.photos):
+        return cluster_table(args)
     check_out(args.out, args.force)  # before the work, not after it
-    out = Path(args.out).resolve()
+    out = Path(os.path.realpath(args.out))
+    photos = Path(os.path.realpath(args.photos))
+    if out == photos or out in photos.parents:
+        raise ValueError(f"--out {args.out!r} is or holds the input {args.photos!r}; "
+                         "choose an --out outside it")  # fmt: skip
     # an output folder inside the photos (a re-run with --force) is not input
-    paths = [p for p in list_images(args.photos) if out not in p.resolve().parents]
+    paths = [p for p in list_images(args.photos)
+             if out not in Path(os.path.realpath(p)).parents]  # fmt: skip
     if not paths:
         raise ValueError(f"no image files found in {args.photos!r}")
     bar = _bar(len(paths), "features")
@@ -94,10 +105,11 @@ def _cluster(args: argparse.Namespace) -> int:
         n_components=args.components, random_state=args.seed, onnx_model=args.onnx,
         progress=None if bar is None else bar.update,
     )  # fmt: skip
-    with _scheduler(args.scheduler):
+    # everything is written to a hidden folder in --out, moved into --out at the end
+    with _scheduler(args.scheduler), staged_out(args.out, args.force) as stage:
         try:
             if args.scheduler:
-                result = cluster_images_dask(paths, args.k, store=out / STORE,
+                result = cluster_images_dask(paths, args.k, store=stage / STORE,
                                              overwrite=args.force, **options)  # fmt: skip
             else:
                 result = cluster_images(paths, k=args.k, n_jobs=args.jobs, cache=_cache(args),
@@ -110,18 +122,18 @@ def _cluster(args: argparse.Namespace) -> int:
         if args.labels_from:
             truth = labels_from_paths(result.paths, args.labels_from)
             scores.update(evaluate(truth, result.labels))
-        # with --scheduler, --out was checked above and holds only our feature store now
-        summary = write_outputs(result, args.out, link=args.link, scores=scores,
-                                force=args.force or bool(args.scheduler), true_labels=truth,
-                                map_method=args.map)  # fmt: skip
-    summary["seconds"] = round(time.perf_counter() - start, 2)
-    summary["input"] = str(args.photos)
-    if args.scheduler:
-        summary["scheduler"] = args.scheduler
-        summary["outputs"]["features"] = STORE
-    (Path(args.out) / "summary.json").write_text(json.dumps(summary, indent=2))
-    report = build_report(args.out)
-    summary["report"] = str(report)
+        # the staging folder holds only our feature store (with --scheduler)
+        summary = write_outputs(result, stage, link=args.link, scores=scores,
+                                force=True, true_labels=truth,
+                                map_method=args.map, joblib=args.joblib)  # fmt: skip
+        summary["seconds"] = round(time.perf_counter() - start, 2)
+        summary["input"] = str(args.photos)
+        if args.scheduler:
+            summary["scheduler"] = args.scheduler
+            summary["outputs"]["features"] = STORE
+        (stage / "summary.json").write_text(json.dumps(summary, indent=2))
+        report = build_report(stage)
+    summary["report"] = str(Path(args.out) / report.name)
     if args.json:
         print(json.dumps(summary, indent=2))
         return 0
@@ -135,7 +147,7 @@ def _cluster(args: argparse.Namespace) -> int:
         print(f"{len(result.failures)} files skipped (see summary.json):")
         for f in result.failures[:10]:
             print(f"  {f.path}: {f.reason}")
-    print(f"report: {report}")
+    print(f"report: {summary['report']}")
     print(f"time {summary['seconds']:.1f}s")
     return 0
 
@@ -143,6 +155,8 @@ def _cluster(args: argparse.Namespace) -> int:
 def _predict(args: argparse.Namespace) -> int:
     from .images import load_model
 
+    if is_table_model(args.model) or any(is_table(path) for path in args.images):
+        return predict_table(args)
     model = load_model(args.model)
     labels, dist, kept, failures = model.predict(args.images)
     rows = [
@@ -170,17 +184,28 @@ def _report(args: argparse.Namespace) -> int:
 def _plot(args: argparse.Namespace) -> int:
     from .report.figures import plot_run
 
-    for path in plot_run(args.run, args.out):
+    for path in plot_run(args.run, args.out, force=args.force):
         print(path)
     return 0
 
 
-def _new_file(path: str, force: bool) -> Path:
+def _new_file(path: str, force: bool, source: str | None = None) -> Path:
+    """The output file ``path``, checked before the work: new (or ``force``), not the
+    input ``source``, in a folder that can be written."""
+    import tempfile
+
     out = Path(path)
     if out.exists() and not force:
         raise FileExistsError(f"{str(out)!r} exists; choose another name or pass --force")
     if out.exists() and out.is_dir():
         raise IsADirectoryError(f"{str(out)!r} is a folder; give a file name")
+    if source is not None and out.exists() and os.path.samefile(out, source):
+        raise ValueError(f"--out {str(out)!r} is the input; choose another name")
+    try:  # the folder must exist and take new files (our temporary file, then the rename)
+        tempfile.TemporaryFile(dir=out.parent).close()
+    except OSError as exc:
+        raise type(exc)(f"--out {str(out)!r}: cannot write in {str(out.parent)!r} "
+                        f"({exc.strerror or exc})") from None  # fmt: skip
     return out
 
 
@@ -216,8 +241,7 @@ def _features(args: argparse.Namespace) -> int:
         arrays[f"distances_k{k}"] = dists[k]
         if args.gmm:
             arrays[f"proba_k{k}"] = _gmm_proba(X, result.models[k], args.seed)
-    with open(out, "wb") as fh:
-        np.savez_compressed(fh, **arrays)
+    atomic_write(out, lambda fh: np.savez_compressed(fh, **arrays), overwrite=args.force)
     print(f"{len(paths)} images, k = {ks}: {arrays['features'].shape[1]} distance features "
           f"-> {out}" + (f"; {len(failures)} files skipped" if failures else ""))  # fmt: skip
     return 0
@@ -234,19 +258,21 @@ def _gmm_proba(X, kmeans, seed):
     return gmm.fit(X).predict_proba(X).astype(np.float32)
 
 
-def _write_rgb(arr: np.ndarray, out: Path) -> None:
+def _write_rgb(arr: np.ndarray, out: Path, force: bool) -> None:
     from PIL import Image
 
-    Image.fromarray((np.clip(arr, 0, 1) * 255 + 0.5).astype(np.uint8)).save(out)
+    with atomic_path(out, overwrite=force) as tmp:  # the same suffix: the same format
+        Image.fromarray((np.clip(arr, 0, 1) * 255 + 0.5).astype(np.uint8)).save(tmp)
 
 
 def _quantize(args: argparse.Namespace) -> int:
     from .images.colour import quantize
     from .images.io import read_image
 
-    out = _new_file(args.out or f"{Path(args.photo).stem}-{args.colors}colors.png", args.force)
+    out = _new_file(args.out or f"{Path(args.photo).stem}-{args.colors}colors.png", args.force,
+                    args.photo)  # fmt: skip
     quantized, palette, _ = quantize(read_image(args.photo), args.colors, random_state=args.seed)
-    _write_rgb(quantized, out)
+    _write_rgb(quantized, out, args.force)
     print(f"{args.photo}: {len(palette)} colours -> {out}")
     return 0
 
@@ -255,12 +281,13 @@ def _segment(args: argparse.Namespace) -> int:
     from .images.colour import segment
     from .images.io import read_image
 
-    out = _new_file(args.out or f"{Path(args.photo).stem}-{args.k}segments.png", args.force)
+    out = _new_file(args.out or f"{Path(args.photo).stem}-{args.k}segments.png", args.force,
+                    args.photo)  # fmt: skip
     labels, means = segment(
         read_image(args.photo), args.k, position_weight=args.position_weight,
         random_state=args.seed,
     )  # fmt: skip
-    _write_rgb(means, out)
+    _write_rgb(means, out, args.force)
     sizes = np.bincount(labels.ravel(), minlength=args.k)
     print(f"{args.photo}: {args.k} segments of {sizes.tolist()} pixels -> {out}")
     return 0
@@ -268,11 +295,14 @@ def _segment(args: argparse.Namespace) -> int:
 
 CLUSTER_EXAMPLE = """example:
   kmeanskit cluster ~/photos --k auto --features svd --out clusters/
-  kmeanskit predict clusters/model.joblib new.jpg
+  kmeanskit predict clusters/ new.jpg
   kmeanskit cluster ~/photos --k 20 --out clusters/ --scheduler tcp://HOST:8786   # on Dask
 
 writes clusters/cluster_00 ... (copies; the inputs are never moved or changed),
-assignments.csv (path, cluster, distance, rank), summary.json and model.joblib"""
+assignments.csv (path, cluster, distance, rank), summary.json, report.html and
+model.kmk (numpy arrays and JSON: loading it never runs code). The umap, cnn-umap and
+ae-umap features write model.joblib instead (pickle: their UMAP step is not plain
+arrays); load a joblib file only if you trust where it came from."""
 
 
 def add_image_commands(sub) -> None:
@@ -280,7 +310,8 @@ def add_image_commands(sub) -> None:
         "cluster", help="cluster a folder of images into one folder per cluster",
         epilog=CLUSTER_EXAMPLE, formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
-    p.add_argument("photos", help="a folder (read recursively) or one image")
+    p.add_argument("photos", help="a folder of images (read recursively), one image, or a "
+                   "table: CSV/TSV/TXT, Parquet, .npy/.npz")  # fmt: skip
     p.add_argument("--out", required=True, help="output folder (must be new or empty)")
     p.add_argument("--k", default="auto", help="N, A:B (choose in the range) or auto (2:50)")
     p.add_argument("--fit", default="fit", choices=["fit", "pad", "crop", "stretch"])
@@ -292,6 +323,9 @@ def add_image_commands(sub) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--jobs", type=int, default=None, help="decoding threads (all cores)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.add_argument("--joblib", action="store_true",
+                   help="also write model.joblib (pickle-based, for joblib.load in Python; "
+                   "it runs code when loaded)")  # fmt: skip
     p.add_argument(
         "--scheduler", metavar="ADDRESS",
         help="run on Dask (the 'dask' extra): a distributed scheduler's address "
@@ -302,13 +336,27 @@ def add_image_commands(sub) -> None:
         "--cache and --jobs are not used",
     )  # fmt: skip
     _add_feature_options(p)
+    t = p.add_argument_group("tables (when the input is a table file)")
+    t.add_argument("--columns", help="the feature columns, names or 0-based indices: a,b,3 "
+                   "(default: all but --id-column)")  # fmt: skip
+    t.add_argument("--id-column", help="a column of row names, shown in the outputs")
+    t.add_argument("--scale", default="none", choices=["standard", "whiten", "none"],
+                   help="scale the columns before clustering (default: none)")  # fmt: skip
+    t.add_argument("--missing", default="error", choices=["error", "mean", "median", "drop"],
+                   help="missing values: refuse, fill with the column's mean or median, or "
+                   "drop their rows (default: error)")  # fmt: skip
+    t.add_argument("--metric", default="euclidean", choices=["euclidean", "precomputed"],
+                   help="precomputed: the table is a square distance table (k-medoids)")
     p.set_defaults(func=_cluster)
     q = sub.add_parser(
         "predict", help="the cluster of new images, from a saved model",
-        epilog="example:\n  kmeanskit predict clusters/model.joblib new1.jpg new2.png --json",
+        epilog="example:\n  kmeanskit predict clusters/ new1.jpg new2.png --json\n\n"
+        "a model.joblib (pickle-based) is loaded only when named explicitly, with a\n"
+        "warning: it runs code when loaded, so use one only from a source you trust",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )  # fmt: skip
-    q.add_argument("model", help="model.joblib, or the --out folder of 'cluster'")
+    q.add_argument("model", help="the --out folder of 'cluster' (its model.kmk), or a "
+                   "model file: model.kmk, or model.joblib (see below)")  # fmt: skip
     q.add_argument("images", nargs="+")
     q.add_argument("--json", action="store_true")
     q.set_defaults(func=_predict)
@@ -323,6 +371,7 @@ def add_image_commands(sub) -> None:
     g = sub.add_parser("plot", help="the report's figures as PNG files (matplotlib)")
     g.add_argument("run", help="the --out folder of 'kmeanskit cluster'")
     g.add_argument("--out", help="folder for the PNG files (default: the run folder)")
+    g.add_argument("--force", action="store_true", help="replace PNG files already there")
     g.set_defaults(func=_plot)
 
     f = sub.add_parser(

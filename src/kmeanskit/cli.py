@@ -9,6 +9,8 @@ import time
 
 EXIT_USAGE = 2
 EXIT_RUNTIME = 1
+#: Ctrl-C (SIGINT): 128 + 2, as shells report it
+EXIT_INTERRUPTED = 130
 #: the scores the digits demo prints, as (printed name, key of metrics.evaluate)
 SHOWN = [("acc", "accuracy"), ("nmi", "nmi"), ("ari", "ari"), ("v_measure", "v_measure")]
 
@@ -50,11 +52,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit code (2 usage, 1 runtime error)."""
+    """Run the command line; returns the exit code (2 usage, 1 runtime error, 130
+    interrupted by Ctrl-C: one line on stderr, and nothing half-written)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.verbose:
         logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # file names that are not UTF-8 are printed as their own bytes, as ls and find do
+    # (Python's UTF-8 mode does the same), rather than failing
+    if getattr(sys.stdout, "errors", None) == "strict" and hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="surrogateescape")
     try:
         return args.func(args)
     except (ValueError, TypeError, OSError, ImportError) as exc:
@@ -62,6 +69,11 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"kmeanskit: error: {exc}", file=sys.stderr)
         return EXIT_RUNTIME
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print("kmeanskit: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -116,7 +116,7 @@ def test_cli_cluster_writes_everything_and_touches_nothing(photos, tmp_path, cap
 
     # predict on a training image gives the CSV's cluster
     first = rows[0]
-    assert main(["predict", str(out / "model.joblib"), first["path"], "--json"]) == 0
+    assert main(["predict", str(out / "model.kmk"), first["path"], "--json"]) == 0
     pred = json.loads(capsys.readouterr().out)["predictions"][0]
     assert pred["cluster"] == int(first["cluster"])
     assert pred["distance"] == pytest.approx(float(first["distance"]), rel=1e-4, abs=1e-4)
@@ -196,7 +196,7 @@ def test_real_digits_written_as_png(shared_data, tmp_path, capsys):
     summary = json.loads(capsys.readouterr().out)
     assert summary["n_images"] == 400 and summary["k"] == 10
     assert summary["scores"]["accuracy"] > 0.45  # k-means on pixels: about 0.55
-    assert (out / "model.joblib").is_file() and len(list(out.glob("cluster_*"))) == 10
+    assert (out / "model.kmk").is_file() and len(list(out.glob("cluster_*"))) == 10
 
 
 def test_out_is_checked_first_and_never_read_as_input(photos, capsys, monkeypatch):

@@ -73,7 +73,7 @@ def test_cli_on_a_local_cluster(photos, tmp_path, capsys):
     assert summary["algorithm"].startswith("distributed k-means (Dask)")
     assert summary["scores"]["silhouette"] == pytest.approx(expected["scores"]["silhouette"])
     assert (out / "features.zarr").is_dir() and (out / "report.html").is_file()
-    assert (out / "model.joblib").is_file() and (out / "map.npy").is_file()
+    assert (out / "model.kmk").is_file() and (out / "map.npy").is_file()
     with open(local / "assignments.csv") as fh:
         want = {r["path"]: r for r in csv.DictReader(fh)}
     with open(out / "assignments.csv") as fh:
@@ -85,7 +85,7 @@ def test_cli_on_a_local_cluster(photos, tmp_path, capsys):
         assert len(list((out / f"cluster_{j:02d}").iterdir())) == summary["cluster_sizes"][j]
 
     # the model file predicts without Dask, as the CSV says
-    assert main(["predict", str(out / "model.joblib"), rows[0]["path"], "--json"]) == 0
+    assert main(["predict", str(out / "model.kmk"), rows[0]["path"], "--json"]) == 0
     pred = json.loads(capsys.readouterr().out)["predictions"][0]
     assert pred["cluster"] == int(rows[0]["cluster"])
     assert pred["distance"] == pytest.approx(float(rows[0]["distance"]), rel=1e-4, abs=1e-4)

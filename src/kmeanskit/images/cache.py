@@ -5,7 +5,14 @@ interrupted run resumes: rows are saved a batch at a time, each batch in its own
 written under a temporary name and renamed when complete.
 
 Layout: ``ROOT/<settings key>/batch-<content hash of the batch>.npz``, each holding the
-content hashes (``keys``) and the feature ``rows`` of one batch.
+content hashes (``keys``) and the feature ``rows`` of one batch, and ``.lock``.
+
+Several processes may share a cache. Readers take no lock: they only ever see complete
+files. Writers hold ``.lock`` (a file lock, see :func:`kmeanskit._atomic.file_lock`)
+while they write and rename one batch, milliseconds; one that waits longer than
+``lock_timeout`` keeps its rows in memory only and goes on. Whoever finds the lock free
+when opening the cache removes what killed writers left (temporary files) and the
+files that cannot be read.
 """
 
 from __future__ import annotations
@@ -13,14 +20,19 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from .._atomic import atomic_write, file_lock
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["FeatureCache", "default_cache_dir", "file_key", "settings_key"]
+
+#: the writers' lock file in each settings folder
+LOCK_FILE = ".lock"
 
 
 def default_cache_dir() -> Path:
@@ -81,20 +93,40 @@ class FeatureCache:
     ([1.0, 1.0, 1.0], None)
     """
 
-    def __init__(self, root, settings: str):
+    def __init__(self, root, settings: str, lock_timeout: float = 30.0):
         self.root = Path(root)
         self.settings = settings
         self.folder = self.root / settings
+        self.lock_timeout = lock_timeout
         self._rows: dict[str, np.ndarray] = {}
+        damaged = []
         if self.folder.is_dir():
             for path in sorted(self.folder.glob("batch-*.npz")):
                 try:
-                    with np.load(path) as data:
+                    with open(path, "rb") as fh, np.load(fh) as data:  # closed if damaged
                         for key, row in zip(data["keys"], data["rows"], strict=True):
                             self._rows[str(key)] = row
-                except (OSError, ValueError, KeyError) as exc:  # a damaged file: ignore it
+                except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
                     logger.warning("ignored the damaged cache file %s: %s", path, exc)
+                    damaged.append(path)
+            self._tidy(damaged)
+        self._damaged = {p.name for p in damaged}
         logger.info("feature cache %s: %d rows", self.folder, len(self._rows))
+
+    def _tidy(self, damaged) -> None:
+        """Remove killed writers' temporary files and ``damaged`` batches, when no
+        writer is at work (never waits)."""
+        leftovers = [p for p in self.folder.iterdir() if ".tmp" in p.name] + list(damaged)
+        if not leftovers:
+            return
+        try:
+            with file_lock(self.folder / LOCK_FILE, timeout=0):
+                for path in leftovers:
+                    path.unlink(missing_ok=True)
+        except TimeoutError:  # a writer is at work: next time
+            return
+        except OSError as exc:  # a read-only cache: leave them
+            logger.info("could not tidy the feature cache %s: %s", self.folder, exc)
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -104,20 +136,25 @@ class FeatureCache:
         return self._rows.get(key)
 
     def put(self, keys, rows: np.ndarray) -> None:
-        """Store a batch of rows (one file, written atomically)."""
+        """Store a batch of rows (one file, written atomically). Never fails the run:
+        when the lock is busy past ``lock_timeout`` or the folder cannot be written,
+        the rows are kept in memory only (logged)."""
         keys = [str(k) for k in keys]
         if not keys:
             return
         rows = np.asarray(rows)
-        self.folder.mkdir(parents=True, exist_ok=True)
         name = "batch-" + hashlib.sha1("".join(keys).encode()).hexdigest()[:16] + ".npz"
-        fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+        target = self.folder / name
         try:
-            with os.fdopen(fd, "wb") as fh:
-                np.savez(fh, keys=np.array(keys), rows=rows)
-            os.replace(tmp, self.folder / name)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with file_lock(self.folder / LOCK_FILE, timeout=self.lock_timeout):
+                # the same keys make the same rows: another run may have saved them
+                if name in self._damaged or not target.is_file():
+                    atomic_write(target, lambda fh: np.savez(fh, keys=np.array(keys), rows=rows))
+                    self._damaged.discard(name)
+        except TimeoutError as exc:
+            logger.warning("feature cache busy, %d rows not saved: %s", len(keys), exc)
+        except OSError as exc:  # a read-only or full cache: the run goes on without it
+            logger.warning("feature cache %s not written: %s", self.folder, exc)
         for key, row in zip(keys, rows, strict=True):
             self._rows[key] = row

@@ -16,6 +16,7 @@ the image files and the store under the same paths), else on Dask's threads. Nee
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -184,7 +185,7 @@ def extract_features_dask(
     arr = zarr.open_array(store, mode="w", shape=(len(paths), width), dtype="float32",
                           chunks=(batch_size, width), fill_value=np.nan)  # fmt: skip
     client = client if client is not None else _active_client()
-    files = [str(Path(p).resolve()) for p in paths]  # workers may run elsewhere
+    files = [os.path.realpath(p) for p in paths]  # workers may run elsewhere (a loop: kept)
     starts = range(0, len(paths), batch_size)
     task = dask.delayed(_extract_batch, pure=False)
     tasks = [task(files[lo : lo + batch_size], lo, spec, extractor, store) for lo in starts]

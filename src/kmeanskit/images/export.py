@@ -2,13 +2,18 @@
 
 The input files are only read (copied, or linked to); nothing is written outside the
 output folder, and an output folder that already holds files is refused unless
-``force=True``, which then overwrites only the files this module writes.
+``force=True``, which then overwrites only the files this module writes. Everything is
+written to a hidden staging folder inside the output folder and moved into it when
+complete, ``summary.json`` last (:func:`staged_out`): a run folder without
+``summary.json`` is incomplete, and a run that fails leaves the folder as it was.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import json
+import logging
 import os
 import re
 import shutil
@@ -17,9 +22,17 @@ from pathlib import Path
 
 import numpy as np
 
+from .._atomic import STAGE_PREFIX, staged_folder
+from .model_file import MODEL_FILE
+
+logger = logging.getLogger(__name__)
+
 __all__ = ["check_out", "labels_from_paths", "load_model", "write_outputs"]
 
-MODEL_FILE = "model.joblib"
+#: the pickle-based model file: written only for models the safe format cannot hold
+#: (features ending in UMAP) or on request; loaded only when named explicitly
+JOBLIB_FILE = "model.joblib"
+JOBLIB_SUFFIXES = (".joblib", ".pkl", ".pickle")
 CSV_FILE = "assignments.csv"
 SUMMARY_FILE = "summary.json"
 MAP_FILE = "map.npy"
@@ -115,14 +128,17 @@ def labels_from_paths(paths, rule: str) -> list[str]:
 
 
 def check_out(out, force: bool) -> None:
-    """Refuse an output folder that exists and holds files, unless ``force``."""
+    """Refuse an output folder that exists and holds files, unless ``force`` (the hidden
+    staging folders that killed runs leave do not count)."""
     _check_out(Path(out), force)
 
 
 def _check_out(out: Path, force: bool) -> None:
     if out.exists() and not out.is_dir():
         raise FileExistsError(f"--out {str(out)!r} exists and is not a folder")
-    if out.exists() and any(out.iterdir()) and not force:
+    # hidden staging folders of killed runs do not count (the next run removes them)
+    held = out.exists() and any(not p.name.startswith(STAGE_PREFIX) for p in out.iterdir())
+    if held and not force:
         raise FileExistsError(
             f"--out {str(out)!r} is not empty; choose another folder or pass --force "
             "(which overwrites kmeanskit's own files there and nothing else)"
@@ -147,6 +163,43 @@ def _place(src: Path, folder: Path, link: bool, taken: set) -> Path:
     return dst
 
 
+def staged_out(out, force: bool):
+    """Where a run writes: a hidden staging folder in ``out``, published into ``out``
+    when everything is written, ``summary.json`` last (a run folder is complete when it
+    has ``summary.json``); see :func:`kmeanskit._atomic.staged_folder`. With ``force``,
+    the outputs of the run already there (those its summary names, the report, the map
+    and the k scores) are replaced; nothing else in ``out`` is touched."""
+    out = Path(out)
+    _check_out(out, force)
+    return staged_folder(out, force=force, last=[SUMMARY_FILE], replaces=_previous_outputs(out),
+                         what="--out")  # fmt: skip
+
+
+def _previous_outputs(out: Path) -> list:
+    """The names of the outputs of the run whose ``summary.json`` is in ``out``."""
+    from ..report.html import REPORT_FILE, THUMBS
+
+    try:
+        listed = json.loads((out / SUMMARY_FILE).read_text(encoding="utf-8"))["outputs"]
+        names = [*listed.values(), *listed.get("folders", [])]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return []
+    names += [REPORT_FILE, THUMBS, MAP_FILE, K_SCORES_FILE]
+    return [n for n in names if isinstance(n, str)]
+
+
+def _staged(write):
+    """``write(result, out, ..., force=...)`` run into :func:`staged_out` of ``out``."""
+
+    @functools.wraps(write)
+    def staged(result, out, *args, force: bool = False, **kwargs):
+        with staged_out(out, force) as stage:
+            return write(result, stage, *args, force=True, **kwargs)
+
+    return staged
+
+
+@_staged
 def write_outputs(
     result,
     out,
@@ -156,17 +209,18 @@ def write_outputs(
     scores=None,
     true_labels=None,
     map_method: str = "pca",
+    joblib: bool = False,
 ) -> dict:
     """Write ``result`` (an :class:`~kmeanskit.images.pipeline.ImageClusters`) to ``out``:
     ``cluster_NN/`` folders with the images (copies, or symbolic links with ``link``),
     ``assignments.csv`` (path, cluster, distance to its centre, rank in the cluster by
     that distance, 1 the closest; and ``label`` with ``true_labels``), ``summary.json``,
-    ``model.joblib``, ``map.npy`` (a 2-d view of the features for the report's map, by
-    :func:`map2d` with ``map_method``) and
+    the model (``model.kmk``, which loads without pickle, see
+    :mod:`~kmeanskit.images.model_file`; ``model.joblib`` instead for the features ending
+    in UMAP, and as well with ``joblib=True``), ``map.npy`` (a 2-d view of the features
+    for the report's map, by :func:`map2d` with ``map_method``) and
     ``k_scores.json`` when k was chosen. Returns the summary.
     """
-    import joblib
-
     out = Path(out)
     _check_out(out, force)
     out.mkdir(parents=True, exist_ok=True)
@@ -183,14 +237,15 @@ def write_outputs(
     for folder in folders:
         folder.mkdir(exist_ok=True)
     extra = [] if true_labels is None else [str(v) for v in true_labels]
-    with open(out / CSV_FILE, "w", newline="", encoding="utf-8") as fh:
+    # a name that is not UTF-8 is written as its own bytes (kept usable as a path)
+    with open(out / CSV_FILE, "w", newline="", encoding="utf-8", errors="surrogateescape") as fh:
         writer = csv.writer(fh)
         writer.writerow(["path", "cluster", "distance", "rank"] + (["label"] if extra else []))
         for i, (path, lab, dist, r) in enumerate(zip(result.paths, labels, own, rank, strict=True)):
             _place(Path(path), folders[lab], link, taken[lab])
             row = [path, int(lab), f"{float(dist):.6g}", int(r)]
             writer.writerow(row + ([extra[i]] if extra else []))
-    joblib.dump(result.model, out / MODEL_FILE)
+    outputs = _write_model(result.model, out, joblib)
     np.save(out / MAP_FILE, map2d(result.features, map_method))
     if result.choice is not None:
         choice = result.choice
@@ -216,21 +271,77 @@ def write_outputs(
         "k_choice": None if result.choice is None else result.choice.explanation,
         "scores": scores or {},
         "failures": [{"path": f.path, "reason": f.reason} for f in result.failures],
-        "outputs": {"csv": CSV_FILE, "model": MODEL_FILE, "folders": [f.name for f in folders]},
+        "outputs": {"csv": CSV_FILE, **outputs, "folders": [f.name for f in folders]},
     }
     (out / SUMMARY_FILE).write_text(json.dumps(summary, indent=2))
     return summary
 
 
+def _write_model(model, out: Path, also_joblib: bool) -> dict:
+    """``model.kmk`` (or ``model.joblib`` when the safe format cannot hold the model; both
+    with ``also_joblib``); the summary's outputs naming them. A model file of the other
+    kind left by an earlier run in this folder (``--force``) is removed, so that the
+    folder's model is this run's."""
+    from ..model_io import UnsupportedModelError
+    from .model_file import save_image_model
+
+    outputs = {}
+    try:
+        save_image_model(model, out / MODEL_FILE, overwrite=True)
+        outputs["model"] = MODEL_FILE
+    except UnsupportedModelError as exc:
+        logger.warning("writing %s only (pickle-based): %s", JOBLIB_FILE, exc)
+        also_joblib = True
+        (out / MODEL_FILE).unlink(missing_ok=True)
+    if also_joblib:
+        import joblib
+
+        joblib.dump(model, out / JOBLIB_FILE)
+        outputs["model" if "model" not in outputs else "model_joblib"] = JOBLIB_FILE
+    else:
+        (out / JOBLIB_FILE).unlink(missing_ok=True)
+    return outputs
+
+
 def load_model(path):
-    """The :class:`~kmeanskit.images.pipeline.ImageModel` saved by :func:`write_outputs`
-    (a folder or the model file). Only load model files you made: the format is
-    pickle-based (joblib)."""
-    import joblib
+    """The :class:`~kmeanskit.images.pipeline.ImageModel` saved by :func:`write_outputs`:
+    the run folder (its ``model.kmk``) or a model file.
+
+    ``model.kmk`` loads without pickle, so loading never runs code from it. A
+    ``model.joblib`` (``.pkl``, ``.pickle``) is loaded only when its path is given
+    explicitly, with a warning: unpickling runs code, so load only files from sources
+    you trust. A run folder that holds only ``model.joblib`` is refused with that advice.
+
+    Examples
+    --------
+    See :func:`~kmeanskit.images.model_file.load_image_model`.
+    """
+    from .model_file import load_image_model
 
     path = Path(path)
     if path.is_dir():
-        path = path / MODEL_FILE
+        if (path / MODEL_FILE).is_file():
+            return load_image_model(path / MODEL_FILE)
+        if (path / JOBLIB_FILE).is_file():
+            raise FileNotFoundError(
+                f"no {MODEL_FILE} in {str(path)!r}, only {JOBLIB_FILE}, which is pickle-based "
+                "and runs code when loaded: give that file's path to load it, and only if "
+                "you trust where it came from"
+            )
+        raise FileNotFoundError(f"no model file ({MODEL_FILE}) in {str(path)!r}")
     if not path.is_file():
         raise FileNotFoundError(f"no model file at {str(path)!r}")
-    return joblib.load(path)
+    if path.suffix.lower() not in JOBLIB_SUFFIXES:
+        return load_image_model(path)
+    logger.warning(
+        "loading %s with joblib (pickle): a joblib file runs code when loaded; load only "
+        "files from sources you trust", path
+    )
+    import joblib
+
+    from .pipeline import ImageModel
+
+    model = joblib.load(path)
+    if not isinstance(model, ImageModel):
+        raise TypeError(f"{str(path)!r} holds a {type(model).__name__}, not an image model")
+    return model

@@ -6,8 +6,11 @@ empty, too many pixels) is reported with its reason and skipped; the rest goes o
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
+import stat
+import threading
 import warnings
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +28,9 @@ SUFFIXES = (
     ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm",
     ".pnm",
 )  # fmt: skip
+#: the decoders Pillow may use, whatever a file is called: those of SUFFIXES only (no
+#: EPS, which Pillow renders by running Ghostscript, nor the dozens of rarer formats)
+DECODERS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "PPM")
 #: images with more pixels are refused (Pillow's decompression-bomb guard, made an error)
 MAX_PIXELS = 89_478_485
 FITS = ("fit", "pad", "crop", "stretch")
@@ -81,7 +87,10 @@ def list_images(root, recursive: bool = True) -> list[Path]:
     """Image files under ``root`` (or ``root`` itself when it is a file), sorted.
 
     Symbolic links are followed, but a directory reached twice (a link loop, or two
-    links to one place) is read once.
+    links to one place) is read once. Names are kept as the file system gives them
+    (bytes that are not UTF-8 as Python's surrogate escapes). Files are listed by name
+    only: broken links, link loops, FIFOs and the like are reported by :func:`decode`;
+    a subfolder that cannot be listed is logged and skipped (``root`` itself: an error).
 
     Examples
     --------
@@ -100,7 +109,13 @@ def list_images(root, recursive: bool = True) -> list[Path]:
         return [root]
     found: list[Path] = []
     seen: set[str] = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+
+    def unreadable(exc: OSError):
+        if os.path.realpath(exc.filename) == os.path.realpath(root):
+            raise type(exc)(f"cannot list {str(root)!r}: {exc.strerror}")
+        logger.warning("cannot list the folder %s: %s", exc.filename, exc.strerror)
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable, followlinks=True):
         real = os.path.realpath(dirpath)
         if real in seen:
             dirnames[:] = []
@@ -118,10 +133,9 @@ def list_images(root, recursive: bool = True) -> list[Path]:
 def _to_mode(img, mode: str):
     from PIL import Image
 
-    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+    if img.mode.startswith("I;16") or img.mode == "I":  # 16 bits (Pillow: I;16 or I)
         arr = np.asarray(img, dtype=np.float64)
-        top = 65535.0 if arr.max() > 255 else 255.0
-        img = Image.fromarray((np.clip(arr / top, 0, 1) * 255).astype(np.uint8))
+        img = Image.fromarray((np.clip(arr / 65535.0, 0, 1) * 255 + 0.5).astype(np.uint8))
     if img.mode == "P":
         img = img.convert("RGBA")
     if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
@@ -147,8 +161,14 @@ def decode(path, spec: ImageSpec) -> np.ndarray:
     """One image as float32 in [0, 1] with ``spec.shape``; raises ValueError with the
     reason when it cannot be read.
 
-    EXIF orientation is applied; palette, alpha, 16-bit, CMYK and the other modes are
-    converted; animated files give their first frame.
+    EXIF orientation is applied (``ImageOps.exif_transpose``); palette and alpha are
+    composed on white; 16-bit images (Pillow's ``I;16`` and ``I``) are read on the
+    0-65535 scale; CMYK and the other modes are converted by Pillow; animated files
+    (GIF, WebP, APNG) give their first frame. The reasons of a refusal: ``empty file``,
+    ``not an image Pillow can read``, ``cannot decode: ...`` (truncated or corrupt),
+    ``refused as a decompression bomb: ...`` or ``too many pixels`` (more than
+    ``MAX_PIXELS``, judged from the header, before decoding), ``cannot read: permission
+    denied``, ``broken symbolic link``, ``symbolic link loop``, ``not a regular file``.
     """
     arr = _read(path, spec.mode, spec)
     if arr.shape != spec.shape:  # pragma: no cover - Pillow's resize guarantees it
@@ -174,33 +194,62 @@ def read_image(path, mode: str = "rgb") -> np.ndarray:
     return _read(path, mode, None)
 
 
+#: Pillow's bomb check warns through the warnings filters, which threads share: one open
+#: at a time (reading the header only; decoding runs in parallel)
+_OPEN_LOCK = threading.Lock()
+
+
+def _open(path: Path):
+    """``Image.open`` with the decompression-bomb warning made an error, after checking
+    that ``path`` is a regular file (a FIFO or a device would block or never end)."""
+    from PIL import Image
+
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise ValueError(f"broken symbolic link (to {os.readlink(path)!r})") from None
+        raise ValueError("no such file (removed while the run went on?)") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ValueError("symbolic link loop") from None
+        raise
+    if not stat.S_ISREG(st.st_mode):
+        raise ValueError("not a regular file")
+    if st.st_size == 0:
+        raise ValueError("empty file")
+    with _OPEN_LOCK, warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        return Image.open(path, formats=DECODERS)
+
+
 def _read(path, mode: str, spec: ImageSpec | None) -> np.ndarray:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     path = Path(path)
     try:
-        if path.stat().st_size == 0:
-            raise ValueError("empty file")
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
-                if img.width * img.height > MAX_PIXELS:
-                    raise ValueError(
-                        f"too many pixels ({img.width} x {img.height}; the limit is {MAX_PIXELS})"
-                    )
-                img.load()
-                img = _to_mode(ImageOps.exif_transpose(img), mode)
-                if spec is not None:
-                    img = _resize(img, spec)
-                arr = np.asarray(img, dtype=np.float32) / 255.0
+        with _open(path) as img:
+            if img.width * img.height > MAX_PIXELS:
+                raise ValueError(
+                    f"too many pixels ({img.width} x {img.height}; the limit is {MAX_PIXELS})"
+                )
+            img.load()
+            img = _to_mode(ImageOps.exif_transpose(img), mode)
+            if spec is not None:
+                img = _resize(img, spec)
+            arr = np.asarray(img, dtype=np.float32) / 255.0
     except ValueError:
         raise
     except UnidentifiedImageError:
         raise ValueError("not an image Pillow can read") from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ValueError(f"refused as a decompression bomb: {exc}") from None
+    except PermissionError:
+        raise ValueError("cannot read: permission denied") from None
     except (OSError, SyntaxError, EOFError) as exc:  # truncated or corrupt data
         raise ValueError(f"cannot decode: {exc}") from None
+    except Exception as exc:  # a decoder's own bug on hostile data must not end the run
+        raise ValueError(f"cannot decode: {type(exc).__name__}: {exc}") from None
     return arr
 
 

@@ -8,6 +8,7 @@ only the feature rows are kept.
 from __future__ import annotations
 
 import logging
+import os
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -136,8 +137,8 @@ def _content_keys(paths) -> list:
     """Content keys of the files (None for one that cannot be read: decoding reports it)."""
     out = []
     for p in paths:
-        try:
-            out.append(file_key(p))
+        try:  # a FIFO or a device would block or never end: only regular files are read
+            out.append(file_key(p) if os.path.isfile(p) else None)
         except OSError:
             out.append(None)
     return out
@@ -172,28 +173,33 @@ def _feature_rows(images, extractor, reducer=None) -> np.ndarray:
 def _fit_reducer(paths, spec, extractor, n_components, sample_size, random_state,
                  batch_size, n_jobs, cache, keys):  # fmt: skip
     """The PCA of the ``'svd'`` features, fitted on a random sample of the images (and
-    kept in the cache, keyed by the sample's contents)."""
-    import joblib
+    kept in the cache, keyed by the sample's contents, as a model file that loads
+    without pickle; a damaged one is fitted again)."""
+    from ..model_io import ModelFileError, load_model, save_model
 
     sample = _pca_sample(len(paths), sample_size, random_state)
     saved = None
     if cache is not None:
         key = settings_key(spec, "pca", n_components, random_state, [keys[i] for i in sample])
-        saved = Path(cache) / f"pca-{key}.joblib"
+        saved = Path(cache) / f"pca-{key}.kmk"
         if saved.is_file():
-            return joblib.load(saved)
+            try:
+                return load_model(saved)
+            except ModelFileError as exc:
+                logger.warning("fitting the PCA again: %s", exc)
     rows = [extractor.transform(imgs) for _, imgs, _ in
             iter_decoded([paths[i] for i in sample], spec, batch_size, n_jobs)]  # fmt: skip
     reducer = _fit_pca(rows, n_components, random_state, len(paths))
     if saved is not None:
         saved.parent.mkdir(parents=True, exist_ok=True)
-        joblib.dump(reducer, saved)
+        save_model(reducer, saved, overwrite=True)
     return reducer
 
 
 @dataclass
 class ImageModel:
-    """The fitted path from image files to clusters; picklable (the model file).
+    """The fitted path from image files to clusters; saved without pickle by
+    :func:`~kmeanskit.images.model_file.save_image_model` (``model.kmk``), and picklable.
 
     Attributes
     ----------
@@ -244,6 +250,8 @@ class ImageModel:
                     todo.append(i)
                 else:
                     found[i] = row
+            logger.info("%d of %d files found in the feature cache, %d to decode",
+                        len(found), len(paths), len(todo))  # fmt: skip
             if progress is not None and found:
                 progress(len(found))
         failures = []

@@ -8,15 +8,17 @@ from pathlib import Path
 
 import numpy as np
 
+from .._atomic import atomic_path
 from .html import cluster_colours
 
 __all__ = ["plot_run"]
 
 
-def plot_run(run, out=None) -> list[Path]:
+def plot_run(run, out=None, force: bool = False) -> list[Path]:
     """Write ``sizes.png``, ``map.png`` and (when k was chosen) ``k_scores.png`` for a
     run folder of ``kmeanskit cluster``, into ``out`` (default: the run folder).
-    Returns the files written."""
+    Returns the files written. Files already there are replaced only with ``force``
+    (checked before any is written); each is written whole or not at all."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -26,6 +28,12 @@ def plot_run(run, out=None) -> list[Path]:
     if not (run / "summary.json").is_file():
         raise FileNotFoundError(f"{str(run)!r} is not a run folder of 'kmeanskit cluster'")
     out = Path(out) if out is not None else run
+    names = ["sizes.png", "map.png", "k_scores.png"]
+    there = [n for n in names if (out / n).exists()]
+    if there and not force:
+        raise FileExistsError(
+            f"{str(out / there[0])!r} exists; pass --force (force=True) to replace the figures"
+        )
     out.mkdir(parents=True, exist_ok=True)
     summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
     k = int(summary["k"])
@@ -38,18 +46,19 @@ def plot_run(run, out=None) -> list[Path]:
     ax.set_ylabel("images")
     ax.set_title(f"{summary['n_images']} images in {k} clusters")
     written.append(out / "sizes.png")
-    fig.savefig(written[-1], dpi=120, bbox_inches="tight")
+    _save(fig, written[-1])
     plt.close(fig)
 
     if (run / "map.npy").is_file():
         xy = np.load(run / "map.npy")
-        with open(run / "assignments.csv", newline="", encoding="utf-8") as fh:
+        with open(run / "assignments.csv", newline="", encoding="utf-8",
+                  errors="surrogateescape") as fh:  # fmt: skip
             clusters = np.array([int(r["cluster"]) for r in csv.DictReader(fh)])
         fig, ax = plt.subplots(figsize=(6, 5))
         ax.scatter(xy[:, 0], xy[:, 1], s=6, c=[colours[c] for c in clusters])
         ax.set_title("2-d PCA of the features, coloured by cluster")
         written.append(out / "map.png")
-        fig.savefig(written[-1], dpi=120, bbox_inches="tight")
+        _save(fig, written[-1])
         plt.close(fig)
 
     if (run / "k_scores.json").is_file():
@@ -65,6 +74,11 @@ def plot_run(run, out=None) -> list[Path]:
             ax.set_xlabel("k")
         fig.suptitle(ks["explanation"], fontsize="small")
         written.append(out / "k_scores.png")
-        fig.savefig(written[-1], dpi=120, bbox_inches="tight")
+        _save(fig, written[-1])
         plt.close(fig)
     return written
+
+
+def _save(fig, path: Path) -> None:
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._atomic import atomic_path, atomic_write
+
 logger = logging.getLogger(__name__)
 
 __all__ = ["build_report", "cluster_colours"]
@@ -45,7 +47,9 @@ def cluster_colours(k: int) -> list[str]:
 
 
 def _rows(run: Path) -> list[dict]:
-    with open(run / "assignments.csv", newline="", encoding="utf-8") as fh:
+    # names that are not UTF-8 are there as their own bytes: read back as the same paths
+    with open(run / "assignments.csv", newline="", encoding="utf-8",
+              errors="surrogateescape") as fh:  # fmt: skip
         return list(csv.DictReader(fh))
 
 
@@ -53,10 +57,10 @@ def _thumb(src: Path, dst: Path) -> bool:
     from PIL import Image, ImageOps
 
     try:
-        with Image.open(src) as img:
-            img = ImageOps.exif_transpose(img)
+        with Image.open(src) as img, atomic_path(dst, fsync=False) as tmp:  # never torn:
+            img = ImageOps.exif_transpose(img)  # a thumbnail that exists is reused
             img.thumbnail((THUMB_SIZE, THUMB_SIZE))
-            img.convert("RGB").save(dst, "JPEG", quality=75)
+            img.convert("RGB").save(tmp, "JPEG", quality=75)
         return True
     except (OSError, ValueError) as exc:
         logger.warning("no thumbnail for %s: %s", src, exc)
@@ -148,6 +152,10 @@ def build_report(run, out=None) -> Path:
         raise FileNotFoundError(f"{str(run)!r} is not a run folder of 'kmeanskit cluster'")
     out = Path(out) if out is not None else run
     summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    if summary.get("kind") == "table":
+        from .table_report import build_table_report
+
+        return build_table_report(run, out, summary)
     rows = _rows(run)
     k = int(summary["k"])
     colours = cluster_colours(k)
@@ -197,6 +205,6 @@ def build_report(run, out=None) -> Path:
         data_json=data_json,
         n_closest=N_CLOSEST,
     )  # fmt: skip
-    path = out / REPORT_FILE
-    path.write_text(page, encoding="utf-8")
-    return path
+    # a name that is not UTF-8 shows its undecodable bytes as U+FFFD on the page
+    page = page.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return atomic_write(out / REPORT_FILE, lambda fh: fh.write(page), text=True)
