@@ -24,3 +24,24 @@ def test_usage_error_exits_2():
     with pytest.raises(SystemExit) as exc:
         main(["nonsense"])
     assert exc.value.code == 2
+
+
+def test_a_closed_pipe_ends_quietly(monkeypatch, capsys):
+    """`kmeanskit ... | head -1`: the reader leaves; no error line, exit code 1."""
+    from kmeanskit import cli
+
+    def closed(args):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    parser = cli.build_parser
+    monkeypatch.setattr(cli, "build_parser", lambda: _with_func(parser(), closed))
+    assert cli.main(["digits"]) == 1
+    assert capsys.readouterr().err == ""
+
+
+def _with_func(parser, func):
+    parser.set_defaults(func=func)
+    for action in parser._subparsers._group_actions:
+        for sub in action.choices.values():
+            sub.set_defaults(func=func)
+    return parser

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 
@@ -64,6 +65,12 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.reconfigure(errors="surrogateescape")
     try:
         return args.func(args)
+    except BrokenPipeError:  # the reader went away (| head): stop quietly, as cat does
+        try:  # no second error when Python flushes stdout at exit
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (AttributeError, OSError, ValueError):  # stdout is not a file (a test)
+            pass
+        return EXIT_RUNTIME
     except (ValueError, TypeError, OSError, ImportError) as exc:
         if args.debug:
             raise
