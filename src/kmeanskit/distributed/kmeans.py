@@ -148,6 +148,7 @@ class _Blocks:
         self.blocks = self.client.compute(tasks)
         self.groups = self._group(where)
         self.runners = None
+        self.recovered = False
         if persist:
             self._start_runners()
 
@@ -240,6 +241,9 @@ class _Blocks:
                 logger.info("block calls through tasks from now on (%s: %s)",
                             type(exc).__name__, exc)  # fmt: skip
                 self.runners = None
+                # the blocks whose call went through count no label change when called
+                # again: this call's count of changes is not to be trusted
+                self.recovered = True
         client = self.client
         threads = client.nthreads()
         if threads != self.threads:  # a worker was lost or added: where are the blocks?
@@ -452,7 +456,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             update(sums, wsum, centers, move)
             logger.debug("iteration %d: objective %.6g, %d labels changed",
                          n_iter, history[-1], changed)  # fmt: skip
-            strict = n_iter > 1 and changed == 0 and not moved
+            recovered, blocks.recovered = getattr(blocks, "recovered", False), False
+            strict = n_iter > 1 and changed == 0 and not moved and not recovered
             if strict or float((move**2).sum()) <= tol:
                 break
         # the final assignment, where the centres moved since the last one
