@@ -95,17 +95,6 @@ def _mds(D) -> np.ndarray:
     return (vectors[:, top] * np.sqrt(np.clip(values[top], 0, None))).astype(np.float32)
 
 
-def _k_scores(choice) -> dict:
-    return {
-        "k": choice.k.tolist(),
-        "scores": {m: [None if not np.isfinite(v) else float(v) for v in vals]
-                   for m, vals in choice.scores.items()},
-        "best": {m: int(v) for m, v in choice.best.items()},
-        "recommended": int(choice.recommended),
-        "explanation": choice.explanation,
-    }  # fmt: skip
-
-
 def _fit(X, k, seed, precomputed: bool):
     from .estimators import KMeans, KMedoids
 
@@ -202,7 +191,7 @@ def cluster_table(args: argparse.Namespace) -> int:
         (stage / TABLE_FILE).write_text(json.dumps(settings, indent=1), encoding="utf-8")
         np.save(stage / MAP_FILE, xy)
         if choice is not None:
-            (stage / K_SCORES_FILE).write_text(json.dumps(_k_scores(choice), indent=1))
+            (stage / K_SCORES_FILE).write_text(json.dumps(choice.to_dict(), indent=1))
         summary["seconds"] = round(time.perf_counter() - start, 2)
         (stage / SUMMARY_FILE).write_text(json.dumps(summary, indent=2), encoding="utf-8")
         report = build_report(stage)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 import struct
 import tokenize
@@ -25,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from ._atomic import atomic_path
 
 __all__ = ["FORMAT", "VERSION", "Array", "ModelFileError", "UnsupportedModelError"]
 
@@ -57,8 +58,10 @@ class UnsupportedModelError(ValueError):
 
 
 def write(path, kind: str, params: dict, attributes: dict, arrays: dict, *, overwrite=False):
-    """Write a model file atomically (a temporary file in the same folder, then renamed):
-    an interrupted write never leaves a half file under ``path``. Returns the path."""
+    """Write a model file atomically (:func:`kmeanskit._atomic.atomic_path`: a temporary
+    file in the same folder, then renamed): an interrupted write never leaves a half file
+    under ``path``, and without ``overwrite`` a file that appears meanwhile is not
+    replaced. Returns the path."""
     from . import __version__
 
     path = Path(path)
@@ -77,8 +80,7 @@ def write(path, kind: str, params: dict, attributes: dict, arrays: dict, *, over
         text = json.dumps(header, indent=1, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise UnsupportedModelError(f"cannot describe the {kind} in JSON: {exc}") from None
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with atomic_path(path, overwrite=overwrite) as tmp:
         with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
             zf.writestr(HEADER, text)
             for name in sorted(arrays):
@@ -87,9 +89,6 @@ def write(path, kind: str, params: dict, attributes: dict, arrays: dict, *, over
                     raise UnsupportedModelError(f"array {name!r} has dtype {arr.dtype}")
                 with zf.open(f"{name}.npy", "w", force_zip64=True) as fh:
                     np.lib.format.write_array(fh, arr, allow_pickle=False)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 

@@ -83,6 +83,18 @@ class KChoice:
     explanation: str
     sweep: SweepResult = field(repr=False)
 
+    def to_dict(self) -> dict:
+        """The scores, the choices and the explanation as JSON-ready values (what a run
+        folder's ``k_scores.json`` holds; NaN scores become None)."""
+        return {
+            "k": self.k.tolist(),
+            "scores": {m: [None if not np.isfinite(v) else float(v) for v in vals]
+                       for m, vals in self.scores.items()},
+            "best": {m: int(v) for m, v in self.best.items()},
+            "recommended": int(self.recommended),
+            "explanation": self.explanation,
+        }  # fmt: skip
+
 
 def _silhouette(X, result, max_samples, rs):
     n = X.shape[0]

@@ -26,7 +26,7 @@ import numpy as np
 from ..choose_k import choose_k
 from ..estimators import KMeans
 from ..relabel import canonical_order, permute_clusters
-from .io import Failure, ImageSpec, iter_decoded, list_images
+from .io import Failure, iter_decoded
 from .pipeline import (
     FEATURES,
     ImageClusters,
@@ -36,6 +36,7 @@ from .pipeline import (
     _fit_pca,
     _internal_scores,
     _pca_sample,
+    _spec_and_paths,
     parse_k,
 )
 
@@ -167,14 +168,7 @@ def extract_features_dask(
     recipe = check_features(features)
     if not (isinstance(batch_size, int | np.integer) and batch_size >= 1):
         raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
-    spec = ImageSpec(
-        size=recipe.size if size is None else size,
-        mode=recipe.mode if mode is None else mode,
-        fit=fit,
-    )
-    paths = list(source) if isinstance(source, list | tuple) else list_images(source)
-    if not paths:
-        raise ValueError(f"no image files found in {str(source)!r}")
+    spec, paths = _spec_and_paths(recipe, source, size, mode, fit)
     store = str(Path(store).resolve())
     if Path(store).exists() and not overwrite:
         raise FileExistsError(

@@ -248,15 +248,7 @@ def write_outputs(
     outputs = _write_model(result.model, out, joblib)
     np.save(out / MAP_FILE, map2d(result.features, map_method))
     if result.choice is not None:
-        choice = result.choice
-        (out / K_SCORES_FILE).write_text(json.dumps({
-            "k": choice.k.tolist(),
-            "scores": {m: [None if not np.isfinite(v) else float(v) for v in vals]
-                       for m, vals in choice.scores.items()},
-            "best": {m: int(v) for m, v in choice.best.items()},
-            "recommended": int(choice.recommended),
-            "explanation": choice.explanation,
-        }, indent=1))  # fmt: skip
+        (out / K_SCORES_FILE).write_text(json.dumps(result.choice.to_dict(), indent=1))
     summary = {
         "n_images": len(result.paths),
         "k": int(k),

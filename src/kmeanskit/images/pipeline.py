@@ -144,6 +144,20 @@ def _content_keys(paths) -> list:
     return out
 
 
+def _spec_and_paths(recipe: Recipe, source, size, mode, fit) -> tuple[ImageSpec, list]:
+    """The image spec of a run (the recipe's size and mode unless given) and its files
+    (``source``: a list of paths, or a folder or file to list); ValueError when none."""
+    spec = ImageSpec(
+        size=recipe.size if size is None else size,
+        mode=recipe.mode if mode is None else mode,
+        fit=fit,
+    )
+    paths = list(source) if isinstance(source, list | tuple) else list_images(source)
+    if not paths:
+        raise ValueError(f"no image files found in {str(source)!r}")
+    return spec, paths
+
+
 def _pca_sample(n_files: int, sample_size: int, random_state) -> list:
     """The (sorted) indices of the files whose rows the ``'svd'`` PCA is fitted on."""
     rng = np.random.RandomState(random_state)
@@ -354,14 +368,7 @@ def extract_features(
     if features not in FEATURES:
         raise ValueError(f"features must be one of {sorted(FEATURES)}; got {features!r}")
     recipe = FEATURES[features]
-    spec = ImageSpec(
-        size=recipe.size if size is None else size,
-        mode=recipe.mode if mode is None else mode,
-        fit=fit,
-    )
-    paths = list(source) if isinstance(source, list | tuple) else list_images(source)
-    if not paths:
-        raise ValueError(f"no image files found in {str(source)!r}")
+    spec, paths = _spec_and_paths(recipe, source, size, mode, fit)
     extractor = _extractor(recipe.extractor, onnx_model)
     keys = _content_keys(paths) if cache is not None else None
     reducer = None

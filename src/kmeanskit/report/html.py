@@ -128,6 +128,18 @@ def _confusion(rows, k):
     }
 
 
+def script_json(data) -> str:
+    """``data`` as JSON to embed in a ``<script>``: with ``<`` and ``>`` escaped, no
+    ``</`` or ``<!--`` in a file name or an id can close or open anything.
+
+    Examples
+    --------
+    >>> script_json({"name": "</script><b>"})
+    '{"name": "\\\\u003c/script\\\\u003e\\\\u003cb\\\\u003e"}'
+    """
+    return json.dumps(data).replace("<", "\\u003c").replace(">", "\\u003e")
+
+
 def build_report(run, out=None) -> Path:
     """Write ``report.html`` and ``thumbs/`` into the run folder (or ``out``); returns
     the page's path.
@@ -189,8 +201,7 @@ def build_report(run, out=None) -> Path:
         "names": [Path(r["path"]).name for r in rows], "galleries": galleries,
         "paths": shown_paths, "missing": missing, "thumbs": THUMBS,
     }  # fmt: skip
-    # JSON inside a <script>: no "</" or "<!--" can close or open anything
-    data_json = json.dumps(data).replace("<", "\\u003c").replace(">", "\\u003e")
+    data_json = script_json(data)
     k_scores = run / "k_scores.json"
     # autoescape for every template, whatever its name ends with
     env = Environment(loader=PackageLoader("kmeanskit.report"), autoescape=True)

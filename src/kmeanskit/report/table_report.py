@@ -48,7 +48,7 @@ def build_table_report(run, out, summary: dict) -> Path:
     """Write ``report.html`` of the table run in ``run`` into ``out``; returns its path."""
     from jinja2 import Environment, PackageLoader
 
-    from .html import REPORT_FILE, _bars_svg, _k_svg, _rows, cluster_colours
+    from .html import REPORT_FILE, _bars_svg, _k_svg, _rows, cluster_colours, script_json
 
     run, out = Path(run), Path(out)
     rows = _rows(run)
@@ -71,8 +71,7 @@ def build_table_report(run, out, summary: dict) -> Path:
         "c": [int(r["cluster"]) for r in rows], "colours": colours,
         "ids": [r["id"] for r in rows],
     }  # fmt: skip
-    # JSON inside a <script>: no "</" or "<!--" can close or open anything
-    data_json = json.dumps(data).replace("<", "\\u003c").replace(">", "\\u003e")
+    data_json = script_json(data)
     means = summary.get("feature_means") or []
     k_scores = run / "k_scores.json"
     env = Environment(loader=PackageLoader("kmeanskit.report"), autoescape=True)
