@@ -192,7 +192,7 @@ class Pass:
         else:
             shifted = centers - self.shift
             ct = np.ascontiguousarray(shifted.T)
-            csq = np.einsum("ij,ij->i", shifted, shifted, dtype=np.float64)
+            csq = np.einsum("ij,ij->i", shifted, shifted, dtype=np.float64).astype(self.dtype)
             if self.centre and self._bufs.shape[0] < numba.get_num_threads():
                 self._bufs = np.empty(
                     (numba.get_num_threads(), CHUNK, self.n_features), dtype=self.dtype

@@ -19,6 +19,8 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from ._simd import argmin_row, fast_min
+
 __all__ = [
     "assigned_sqdist_csr",
     "assigned_sqdist_dense",
@@ -76,24 +78,29 @@ def lloyd_pass_dense(
 ):  # fmt: skip
     """Assign every row of dense ``X`` to its nearest centre; optionally accumulate.
 
-    Inputs: X (n, d), w (n,), centers (k, d), ct (d, k), csq (k,), shift (d,),
-    centre (subtract ``shift`` before the product), mode (0: direct distances, 1: BLAS
-    products, 2: products by :func:`_block_dots`, unshifted), chunk, update, bufs
+    Inputs: X (n, d), w (n,), centers (k, d), ct (d, k), csq (k,) in X's dtype, shift
+    (d,), centre (subtract ``shift`` before the product), mode (0: direct distances, 1:
+    BLAS products, 2: products by :func:`_block_dots`, unshifted), chunk, update, bufs
     (threads, chunk, d) scratch for the shifted rows. Outputs: labels (n,) int32 and,
     per slot, inert (S,) the weighted squared distances (on the BLAS path without the
     constant ``sum w |x - shift|^2``, which the caller adds), and when ``update``:
     sums (S, k, d) weighted sums of the rows and wsum (S, k) weights.
+
+    On the product paths the row's ``|c|^2 - 2 x.c`` are formed in X's dtype (as
+    scikit-learn does) and their argmin is taken by vectorised passes (:mod:`._simd`).
     """
     n, d = X.shape
     k = centers.shape[0]
     n_slots = inert.shape[0]
     n_chunks = (n + chunk - 1) // chunk
+    two = X.dtype.type(2.0)
     for s in prange(n_slots):
         inert[s] = 0.0
         if update:
             sums[s, :, :] = 0.0
             wsum[s, :] = 0.0
         dots = np.empty((chunk if mode == 2 else 0, k), dtype=X.dtype)
+        dist = np.empty(k if mode == 0 else 0)
         for c in range(s * n_chunks // n_slots, (s + 1) * n_chunks // n_slots):
             lo = c * chunk
             hi = min(lo + chunk, n)
@@ -109,25 +116,20 @@ def lloyd_pass_dense(
                 else:
                     dots = np.dot(X[lo:hi], ct)
             for i in range(lo, hi):
-                best = 0
-                best_v = np.inf
                 if mode >= 1:
+                    row = dots[i - lo]
                     for j in range(k):
-                        v = csq[j] - 2.0 * np.float64(dots[i - lo, j])
-                        if v < best_v:
-                            best_v = v
-                            best = j
-                    dd = best_v  # |x - shift|^2 is added by the caller, summed once
+                        row[j] = csq[j] - two * row[j]
+                    best, best_v = argmin_row(row, k)
+                    dd = np.float64(best_v)  # |x - shift|^2 is added by the caller
                 else:
                     for j in range(k):
                         v = 0.0
                         for f in range(d):
                             t = np.float64(X[i, f]) - np.float64(centers[j, f])
                             v += t * t
-                        if v < best_v:
-                            best_v = v
-                            best = j
-                    dd = best_v
+                        dist[j] = v
+                    best, dd = argmin_row(dist, k)
                 labels[i] = best
                 wi = np.float64(w[i])
                 inert[s] += wi * dd
@@ -301,19 +303,41 @@ def column_moments(X, x0, chunk, part_sum, part_sq):
 @njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
 def center_gaps(centers, out):
     """``out[j]``: distance from centre j to its nearest other centre (inf if k = 1);
-    no k x k matrix."""
+    no k x k matrix.
+
+    Through float64 products of blocks of 64 centres against all (centred on their
+    mean), each squared gap lowered by a bound on its rounding, so that it never
+    exceeds the true one (bounds built on it stay bounds).
+    """
     k, d = centers.shape
-    for j in prange(k):
-        best = np.inf
-        for m in range(k):
-            if m == j:
-                continue
-            acc = 0.0
-            for f in range(d):
-                u = np.float64(centers[j, f]) - np.float64(centers[m, f])
-                acc += u * u
-            best = min(best, acc)
-        out[j] = np.sqrt(best)
+    C = np.empty((k, d))
+    mean = np.zeros(d)
+    for j in range(k):
+        for f in range(d):
+            mean[f] += np.float64(centers[j, f]) / k
+    for j in range(k):
+        for f in range(d):
+            C[j, f] = np.float64(centers[j, f]) - mean[f]
+    csq = np.empty(k)
+    for j in range(k):
+        acc = 0.0
+        for f in range(d):
+            acc += C[j, f] * C[j, f]
+        csq[j] = acc
+    ct = np.ascontiguousarray(C.T)
+    eps = 8.0 * (d + 2) * np.finfo(np.float64).eps
+    block = 64
+    for blk in prange((k + block - 1) // block):
+        lo = blk * block
+        hi = min(lo + block, k)
+        g = np.dot(C[lo:hi], ct)
+        for j in range(lo, hi):
+            best = np.inf
+            for m in range(k):
+                v = csq[j] + csq[m] - 2.0 * g[j - lo, m] - eps * (csq[j] + csq[m])
+                v = np.inf if m == j else v
+                best = fast_min(v, best)
+            out[j] = np.sqrt(max(best, 0.0))
 
 
 @njit(cache=True, nogil=True)
