@@ -232,45 +232,58 @@ def test_compiled_kernels_equal_their_python_source(use_gemm):
 def test_seeding_kernels_match_numpy(use_dot, compiled):
     """One k-means++ round, pruned, equals the unpruned numpy computation."""
     rng = np.random.RandomState(4)
-    X = rng.rand(300, 6) * [1, 1, 1, 5, 5, 5]
-    w = rng.uniform(0.5, 2.0, 300)
+    X = rng.rand(301, 6) * [1, 1, 1, 5, 5, 5] + 20.0  # an offset: the products shift it
+    n = X.shape[0]
+    w = rng.uniform(0.5, 2.0, n)
     centers = X[[3, 100, 200]]
     d2 = ((X[:, None, :] - centers[None]) ** 2).sum(axis=2)
+    cand = X[[7, 150, 250, 299, 42]]
+    dc = ((X[:, None, :] - cand[None]) ** 2).sum(axis=2)
+    shift = X.mean(axis=0) if use_dot else np.zeros(6)
+    pick = (lambda f: f) if compiled else (lambda f: f.py_func)
+    # the first centre: every distance and the chunk potentials
+    closest = np.empty(n)
+    nearest = np.empty(n, np.int32)
+    chunk_pot = np.empty(-(-n // 64))
+    first = centers[:1] - shift if use_dot else centers[:1]
+    csq0 = (first**2).sum(axis=1)
+    pick(_kernels_seed.kpp_first)(X, shift, w, first, csq0, use_dot, closest, nearest, 64,
+                                  chunk_pot)  # fmt: skip
+    assert_allclose(closest, d2[:, 0], rtol=1e-9, atol=1e-9)
+    assert chunk_pot.sum() == pytest.approx(w @ d2[:, 0], rel=1e-9)
+    # three centres so far; a round with five candidates
     closest = d2.min(axis=1)
     nearest = d2.argmin(axis=1).astype(np.int32)
-    cand = X[[7, 150, 250, 299, 42]]
-    xsq = (X**2).sum(axis=1)
-    csq = (cand**2).sum(axis=1)
     cc = np.empty((3, 5))
     cc_min = np.empty(3)
-    pot = np.empty((-(-300 // 64), 5))
-    pick = (lambda f: f) if compiled else (lambda f: f.py_func)
-    pick(_kernels_seed.center_distances)(cand, centers, 3, cc, cc_min)
-    assert_allclose(cc, ((cand[None] - centers[:, None]) ** 2).sum(axis=2) / 4)
-    keep = np.full((5, 300), np.nan)
-    pick(_kernels_seed.kpp_potentials_dense)(
-        X, xsq, w, cand, csq, cc, cc_min, closest, nearest, use_dot, 64, pot, keep
-    )
-    dc = ((X[:, None, :] - cand[None]) ** 2).sum(axis=2)
+    pick(_kernels_seed.center_distances)(cand, centers, 3, shift, cc, cc_min)
+    exact = ((cand[None] - centers[:, None]) ** 2).sum(axis=2) / 4
+    assert np.all(cc <= exact) and np.all(cc >= 0)
+    assert_allclose(cc, exact, rtol=1e-9)
+    assert_allclose(cc_min, exact.min(axis=1), rtol=1e-9)
+    rows = np.zeros((8 if use_dot else 5, 6))
+    rows[:5] = cand - shift if use_dot else cand
+    csq = (rows[:5] ** 2).sum(axis=1)
+    pot = np.empty((chunk_pot.size, 5))
+    mask = np.empty(n, np.uint32)
+    threads = numba.get_num_threads()
+    pick(_kernels_seed.kpp_potentials)(
+        X, shift, w, rows, csq, cc, cc_min, closest, nearest, use_dot, 64,
+        np.empty((threads, 64), np.int64), np.empty((threads, 3, 64)), pot, mask,
+    )  # fmt: skip
     expected = (w[:, None] * np.minimum(closest[:, None], dc)).sum(axis=0)
     assert_allclose(pot.sum(axis=0), expected, rtol=1e-9)
-    # the kept distances give the same update as a pass over X
-    kept_closest, kept_nearest = closest.copy(), nearest.copy()
-    kept_pot = np.empty(pot.shape[0])
-    pick(_kernels_seed.kpp_update_kept)(
-        keep[2], cc_min, 3, w, kept_closest, kept_nearest, 64, kept_pot
-    )
-    chunk_pot = np.empty(pot.shape[0])
-    pick(_kernels_seed.kpp_update_dense)(
-        X, xsq, w, cand, csq, 2, 3, cc, use_dot, closest, nearest, 64, chunk_pot
-    )
+    bits = (dc < closest[:, None]) << np.arange(5)
+    assert_array_equal(mask, bits.sum(axis=1))
+    # the winner (candidate 2) becomes centre 3: only the points it captures change
+    chunk_pot = np.array([w[c * 64 : c * 64 + 64] @ closest[c * 64 : c * 64 + 64]
+                          for c in range(chunk_pot.size)])  # fmt: skip
+    pick(_kernels_seed.kpp_update)(X, shift, w, rows, csq, 2, 3, use_dot, mask, closest,
+                                   nearest, 64, chunk_pot)  # fmt: skip
     new_closest = np.minimum(d2.min(axis=1), dc[:, 2])
-    assert_allclose(closest, new_closest, rtol=1e-9, atol=1e-12)
+    assert_allclose(closest, new_closest, rtol=1e-9, atol=1e-9)
     assert_array_equal(nearest == 3, dc[:, 2] < d2.min(axis=1))
     assert chunk_pot.sum() == pytest.approx(expected[2], rel=1e-9)
-    assert_allclose(kept_closest, closest, rtol=1e-9, atol=1e-12)
-    assert_array_equal(kept_nearest, nearest)
-    assert_allclose(kept_pot, chunk_pot, rtol=1e-9)
 
 
 def test_sampling_follows_the_cumulative_potential():
@@ -303,42 +316,70 @@ def test_column_stats_match_numpy(dtype):
     assert_allclose(sparse_stats.var, S.toarray().var(axis=0), rtol=1e-9, atol=1e-15)
 
 
+def _hamerly_args(X, C, move, full, use_gemm, state):
+    from kmeanskit._engine.hamerly import _half_gaps, largest_moves
+
+    n, d = X.shape
+    threads = numba.get_num_threads()
+    top_v, top_id = largest_moves(move)
+    moved = np.flatnonzero(move > 0)
+    csq = (C**2).sum(axis=1)
+    return (
+        X, C, np.ascontiguousarray(C.T), csq, csq.max(), np.zeros(d), False, use_gemm,
+        _half_gaps(C), move, top_v, top_id, moved, len(moved), 64, 1e-6, 1e-12, full,
+        np.empty((threads, 64, d)), np.empty((threads, 64), np.int64),
+        np.empty((threads, 64)), *state, np.zeros(-(-n // 64), np.int64),
+    )  # fmt: skip
+
+
 @pytest.mark.parametrize("use_gemm", [False, True])
 @pytest.mark.parametrize("compiled", [True, False])
 def test_hamerly_step_gives_exact_labels_and_bounds(use_gemm, compiled):
+    """A full step, then bounded steps after moves of every centre and of a few:
+    the labels are the nearest centres and the three bounds stay bounds."""
     from kmeanskit._engine import _hamerly_kernels as hk
-    from kmeanskit._engine.hamerly import _half_gaps, _largest_other
 
     rng = np.random.RandomState(5)
-    X = rng.rand(300, 6)
-    C = X[:7].copy()
-    n = 300
-    labels = np.zeros(n, np.int32)
-    upper = np.full(n, np.inf, np.float32)
-    lower = np.zeros(n, np.float32)
-    bufs = np.empty((numba.get_num_threads(), 64, 6))
-    idx = np.empty((numba.get_num_threads(), 64), np.int64)
-    fn = hk.hamerly_assign_dense if compiled else hk.hamerly_assign_dense.py_func
-    args = (X, C, np.ascontiguousarray(C.T), (C**2).sum(1), np.zeros(6), False, use_gemm)
-    fn(*args, _half_gaps(C), 64, 1e-10, bufs, idx, labels, upper, lower)
-    dist = np.sqrt(((X[:, None] - C[None]) ** 2).sum(axis=2))
-    order = np.sort(dist, axis=1)
-    assert_array_equal(labels, dist.argmin(axis=1))
-    assert_allclose(upper, order[:, 0], rtol=1e-6)
-    # a point within half the gap of its first centre is never scanned: its lower
-    # bound stays 0, which is still a bound; scanned points get the exact second distance
-    assert np.all(lower <= order[:, 1] * (1 + 1e-6))
-    scanned = lower > 0
-    assert scanned.mean() > 0.5
-    assert_allclose(lower[scanned], order[scanned, 1], rtol=1e-6)
-    # after a move, the bounds stay bounds
-    move = rng.rand(7) * 0.01
-    C2 = C + move[:, None] / np.sqrt(6)
-    hk.hamerly_move_bounds(labels, upper, lower, move, _largest_other(move), 1e-10)
-    dist2 = np.sqrt(((X[:, None] - C2[None]) ** 2).sum(axis=2))
-    assert np.all(upper >= dist2[np.arange(n), labels] * (1 - 1e-6))
-    others = np.where(np.arange(7)[None] == labels[:, None], np.inf, dist2).min(axis=1)
-    assert np.all(lower <= others * (1 + 1e-6))
+    n, k = 300, 7
+    X = rng.rand(n, 6)
+    C = X[:k].copy()
+    state = [np.zeros(n, np.int32), np.zeros(n, np.int32), np.zeros(n, np.float32),
+             np.zeros(n, np.float32), np.zeros(n, np.float32)]  # fmt: skip
+    fn = hk.hamerly_step_dense if compiled else hk.hamerly_step_dense.py_func
+
+    def check(C, args):
+        labels, second, upper, lower, rest = state
+        dist = np.sqrt(((X[:, None] - C[None]) ** 2).sum(axis=2))
+        rows = np.arange(n)
+        assert_array_equal(labels, dist.argmin(axis=1))
+        assert np.all(second != labels)
+        assert np.all(upper >= dist[rows, labels] * (1 - 1e-9))
+        others = dist.copy()
+        others[rows, labels] = np.inf
+        assert np.all(lower <= others.min(axis=1) * (1 + 1e-9))
+        others[rows, second] = np.inf
+        assert np.all(rest <= others.min(axis=1) * (1 + 1e-9))
+        return args[-1].sum()  # points scanned in full
+
+    args = _hamerly_args(X, C, np.zeros(k), True, use_gemm, state)
+    fn(*args)
+    assert check(C, args) == n
+    order = np.sort(np.sqrt(((X[:, None] - C[None]) ** 2).sum(axis=2)), axis=1)
+    assert_allclose(state[2], order[:, 0], rtol=1e-5)
+    assert_allclose(state[3], order[:, 1], rtol=1e-5)
+    assert_allclose(state[4], order[:, 2], rtol=1e-5)
+    for step, movers in enumerate([np.arange(k), np.array([2, 5]), np.array([1])]):
+        shift = np.zeros((k, 6))
+        shift[movers] = rng.randn(len(movers), 6) * 0.03
+        C2 = C + shift
+        move = np.sqrt((shift**2).sum(axis=1))
+        args = _hamerly_args(X, C2, move, False, use_gemm, state)
+        fn(*args)
+        scanned = check(C2, args)
+        assert scanned < n / 2, step
+        C = C2
+
+
 
 
 def test_small_kernels_match_numpy():

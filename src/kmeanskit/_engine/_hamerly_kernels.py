@@ -1,19 +1,32 @@
-"""Numba kernels of Hamerly's exact k-means: array arithmetic only.
+"""Numba kernels of Hamerly's exact k-means with a tracked runner-up: arithmetic only.
 
-Every point keeps an upper bound on the distance to its centre and a lower bound on
-the distance to every other centre (float32, rounded outwards). A point is skipped
-when its upper bound is below ``max(lower bound, half the gap from its centre to the
-nearest other centre)``; otherwise its upper bound is tightened, and if that is not
-enough, the point is compared with every centre. The points of a chunk that need the
-full comparison are gathered into a scratch buffer and compared through one BLAS
-product. Each point's work is its own, so the result does not depend on threads.
+Every point keeps its centre ``a``, its runner-up ``b`` (the second nearest at its
+last full scan) and three distance bounds, float32 and rounded outwards: ``upper`` on
+the distance to a, ``lower`` on the distance to every other centre (Hamerly's bound)
+and ``rest`` on the distance to every centre but a and b.
+
+A step first widens the bounds by how far the centres moved. A point is then skipped
+when its upper bound is below ``max(lower, half the gap from a to its nearest other
+centre)``; else its upper bound is tightened to the exact distance and tested again.
+A point that still fails compares a and b exactly: when the nearer of the two is within
+``rest``, no other centre can win and the point is settled with two distances (on
+overlapping data most late failures are points on the border of two clusters). Only
+the points left need a full scan; a chunk's full scans are gathered into a scratch
+buffer and compared with every centre through one BLAS product, whose argmin and two
+runners-up are found by vectorised passes (:mod:`._simd`).
+
+A "full" step scans every point that way (the first step, and steps after which the
+bounds pruned little). Each point's work is its own, so the result does not depend on
+threads.
 """
 
 import numba
 import numpy as np
 from numba import njit, prange
 
-__all__ = ["hamerly_assign_dense", "hamerly_move_bounds"]
+from ._simd import two_smallest_row
+
+__all__ = ["hamerly_step_dense"]
 
 _FAST = {"reassoc", "contract"}
 
@@ -25,85 +38,161 @@ def _sqdist(X, i, C, j):
     for f in range(X.shape[1]):
         u = X[i, f] - C[j, f]
         acc += u * u
-    return np.float64(acc)
+    return acc
+
+
+@njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
+def _dist(X, i, C, j):
+    return np.sqrt(np.float64(_sqdist(X, i, C, j)))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _largest_except(top_v, top_id, a, b):
+    """The largest move among the centres other than a and b, from the three largest
+    moves (``top_v``, decreasing) and their centres (``top_id``)."""
+    for t in range(3):
+        if top_id[t] != a and top_id[t] != b:
+            return top_v[t]
+    return 0.0
 
 
 @njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
-def hamerly_assign_dense(
-    X, centers, ct, csq, shift, centre, use_gemm, half_gap, chunk, margin, bufs, idxbufs,
-    labels, upper, lower,
+def hamerly_step_dense(
+    X, centers, ct, csq, cmax, shift, centre, use_gemm, half_gap, move, top_v, top_id,
+    moved, n_moved, chunk, margin, err_scale, full, bufs, idxbufs, xsqbufs,
+    labels, second, upper, lower, rest, work,
 ):  # fmt: skip
-    """One Hamerly assignment step over dense ``X``.
+    """One assignment step over dense ``X``.
 
-    Inputs: centers (k, d), ct/csq/shift/centre as in the Lloyd pass, half_gap (k,)
-    half the distance from each centre to its nearest other centre, margin (relative
-    rounding of the float32 bounds), bufs (threads, chunk, d) and idxbufs (threads,
-    chunk) scratch. In/out: labels, upper, lower (how many labels changed is counted by
-    the caller, from the labels).
+    Inputs: centers (k, d); ct (d, k), csq (k,) in X's dtype, shift, centre: the
+    product path as in the Lloyd pass; cmax, the largest of csq; use_gemm (else full
+    scans take direct distances, for few features); half_gap (k,), half the
+    distance from each centre to its nearest other centre; move (k,), how far each
+    centre moved since the last step, with its three largest values ``top_v`` and
+    their centres ``top_id`` (-1 for none); moved[:n_moved], the centres that moved at
+    all (``n_moved`` -1: too many to compare with one by one); margin (relative
+    rounding of the float32 bounds); err_scale (rounding of ``|x|^2 + |c|^2 - 2 x.c``, relative to
+    ``|x|^2 + max |c|^2``); full (scan every point; the bounds are not read); bufs
+    (threads, chunk, d), idxbufs (threads, chunk), xsqbufs (threads, chunk) scratch.
+    In/out: labels, second, upper, lower, rest. Out: ``work[c]``, the points of chunk c
+    that needed a full scan.
     """
     n, d = X.shape
     k = centers.shape[0]
     n_chunks = (n + chunk - 1) // chunk
     up = 1.0 + margin
     down = 1.0 - margin
+    two = X.dtype.type(2.0)
+    inf32 = np.float32(np.inf)
     for c in prange(n_chunks):
         lo = c * chunk
         hi = min(lo + chunk, n)
         tid = numba.get_thread_id()
         buf = bufs[tid]
         idx = idxbufs[tid]
+        xsq = xsqbufs[tid]
         m = 0
         for i in range(lo, hi):
-            a = labels[i]
-            bound = max(np.float64(half_gap[a]), np.float64(lower[i]))
-            if np.float64(upper[i]) <= bound:
-                continue
-            u = np.sqrt(_sqdist(X, i, centers, a)) * up
-            upper[i] = np.float32(u)
-            if u <= bound:
-                continue
+            if not full:
+                a = labels[i]
+                b = second[i]
+                u = (np.float64(upper[i]) + move[a]) * up
+                other = top_v[1] if top_id[0] == a else top_v[0]
+                low = max(np.float64(lower[i]) - other, 0.0) * down
+                r = max(np.float64(rest[i]) - _largest_except(top_v, top_id, a, b), 0.0) * down
+                bound = max(np.float64(half_gap[a]), low)
+                settled = u <= bound
+                if not settled:
+                    da = _dist(X, i, centers, a)
+                    u = da * up
+                    settled = u <= bound
+                    if not settled and b >= 0:
+                        db = _dist(X, i, centers, b)
+                        if db < da or (db == da and b < a):
+                            a, b, da, db = b, a, db, da
+                        # a clear winner (a near tie is left to the full scan, whose
+                        # products decide as Lloyd's do), and no other centre can come
+                        # nearer than it
+                        if da * up <= db * down and da * up <= r:
+                            labels[i] = a
+                            second[i] = b
+                            u = da * up
+                            low = min(db * down, r)
+                            settled = True
+                        elif n_moved >= 0:
+                            # few centres moved: the others are still where the stored
+                            # bound was taken, so comparing with the moved ones settles
+                            # the point without a full scan, and its bound need not widen
+                            b1, d1, b2, d2 = a, da, b, db
+                            third = np.inf
+                            for p in range(n_moved):
+                                j = moved[p]
+                                if j == a or j == b:
+                                    continue
+                                dj = _dist(X, i, centers, j)
+                                if dj < d1 or (dj == d1 and j < b1):
+                                    third = min(third, d2)
+                                    b2, d2 = b1, d1
+                                    b1, d1 = j, dj
+                                elif dj < d2 or (dj == d2 and j < b2):
+                                    third = min(third, d2)
+                                    b2, d2 = j, dj
+                                else:
+                                    third = min(third, dj)
+                            r = min(np.float64(rest[i]), third * down)
+                            if d1 * up <= d2 * down and d1 * up <= r:
+                                labels[i] = b1
+                                second[i] = b2
+                                u = d1 * up
+                                low = min(d2 * down, r)
+                                settled = True
+                if settled:
+                    upper[i] = np.float32(u)
+                    lower[i] = np.float32(low)
+                    rest[i] = np.float32(r)
+                    continue
             idx[m] = i
             if use_gemm:
+                if centre:
+                    for f in range(d):
+                        buf[m, f] = X[i, f] - shift[f]
+                else:
+                    for f in range(d):
+                        buf[m, f] = X[i, f]
+                acc = 0.0
                 for f in range(d):
-                    buf[m, f] = X[i, f] - shift[f] if centre else X[i, f]
+                    acc += np.float64(buf[m, f]) * np.float64(buf[m, f])
+                xsq[m] = acc
             m += 1
-        dots = np.empty((0, 0), dtype=X.dtype)
-        if use_gemm and m > 0:
+        work[c] = m
+        if m == 0:
+            continue
+        if use_gemm:
             dots = np.dot(buf[:m], ct)
+        else:
+            dots = np.empty((m, k), dtype=X.dtype)
         for q in range(m):
             i = idx[q]
-            best = 0
-            second = -1
-            best_v = np.inf
-            second_v = np.inf
-            for j in range(k):
-                if use_gemm:
-                    v = csq[j] - 2.0 * np.float64(dots[q, j])
-                else:
-                    v = _sqdist(X, i, centers, j)
-                if v < best_v:
-                    second_v = best_v
-                    second = best if best_v < np.inf else -1
-                    best_v = v
-                    best = j
-                elif v < second_v:
-                    second_v = v
-                    second = j
-            labels[i] = best
-            upper[i] = np.float32(np.sqrt(_sqdist(X, i, centers, best)) * up)
-            if second >= 0:
-                lower[i] = np.float32(np.sqrt(_sqdist(X, i, centers, second)) * down)
+            row = dots[q]
+            if use_gemm:
+                for j in range(k):
+                    row[j] = csq[j] - two * row[j]
+                base = xsq[q]
+                err = err_scale * (xsq[q] + cmax)
+            else:  # direct distances: their rounding is within the margin
+                for j in range(k):
+                    row[j] = _sqdist(X, i, centers, j)
+                base = 0.0
+                err = 0.0
+            a, _, b, vb, vc = two_smallest_row(row, k)
+            labels[i] = a
+            second[i] = b
+            upper[i] = np.float32(_dist(X, i, centers, a) * up)
+            if b >= 0:
+                lower[i] = np.float32(np.sqrt(max(base + vb - err, 0.0)) * down)
             else:
-                lower[i] = np.float32(np.inf)
-
-
-@njit(parallel=True, cache=True, nogil=True)
-def hamerly_move_bounds(labels, upper, lower, move, move_other, margin):
-    """After the centres moved by ``move[j]``: widen every point's bounds.
-    ``move_other[j]`` is the largest move among the centres other than j."""
-    up = 1.0 + margin
-    down = 1.0 - margin
-    for i in prange(labels.shape[0]):
-        a = labels[i]
-        upper[i] = np.float32((np.float64(upper[i]) + move[a]) * up)
-        lower[i] = np.float32(max(np.float64(lower[i]) - move_other[a], 0.0) * down)
+                lower[i] = inf32
+            if vc < np.inf:
+                rest[i] = np.float32(np.sqrt(max(base + vc - err, 0.0)) * down)
+            else:
+                rest[i] = inf32

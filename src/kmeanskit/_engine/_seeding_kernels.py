@@ -1,29 +1,43 @@
 """Numba kernels of k-means++ seeding: array arithmetic only, on buffers they are given.
 
-The dense kernels prune with the triangle inequality: a candidate ``c`` cannot be
-closer to ``x`` than x's centre ``a`` when ``|c - a| >= 2 |x - a|``, so distances are
-only computed for the points a candidate can reach. The pruning is exact: the same
-candidates win as without it.
+A round compares every point with the round's candidates and sums, per chunk of rows,
+the potential each candidate would leave. Two things keep that near one read of X:
+
+- pruning with the triangle inequality: a candidate ``c`` cannot be closer to ``x``
+  than x's centre ``a`` when ``|c - a| >= 2 |x - a|``, so a point is only compared with
+  the candidates that can reach it (exact: the same candidates win as without it);
+- the points a chunk still has to compare are gathered and compared with all the
+  candidates through one BLAS product (``|x|^2 + |c|^2 - 2 x.c`` on rows shifted by the
+  data's mean when that matters), not one distance at a time.
+
+Each point records which candidates came closer than its centre in a bit mask, so once
+the round's winner is known, only the points it captures are visited again (one
+distance each): no second pass over X and no candidates x points table.
 """
 
+import numba
 import numpy as np
 from numba import njit, prange
 
-from ._kernels import _block_dots
+from ._simd import fast_max, fast_min
 
 __all__ = [
     "candidate_sqdist_csc",
     "center_distances",
-    "kpp_potentials_dense",
+    "kpp_first",
+    "kpp_potentials",
     "kpp_sample",
-    "kpp_update_dense",
-    "kpp_update_kept",
+    "kpp_update",
     "row_sqnorms_csr",
 ]
 
 # reassociation lets LLVM vectorise the sums over features; nothing else is relaxed,
 # so infinities (the "no centre yet" distance) compare as usual
 _FAST = {"reassoc", "contract"}
+
+#: candidates beyond this index share the mask's last bit (their points are visited
+#: and checked again, which is exact, only slower)
+MASK_BITS = 32
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
@@ -37,124 +51,238 @@ def _sqdist(X, i, C, t):
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
-def _dot(X, i, C, t):
-    acc = X[i, 0] - X[i, 0]  # zero of X's dtype: float32 data is summed in float32
+def _dot_sqdist(X, i, shift, C, csq, t):
+    """``|x - s|^2 + |c - s|^2 - 2 (x - s).(c - s)`` for row i and (shifted) row t of C,
+    the norm and product summed in X's dtype as :func:`_dots_2x4` forms them (clipped
+    at 0)."""
+    acc = X[i, 0] - X[i, 0]
+    sq = acc
     for f in range(X.shape[1]):
-        acc += X[i, f] * C[t, f]
-    return np.float64(acc)
+        u = X[i, f] - shift[f]
+        acc += u * C[t, f]
+        sq += u * u
+    return max(np.float64(sq) + csq[t] - 2.0 * np.float64(acc), 0.0)
 
 
-@njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
-def _dot_sqdist(X, i, xsq, C, csq, t):
-    return max(xsq[i] + csq[t] - 2.0 * _dot(X, i, C, t), 0.0)
-
-
-@njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
-def _dist(X, i, xsq, C, csq, t, use_dot):
-    if use_dot:
-        return _dot_sqdist(X, i, xsq, C, csq, t)
-    return _sqdist(X, i, C, t)
-
-
-@njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
-def center_distances(cand, centers, n_centers, out, out_min):
-    """``out[j, t] = |cand[t] - centers[j]|^2 / 4`` and ``out_min[j] = min_t out[j, t]``
-    for ``j < n_centers``.
-
-    A quarter of the squared distance: candidate t cannot beat centre j for a point
-    at squared distance ``cl`` from j when ``out[j, t] >= cl``.
-    """
-    n_cand = cand.shape[0]
-    for j in prange(n_centers):
-        low = np.inf
-        for t in range(n_cand):
-            v = 0.25 * _sqdist(cand, t, centers, j)
-            out[j, t] = v
-            low = min(low, v)
-        out_min[j] = low
-
-
-@njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
-def kpp_potentials_dense(
-    X, xsq, w, cand, csq, cc, cc_min, closest, nearest, use_dot, chunk, pot_chunks, keep
-):  # fmt: skip
-    """Per chunk, the potential each candidate would leave: ``sum w * min(closest, d^2)``.
-
-    ``cc[j, t]`` is a quarter of the squared distance of candidate t to centre j and
-    ``cc_min[j]`` its minimum over t (see :func:`center_distances`); ``nearest[i]`` is
-    the centre of x_i and ``closest[i]`` the squared distance to it. With ``use_dot``
-    distances are ``|x|^2 + |c|^2 - 2 x.c`` (``xsq``, ``csq``: squared norms), for all
-    candidates at once; otherwise they are summed directly, for each candidate that
-    the bound leaves. Writes ``pot_chunks[chunk, t]``, and when ``keep`` has a row per
-    candidate, ``keep[t, i]`` the squared distance of every point the bound left (so that
-    :func:`kpp_update_kept` need not read X again).
-    """
-    n = X.shape[0]
-    n_cand = cand.shape[0]
-    n_chunks = pot_chunks.shape[0]
-    keeping = keep.shape[0] > 0
-    for c in prange(n_chunks):
-        base = 0.0  # the potential as it is
-        gain = np.zeros(n_cand)  # what each candidate takes off it (<= 0)
-        dist = np.empty(n_cand)
-        dots = np.empty((1, n_cand), dtype=X.dtype)
-        for i in range(c * chunk, min(c * chunk + chunk, n)):
-            cl = closest[i]
-            wi = np.float64(w[i])
-            base += wi * cl
-            a = nearest[i]
-            if cc_min[a] >= cl:
-                continue  # no candidate can come closer than x's centre
-            if use_dot:
-                _block_dots(X, i, i + 1, cand, dots)
-                for t in range(n_cand):
-                    v = xsq[i] + csq[t] - 2.0 * np.float64(dots[0, t])
-                    dist[t] = max(v, 0.0)
+@njit(cache=True, nogil=True, fastmath=_FAST)
+def _dots_2x4(X, idx, m, shift, cand, out, xsq):
+    """``out[t, q] = (X[idx[q]] - shift) . cand[t]`` and ``xsq[q] = |X[idx[q]] - shift|^2``,
+    summed in X's dtype, for ``q < m``: two rows against four candidates per pass over
+    the features (``cand`` has a multiple of 4 rows), the squared norms taken in the
+    first pass. For few candidates and many features, where a BLAS product of that
+    thin shape runs at a fraction of its speed; no copy of the rows is made."""
+    d = X.shape[1]
+    z = X.dtype.type(0.0)
+    for q in range(0, m, 2):
+        i0 = idx[q]
+        q1 = q + 1 if q + 1 < m else q
+        i1 = idx[q1]
+        for t in range(0, cand.shape[0], 4):
+            a0 = z
+            a1 = z
+            a2 = z
+            a3 = z
+            b0 = z
+            b1 = z
+            b2 = z
+            b3 = z
+            s0 = z
+            s1 = z
+            if t == 0:
+                for f in range(d):
+                    x0 = X[i0, f] - shift[f]
+                    x1 = X[i1, f] - shift[f]
+                    a0 += x0 * cand[0, f]
+                    a1 += x0 * cand[1, f]
+                    a2 += x0 * cand[2, f]
+                    a3 += x0 * cand[3, f]
+                    b0 += x1 * cand[0, f]
+                    b1 += x1 * cand[1, f]
+                    b2 += x1 * cand[2, f]
+                    b3 += x1 * cand[3, f]
+                    s0 += x0 * x0
+                    s1 += x1 * x1
+                xsq[q] = np.float64(s0)
+                xsq[q1] = np.float64(s1)
             else:
-                for t in range(n_cand):
-                    dist[t] = _sqdist(X, i, cand, t) if cc[a, t] < cl else np.inf
-            for t in range(n_cand):
-                gain[t] += wi * (min(cl, dist[t]) - cl)
-                if keeping:
-                    keep[t, i] = dist[t]
-        for t in range(n_cand):
-            pot_chunks[c, t] = base + gain[t]
+                for f in range(d):
+                    x0 = X[i0, f] - shift[f]
+                    x1 = X[i1, f] - shift[f]
+                    a0 += x0 * cand[t, f]
+                    a1 += x0 * cand[t + 1, f]
+                    a2 += x0 * cand[t + 2, f]
+                    a3 += x0 * cand[t + 3, f]
+                    b0 += x1 * cand[t, f]
+                    b1 += x1 * cand[t + 1, f]
+                    b2 += x1 * cand[t + 2, f]
+                    b3 += x1 * cand[t + 3, f]
+            out[t, q] = a0
+            out[t + 1, q] = a1
+            out[t + 2, q] = a2
+            out[t + 3, q] = a3
+            out[t, q1] = b0
+            out[t + 1, q1] = b1
+            out[t + 2, q1] = b2
+            out[t + 3, q1] = b3
 
 
-@njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
-def kpp_update_dense(
-    X, xsq, w, cand, csq, t, new_id, cc, use_dot, closest, nearest, chunk, chunk_pot
-):  # fmt: skip
-    """Make candidate ``t`` centre ``new_id``: update ``closest``, ``nearest`` and the
-    per-chunk potentials ``chunk_pot``."""
-    n = X.shape[0]
-    n_chunks = chunk_pot.shape[0]
-    for c in prange(n_chunks):
-        local = 0.0
-        for i in range(c * chunk, min(c * chunk + chunk, n)):
-            cl = closest[i]
-            if cc[nearest[i], t] < cl:
-                dist = _dist(X, i, xsq, cand, csq, t, use_dot)
-                if dist < cl:
-                    closest[i] = dist
-                    nearest[i] = new_id
-            local += np.float64(w[i]) * closest[i]
-        chunk_pot[c] = local
+@njit(cache=True, nogil=True, inline="always")
+def _bit(t):
+    return np.uint32(1) << np.uint32(min(t, MASK_BITS - 1))
 
 
 @njit(parallel=True, cache=True, nogil=True)
-def kpp_update_kept(kept, cc_min, new_id, w, closest, nearest, chunk, chunk_pot):
-    """:func:`kpp_update_dense` from the distances ``kept`` by the potentials pass (the
-    chosen candidate's row): the same points, the same values, no pass over X."""
-    n = closest.shape[0]
+def center_distances(cand, centers, n_centers, shift, out, out_min):
+    """``out[j, t]``: a lower bound on ``|cand[t] - centers[j]|^2 / 4`` and ``out_min[j]``
+    its minimum over t, for ``j < n_centers``.
+
+    ``cand`` (t, d) and ``centers`` (k, d) are in X's coordinates; blocks of centres
+    are shifted by ``shift``, turned to float64 and multiplied with the candidates, and
+    each squared distance is lowered by a bound on its rounding. Candidate t cannot beat
+    centre j for a point at squared distance ``cl`` from j when ``out[j, t] >= cl``.
+    """
+    n_cand, d = cand.shape
+    block = 64
+    err = 4.0 * (d + 2) * np.finfo(np.float64).eps
+    cs = np.empty((n_cand, d))
+    csq = np.empty(n_cand)
+    for t in range(n_cand):
+        acc = 0.0
+        for f in range(d):
+            u = np.float64(cand[t, f]) - np.float64(shift[f])
+            cs[t, f] = u
+            acc += u * u
+        csq[t] = acc
+    ct = np.ascontiguousarray(cs.T)
+    for blk in prange((n_centers + block - 1) // block):
+        lo = blk * block
+        hi = min(lo + block, n_centers)
+        rows = np.empty((hi - lo, d))
+        jsq = np.zeros(hi - lo)
+        for j in range(lo, hi):
+            for f in range(d):
+                u = np.float64(centers[j, f]) - np.float64(shift[f])
+                rows[j - lo, f] = u
+                jsq[j - lo] += u * u
+        g = np.dot(rows, ct)
+        for j in range(lo, hi):
+            low = np.inf
+            for t in range(n_cand):
+                sq = jsq[j - lo] + csq[t]
+                v = 0.25 * max(sq - 2.0 * g[j - lo, t] - err * sq, 0.0)
+                out[j, t] = v
+                low = min(low, v)
+            out_min[j] = low
+
+
+@njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
+def kpp_potentials(
+    X, shift, w, cand, csq, cc, cc_min, closest, nearest, use_dot, chunk, idxbufs,
+    rowbufs, pot_chunks, mask,
+):  # fmt: skip
+    """Per chunk, the potential each candidate would leave: ``sum w * min(closest, d^2)``.
+
+    ``cc[j, t]`` bounds a quarter of the squared distance of candidate t to centre j
+    and ``cc_min[j]`` is its minimum over t (see :func:`center_distances`); ``nearest[i]``
+    is the centre of x_i and ``closest[i]`` the squared distance to it. The points that
+    a candidate can reach are listed per chunk; with ``use_dot`` their distances are
+    ``|x - s|^2 + |c - s|^2 - 2 (x - s).(c - s)`` (``cand``: the candidates shifted by
+    ``shift``, in X's dtype, padded with zero rows to a multiple of 4; ``csq``: their
+    squared norms), the products taken for all candidates at once by
+    :func:`_dots_2x4`; otherwise the distances are summed directly. ``rowbufs[thread]``
+    (3, chunk) holds the listed rows' ``|x - s|^2``, closest and weight. Writes
+    ``pot_chunks[chunk, t]`` and, per point, ``mask[i]``: bit t set when candidate t
+    comes closer than the point's centre.
+    """
+    n_cand = csq.shape[0]
+    n_chunks = pot_chunks.shape[0]
+    n = X.shape[0]
+    for c in prange(n_chunks):
+        lo = c * chunk
+        hi = min(lo + chunk, n)
+        base = 0.0  # the potential as it is
+        tid = numba.get_thread_id()
+        idx = idxbufs[tid]
+        xsq = rowbufs[tid, 0]
+        cls = rowbufs[tid, 1]
+        wts = rowbufs[tid, 2]
+        m = 0
+        for i in range(lo, hi):
+            cl = closest[i]
+            wi = np.float64(w[i])
+            base += wi * cl
+            mask[i] = 0
+            if cc_min[nearest[i]] >= cl:
+                continue  # no candidate can come closer than x's centre
+            idx[m] = i
+            cls[m] = cl
+            wts[m] = wi
+            m += 1
+        dots = np.empty((cand.shape[0] if use_dot else 0, m), dtype=X.dtype)
+        if use_dot and m > 0:
+            _dots_2x4(X, idx, m, shift, cand, dots, xsq)
+        bits = np.zeros(m, dtype=np.uint32)
+        for t in range(n_cand):
+            bit = _bit(t)
+            gain = 0.0  # what candidate t takes off the potential (<= 0)
+            if use_dot:  # branch-free, so that it vectorises
+                for q in range(m):
+                    v = fast_max(xsq[q] + csq[t] - 2.0 * np.float64(dots[t, q]), 0.0)
+                    gain += wts[q] * fast_min(v - cls[q], 0.0)
+                    bits[q] |= bit if v < cls[q] else np.uint32(0)
+            else:
+                for q in range(m):
+                    i = idx[q]
+                    if cc[nearest[i], t] < cls[q]:
+                        v = _sqdist(X, i, cand, t)
+                        if v < cls[q]:
+                            gain += wts[q] * (v - cls[q])
+                            bits[q] |= bit
+            pot_chunks[c, t] = base + gain
+        for q in range(m):
+            mask[idx[q]] = bits[q]
+
+
+@njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
+def kpp_update(X, shift, w, cand, csq, t, new_id, use_dot, mask, closest, nearest,
+               chunk, chunk_pot):  # fmt: skip
+    """Make candidate ``t`` centre ``new_id``: the points whose mask has t's bit are
+    compared with it again (the same arithmetic as :func:`kpp_potentials`, up to the
+    rounding of a product summed in another order), ``closest``/``nearest`` updated and
+    each chunk's potential ``chunk_pot`` moved by the change."""
+    n = X.shape[0]
+    bit = _bit(t)
+    for c in prange(chunk_pot.shape[0]):
+        delta = 0.0
+        for i in range(c * chunk, min(c * chunk + chunk, n)):
+            if mask[i] & bit:
+                if use_dot:
+                    v = _dot_sqdist(X, i, shift, cand, csq, t)
+                else:
+                    v = _sqdist(X, i, cand, t)
+                cl = closest[i]
+                if v < cl:
+                    delta += np.float64(w[i]) * (v - cl)
+                    closest[i] = v
+                    nearest[i] = new_id
+        chunk_pot[c] += delta
+
+
+@njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
+def kpp_first(X, shift, w, first, csq0, use_dot, closest, nearest, chunk, chunk_pot):
+    """The first centre (``first``: its row of X, shifted when ``use_dot``, with its
+    squared norm ``csq0``): every point's distance to it and each chunk's potential."""
+    n = X.shape[0]
     for c in prange(chunk_pot.shape[0]):
         local = 0.0
         for i in range(c * chunk, min(c * chunk + chunk, n)):
-            cl = closest[i]
-            if cc_min[nearest[i]] < cl and kept[i] < cl:
-                closest[i] = kept[i]
-                nearest[i] = new_id
-            local += np.float64(w[i]) * closest[i]
+            if use_dot:
+                v = _dot_sqdist(X, i, shift, first, csq0, 0)
+            else:
+                v = _sqdist(X, i, first, 0)
+            closest[i] = v
+            nearest[i] = 0
+            local += np.float64(w[i]) * v
         chunk_pot[c] = local
 
 

@@ -14,22 +14,19 @@ compares the rows with the candidates that round added.
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
-from . import _hamerly_kernels as _hk
 from . import _kernels
 from ._bounded import ClusterSums
 from ._common import (
     CHUNK,
-    GEMM_MIN_FEATURES,
     MAX_SLOTS,
     assign,
     assigned_objective,
     assigned_sqdist,
     thread_limits,
 )
-from .hamerly import _half_gaps, _largest_other
+from .hamerly import HamerlyState, _half_gaps
 
 __all__ = ["Block", "half_gaps"]
 
@@ -48,7 +45,7 @@ class Block:
     ----------
     X : ndarray of shape (m, d), float32 or float64, or None
         The rows, kept by the block; None when every call passes them (``X=``), so that
-        only the per-row state (16 bytes a row) stays in memory.
+        only the per-row state (28 bytes a row) stays in memory.
     sample_weight : ndarray of shape (m,)
     n_threads : int, default=1
         numba threads of each call (a scheduler runs blocks side by side).
@@ -68,7 +65,7 @@ class Block:
         self.w = np.ascontiguousarray(sample_weight)
         self.n_threads = n_threads
         self.n_samples = len(self.w)
-        self.labels = self.upper = self.lower = self.centers = self.kept = None
+        self.labels = self.centers = self.kept = self.hamerly = self.shift = None
         self.mind = self.nearest = None
         self.seen = 0
 
@@ -139,41 +136,28 @@ class Block:
         assigned centres; how many labels changed since this block's last step.
         """
         X = self._rows(X)
-        n, d = X.shape
         k = centers.shape[0]
         centers = np.ascontiguousarray(centers, dtype=X.dtype)
-        margin = 1e-5 if X.dtype == np.float32 else 1e-6
-        use_gemm = d >= GEMM_MIN_FEATURES
-        centre = use_gemm and shift is not None
-        shift = np.zeros(d, X.dtype) if not centre else np.asarray(shift, dtype=X.dtype)
-        if self.labels is None or self.centers.shape != centers.shape:
-            self.labels = np.zeros(n, dtype=np.int32)
-            self.upper = np.full(n, np.inf, dtype=np.float32)
-            self.lower = np.zeros(n, dtype=np.float32)
-            self.kept = None
-        elif not np.array_equal(self.centers, centers):
+        shift = None if shift is None else np.asarray(shift, dtype=X.dtype)
+        same_shift = self.hamerly is not None and (
+            (shift is None) == (self.shift is None)
+            and (shift is None or np.array_equal(shift, self.shift))
+        )
+        if not same_shift or self.centers.shape != centers.shape:
+            self.hamerly = HamerlyState(X, shift)
+            self.shift = shift
+            self.labels = self.hamerly.labels
+            self.kept = ClusterSums(X, self.w, k, self.hamerly.shift)
+            move = np.zeros(k)
+        else:
             diff = centers.astype(np.float64) - self.centers
             move = np.sqrt(np.einsum("ij,ij->i", diff, diff))
-            with thread_limits(self.n_threads):
-                _hk.hamerly_move_bounds(self.labels, self.upper, self.lower, move,
-                                        _largest_other(move), margin)  # fmt: skip
-        if self.kept is None or not np.array_equal(self.kept.shift, shift):
-            self.kept = ClusterSums(X, self.w, k, shift)
-        self.kept.X = X  # the rows may be handed in anew at every call
-        shifted = centers - shift
+        self.hamerly.X = self.kept.X = X  # the rows may be handed in anew at every call
         with thread_limits(self.n_threads):
-            threads = numba.get_num_threads()
-            _hk.hamerly_assign_dense(
-                X, centers, np.ascontiguousarray(shifted.T),
-                np.einsum("ij,ij->i", shifted, shifted, dtype=np.float64), shift, centre,
-                use_gemm, np.asarray(half_gap, np.float64), CHUNK, margin,
-                np.empty((threads, CHUNK, d if use_gemm else 0), dtype=X.dtype),
-                np.empty((threads, CHUNK), dtype=np.int64), self.labels, self.upper,
-                self.lower,
-            )  # fmt: skip
+            self.hamerly.step(centers, move, half_gap)
             changed = self.kept.follow(self.labels)
         self.centers = centers.copy()
-        self.kept.X = None
+        self.hamerly.X = self.kept.X = None
         return self.kept.sums.copy(), self.kept.wsum.copy(), self.kept.objective(centers), changed
 
     def _at(self, centers, half_gap, shift, X):

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 import scipy.sparse as sp
 
 from . import _seeding_kernels as _k
-from ._common import CHUNK, thread_limits
+from ._common import CHUNK, ColumnStats, column_stats, gemm_shift, thread_limits
 
-#: from this many features on, seeding distances go through dot products
-DOT_MIN_FEATURES = 64
+#: from this many features on, seeding distances go through products (a
+#: register-blocked kernel: BLAS is slow for a product with 4 to 10 columns)
+DOT_MIN_FEATURES = 16
 
 
 def _rows(X, idx: np.ndarray) -> np.ndarray:
@@ -64,49 +66,52 @@ def _kpp_csr(X, n_clusters, w, random_state, n_local_trials):
     return indices
 
 
-def _kpp_dense(X, n_clusters, w, random_state, n_local_trials):
+def _kpp_dense(X, n_clusters, w, random_state, n_local_trials, stats):
     n, d = X.shape
     t = n_local_trials
     n_chunks = max(1, -(-n // CHUNK))
     use_dot = d >= DOT_MIN_FEATURES
-    xsq = np.einsum("ij,ij->i", X, X, dtype=np.float64) if use_dot else np.empty(0)
+    shift = gemm_shift(column_stats(X) if stats is None else stats) if use_dot else None
+    shift = np.zeros(d, dtype=X.dtype) if shift is None else shift.astype(X.dtype)
     centers = np.empty((n_clusters, d), dtype=X.dtype)
     indices = np.full(n_clusters, -1, dtype=np.intp)
-    closest = np.full(n, np.inf)  # squared distance to the nearest centre so far
-    nearest = np.zeros(n, dtype=np.int32)
+    closest = np.empty(n)  # squared distance to the nearest centre so far
+    nearest = np.empty(n, dtype=np.int32)
+    mask = np.empty(n, dtype=np.uint32)
     chunk_pot = np.empty(n_chunks)
     pot_chunks = np.empty((n_chunks, t))
     cc = np.zeros((n_clusters, t))
     cc_min = np.zeros(n_clusters)
     cand_idx = np.empty(t, dtype=np.intp)
-    # keep the candidates' distances when they are small next to X (t << d): the
-    # chosen candidate's update then needs no second pass over X
-    keep = np.empty((t, n) if 8 * t * 8 <= d * X.itemsize else (0, 0))
+    threads = numba.get_num_threads()
+    idxbufs = np.empty((threads, CHUNK), dtype=np.int64)
+    rowbufs = np.empty((threads, 3, CHUNK))
+    padded = np.zeros((-(-t // 4) * 4 if use_dot else t, d), dtype=X.dtype)
 
-    def accept(cand, csq, best, new_id):
-        _k.kpp_update_dense(
-            X, xsq, w, cand, csq, best, new_id, cc, use_dot, closest, nearest, CHUNK, chunk_pot
-        )
+    def prepared(rows):
+        """The rows as the kernels compare them: shifted on the product path."""
+        rows = np.ascontiguousarray(rows - shift if use_dot else rows)
+        return rows, _norms(rows)
 
     first = _draw_first(w, random_state)
     indices[0] = first
     centers[0] = X[first]
-    accept(centers[:1], _norms(centers[:1]), 0, 0)
+    rows, csq = prepared(centers[:1])
+    _k.kpp_first(X, shift, w, rows, csq, use_dot, closest, nearest, CHUNK, chunk_pot)
     for c in range(1, n_clusters):
         targets = random_state.uniform(size=t) * chunk_pot.sum()
         _k.kpp_sample(targets, chunk_pot, w, closest, CHUNK, cand_idx)
         cand = X[cand_idx]
-        csq = _norms(cand)
-        _k.center_distances(cand, centers, c, cc, cc_min)
-        _k.kpp_potentials_dense(
-            X, xsq, w, cand, csq, cc, cc_min, closest, nearest, use_dot, CHUNK, pot_chunks,
-            keep,
+        _k.center_distances(cand, centers, c, shift, cc, cc_min)
+        rows, csq = prepared(cand)
+        padded[:t] = rows
+        _k.kpp_potentials(
+            X, shift, w, padded, csq, cc, cc_min, closest, nearest, use_dot, CHUNK,
+            idxbufs, rowbufs, pot_chunks, mask,
         )  # fmt: skip
         best = int(np.argmin(pot_chunks.sum(axis=0)))
-        if keep.shape[0]:
-            _k.kpp_update_kept(keep[best], cc_min, c, w, closest, nearest, CHUNK, chunk_pot)
-        else:
-            accept(cand, csq, best, c)
+        _k.kpp_update(X, shift, w, rows, csq, best, c, use_dot, mask, closest, nearest,
+                      CHUNK, chunk_pot)  # fmt: skip
         centers[c] = cand[best]
         indices[c] = cand_idx[best]
     return indices
@@ -166,6 +171,7 @@ def kmeans_plusplus(
     n_local_trials: int | None = None,
     n_threads: int | None = None,
     given: np.ndarray | None = None,
+    stats: ColumnStats | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Greedy k-means++ seeding.
 
@@ -205,7 +211,7 @@ def kmeans_plusplus(
             w = w.astype(np.float64)
             indices = _kpp_csr(X, n_clusters, w, random_state, n_local_trials)
         else:
-            indices = _kpp_dense(X, n_clusters, w, random_state, n_local_trials)
+            indices = _kpp_dense(X, n_clusters, w, random_state, n_local_trials, stats)
     return _rows(X, indices), indices
 
 
