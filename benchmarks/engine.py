@@ -1,110 +1,61 @@
-"""The engine benchmark: kmeanskit against scikit-learn and FAISS, case by case.
+"""The engine benchmark: kmeanskit against scikit-learn, FAISS and MiniBatchKMeans.
 
-For each case of the matrix it measures, in one process and with the same thread
-count for everyone:
+For each case of the matrix (``cases.py``: easy cases, embedding-like mixtures, real CNN
+embeddings), in one process and with the same thread count for everyone:
 
-- seeding: kmeanskit's greedy k-means++ against ``sklearn.cluster.kmeans_plusplus``;
-- iterations from the same initial centres (kmeanskit's seeds): kmeanskit, scikit-learn
-  ``lloyd`` and ``elkan``, and ``faiss.Kmeans`` on the full data
-  (``max_points_per_centroid`` large) run for as many iterations as kmeanskit needed;
-- end to end with default settings over ``--seeds`` seeds: kmeanskit against the faster
-  of scikit-learn's two algorithms, with the mean final inertia of each;
-- the iteration time over the GEMM floor, ``2 n k d / sgemm rate`` (the rate measured
-  here with numpy on a 2048^3 float32 product);
-- the extra memory of a kmeanskit fit, as traced by tracemalloc, over the input size.
+- **seeding**: kmeanskit's greedy k-means++ against ``sklearn.cluster.kmeans_plusplus``,
+  and against its floor ``max(F / R, k B / W)``: ``F = 2 k (2 + ln k) n d`` flops at the
+  measured sgemm rate R (numpy, float32, 2048^3), or one read of X per round (``B`` bytes
+  at the bandwidth W measured by a parallel read of X itself); its quality: the mean
+  converged inertia over ``--quality-seeds`` seeds from our seeds over that from
+  scikit-learn's (both converged by the same exact Lloyd);
+- **iterations from the same start** (our seeds): kmeanskit ``auto``, ``lloyd``,
+  ``hamerly``, ``yinyang``; scikit-learn ``lloyd`` and ``elkan`` (while its n x k bounds
+  fit); FAISS on the full data for as many iterations; the final inertia of each over
+  scikit-learn's Lloyd, the share of labels that differ, and our Lloyd pass over the GEMM
+  floor ``2 n k d / R`` (also over the rate of a product of this very shape);
+- **end to end with default settings**, seeding included, against every peer
+  configuration: scikit-learn ``lloyd``/``elkan``, FAISS with its defaults (random start,
+  25 iterations, 256 points per centroid), FAISS on the full data for 25 and for 100
+  iterations, FAISS for 25 iterations from our seeds (our seeding time included),
+  scikit-learn's and our MiniBatchKMeans; every final inertia is computed exactly. A
+  configuration is "good" when its mean inertia is within 0.5 % of the best any run
+  found; the ratio printed is the fastest good peer's time over ours;
+- **memory**: the peak traced by tracemalloc during a default fit, over the input's bytes.
 
-    python benchmarks/engine.py            # the full matrix (tens of minutes)
-    python benchmarks/engine.py --quick    # a reduced matrix, under two minutes
-    python benchmarks/engine.py --cases digits mnist10
+    python benchmarks/engine.py                    # the whole matrix (about 20 minutes)
+    python benchmarks/engine.py --quick            # a reduced matrix, under 3 minutes
+    python benchmarks/engine.py --cases mix32 cnn-mnist256
 
-Needs the ``bench`` extra (faiss-cpu, h5py, pillow) and ``../shared/data`` for the
-MNIST, USPS and COIL-20 cases (those cases are left out, with a note, without it).
+Needs the ``bench`` extra (faiss-cpu, h5py, pillow), ``../shared/data`` for the real-data
+cases (each one is left out, with a note, without it) and the ``cnn`` extra for the CNN
+embeddings, computed once and cached outside the repository (see ``cases.py``).
 """
 
 from __future__ import annotations
 
 import argparse
-import gzip
+import math
 import os
 import time
 import tracemalloc
-from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
+from numba import njit, prange
 from sklearn.cluster import KMeans as SkKMeans
-from sklearn.cluster import MiniBatchKMeans
+from sklearn.cluster import MiniBatchKMeans as SkMiniBatchKMeans
 from sklearn.cluster import kmeans_plusplus as sk_kmeans_plusplus
-from sklearn.datasets import load_digits, make_blobs
+from threadpoolctl import threadpool_limits
 
-from kmeanskit import KMeans
-from kmeanskit._engine import assign, kmeans_plusplus, resolve_n_threads
+from cases import Case, build_cases
+from kmeanskit import KMeans, MiniBatchKMeans
+from kmeanskit._engine import assign, kmeans_plusplus, lloyd, resolve_n_threads, tolerance
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-@dataclass
-class Case:
-    name: str
-    X: object
-    k: int
-
-
-def _mnist(n):
-    path = SHARED / "mnist_test" / "t10k-images-idx3-ubyte.gz"
-    with gzip.open(path) as f:
-        raw = np.frombuffer(f.read(), dtype=np.uint8, offset=16)
-    return raw.reshape(-1, 784)[:n].astype(np.float32) / 255.0
-
-
-def _usps():
-    import h5py
-
-    with h5py.File(SHARED / "usps" / "usps.h5") as f:
-        return np.vstack([f["train/data"][:], f["test/data"][:]]).astype(np.float32)
-
-
-def _coil_features(n):
-    """The seed user's case: n images as 4096-d pixel features (COIL-20 at 64 x 64)."""
-    from PIL import Image
-
-    files = sorted((SHARED / "coil20" / "images").glob("*.png"))[:n]
-    rows = [
-        np.asarray(Image.open(p).convert("L").resize((64, 64)), dtype=np.float32) for p in files
-    ]
-    return np.stack(rows).reshape(len(rows), -1) / 255.0
-
-
-def _blobs(n, d, centers):
-    X, _ = make_blobs(n, n_features=d, centers=centers, cluster_std=1.5, random_state=0)
-    return X.astype(np.float32)
-
-
-def build_cases(quick: bool):
-    """(name, loader) for every case; loaders run lazily so one missing file skips one case."""
-    s = 10 if quick else 1
-    return {
-        "digits": lambda: Case("digits", load_digits().data.astype(np.float32), 10),
-        "blobs64": lambda: Case("blobs64", _blobs(100_000 // s, 64, 100), 100),
-        "blobs16": lambda: Case("blobs16", _blobs(200_000 // s, 16, 1000), 1000 // (s // 5 or 1)),
-        "mnist10": lambda: Case("mnist10", _mnist(10_000 // (s // 5 or 1)), 10),
-        "mnist256": lambda: Case("mnist256", _mnist(10_000 // (s // 5 or 1)), 256),
-        "usps100": lambda: Case("usps100", _usps(), 100),
-        "features400": lambda: Case("features400", _coil_features(1000), 400),
-        "sparse50": lambda: Case(
-            "sparse50",
-            sp.random(
-                20_000 // (s // 2 or 1),
-                20_000 // (s // 2 or 1),
-                density=0.005,
-                format="csr",
-                random_state=np.random.RandomState(0),
-                dtype=np.float32,
-            ),
-            50,
-        ),
-    }
+#: scikit-learn's elkan keeps n x k float64 bounds: left out above this many
+ELKAN_MAX_NK = 30_000_000
+#: cases with more flops than this per Lloyd pass run the slow peers on one seed only
+HEAVY_NKD = 5e9
 
 
 def sgemm_rate() -> float:
@@ -118,190 +69,300 @@ def sgemm_rate() -> float:
     return 2 * 2048**3 / best
 
 
+def shape_rate(X, k: int) -> float:
+    """FLOP/s of numpy's product of blocks of 4096 rows of X with k centres."""
+    rows = np.ascontiguousarray(X[: min(X.shape[0], 4096)])
+    C = np.ascontiguousarray(X[:k].T) if X.shape[0] >= k else rows[:k].T.copy()
+    best = np.inf
+    for _ in range(5):
+        start = time.perf_counter()
+        rows @ C
+        best = min(best, time.perf_counter() - start)
+    return 2.0 * rows.shape[0] * rows.shape[1] * C.shape[1] / best
+
+
+@njit(parallel=True, fastmath=True, cache=True)
+def _read(X):
+    n = X.shape[0]
+    part = np.zeros(64)
+    for s in prange(64):
+        acc = 0.0
+        for i in range(s * n // 64, (s + 1) * n // 64):
+            for f in range(X.shape[1]):
+                acc += X[i, f]
+        part[s] = acc
+    return part.sum()
+
+
+def bandwidth(X) -> float:
+    """Bytes/s of a parallel read of X itself (best of 5)."""
+    _read(X[:64])
+    best = np.inf
+    for _ in range(5):
+        start = time.perf_counter()
+        _read(X)
+        best = min(best, time.perf_counter() - start)
+    return X.nbytes / best
+
+
 def timed(fn):
     start = time.perf_counter()
     out = fn()
     return time.perf_counter() - start, out
 
 
-def faiss_iterations(X, init, n_iter, n_threads):
+def inertia(X, centers) -> float:
+    return assign(X, np.ascontiguousarray(centers, dtype=X.dtype))[2]
+
+
+def faiss_run(X, k, n_iter, seed, full=True, init=None, n_threads=1):
+    """FAISS k-means: ``(seconds, exact inertia)``; ``full``: every point (else FAISS's
+    own subsample of 256 points per centroid); ``init``: starting centroids."""
     import faiss
 
     faiss.omp_set_num_threads(n_threads)
     n, d = X.shape
-    km = faiss.Kmeans(
-        d, init.shape[0], niter=n_iter, max_points_per_centroid=n + 1, min_points_per_centroid=1,
-        seed=0, verbose=False,
-    )  # fmt: skip
-    seconds, _ = timed(lambda: km.train(np.ascontiguousarray(X), init_centroids=init.copy()))
-    return seconds, km.centroids
+    extra = {"max_points_per_centroid": n + 1, "min_points_per_centroid": 1} if full else {}
+    km = faiss.Kmeans(d, k, niter=n_iter, seed=seed, verbose=False, **extra)
+    Xc = np.ascontiguousarray(X)
+    seconds, _ = timed(lambda: km.train(Xc, init_centroids=None if init is None else init.copy()))
+    return seconds, inertia(X, km.centroids)
 
 
-def faiss_default(X, k, n_threads):
-    """FAISS with its own defaults: random start, 25 iterations, 256 points per centroid."""
-    import faiss
-
-    faiss.omp_set_num_threads(n_threads)
-    km = faiss.Kmeans(X.shape[1], k, seed=0, verbose=False)
-    seconds, _ = timed(lambda: km.train(np.ascontiguousarray(X)))
-    return seconds, km.centroids
-
-
-def run_case(case: Case, seeds: int, rate: float, n_threads: int) -> dict:
+def seeding(case: Case, rate: float, quality_seeds: int) -> dict:
     X, k = case.X, case.k
     n, d = X.shape
     w = np.ones(n, dtype=X.dtype)
-    row: dict = {"case": case.name, "shape": f"{n}x{d}", "k": k}
-
-    # seeding alone
     kmeans_plusplus(X[: min(n, 2000)], min(k, 10), w[: min(n, 2000)], np.random.RandomState(0))
     t_ours, (init, _) = timed(lambda: kmeans_plusplus(X, k, w, np.random.RandomState(0)))
     t_sk, _ = timed(lambda: sk_kmeans_plusplus(X, k, random_state=0))
-    row.update(seed_ours=t_ours, seed_sk=t_sk)
-
-    # iterations from the same centres
-    KMeans(k, init=init, n_init=1, max_iter=2).fit(X)  # compile outside the timing
-    t_it, ours = timed(lambda: KMeans(k, init=init, n_init=1).fit(X))
-    row.update(iter_ours=t_it, n_iter=ours.n_iter_, inertia_ours=ours.inertia_)
-    for algo in ("lloyd", "elkan"):
-        t, sk = timed(lambda a=algo: SkKMeans(k, init=init, n_init=1, algorithm=a).fit(X))
-        row[f"iter_{algo}"] = t
-        row[f"inertia_{algo}"] = sk.inertia_
+    row = {"seed_ours": t_ours, "seed_sk": t_sk, "init": init}
     if not sp.issparse(X):
-        t, centroids = faiss_iterations(X, init, ours.n_iter_, n_threads)
-        row["iter_faiss"] = t
-        row["inertia_faiss"] = assign(X, centroids.astype(X.dtype))[2]
-    row["floor"] = 2.0 * n * k * d * ours.n_iter_ / rate
-
-    # end to end, default settings
-    totals = {"ours": [], "lloyd": [], "elkan": []}
-    inertias = {"ours": [], "lloyd": [], "elkan": []}
-    for seed in range(seeds):
-        t, m = timed(lambda s=seed: KMeans(k, random_state=s).fit(X))
-        totals["ours"].append(t)
-        inertias["ours"].append(m.inertia_)
-        for algo in ("lloyd", "elkan"):
-            t, m = timed(lambda s=seed, a=algo: SkKMeans(k, random_state=s, algorithm=a).fit(X))
-            totals[algo].append(t)
-            inertias[algo].append(m.inertia_)
-    for key in totals:
-        row[f"total_{key}"] = float(np.mean(totals[key]))
-        row[f"inertia_total_{key}"] = float(np.mean(inertias[key]))
-
-    # the other peers with their own defaults (for the fastest-peer comparison)
-    peers = {"ours": (row["total_ours"], row["inertia_total_ours"])}
-    for algo in ("lloyd", "elkan"):
-        peers[f"sklearn {algo}"] = (row[f"total_{algo}"], row[f"inertia_total_{algo}"])
-    t, m = timed(lambda: MiniBatchKMeans(k, random_state=0, n_init="auto").fit(X))
-    peers["MiniBatchKMeans"] = (t, assign(X, m.cluster_centers_.astype(X.dtype))[2])
-    if not sp.issparse(X):
-        t, centroids = faiss_default(X, k, n_threads)
-        peers["faiss default"] = (t, assign(X, centroids.astype(X.dtype))[2])
-    best_inertia = min(v[1] for v in peers.values())
-    good = {name: t for name, (t, inertia) in peers.items() if inertia <= best_inertia * 1.005}
-    fastest_peer = (
-        min((t, name) for name, t in good.items() if name != "ours")
-        if len(good) > 1
-        else (np.inf, "-")
-    )
-    row["peers"] = peers
-    row["fastest_peer"] = fastest_peer
-    row["ours_good"] = "ours" in good
-
-    # memory of a fit beyond the input
-    tracemalloc.start()
-    KMeans(k, random_state=0).fit(X)
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    size = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes if sp.issparse(X) else X.nbytes
-    row["mem"] = peak / size
+        bw = bandwidth(X)
+        flops = 2.0 * k * (2 + math.log(k)) * n * d
+        row.update(bw=bw, floor_flops=flops / rate, floor_mem=k * X.nbytes / bw)
+    # quality: the converged inertia from our seeds and from scikit-learn's
+    tol = tolerance(X, 1e-4)
+    ours, theirs = [], []
+    for s in range(quality_seeds):
+        c_ours, _ = kmeans_plusplus(X, k, w, np.random.RandomState(100 + s))
+        c_sk, _ = sk_kmeans_plusplus(X, k, random_state=100 + s)
+        ours.append(lloyd(X, w, c_ours, tol=tol).inertia)
+        theirs.append(lloyd(X, w, c_sk.astype(X.dtype), tol=tol).inertia)
+    row["seed_quality"] = float(np.mean(ours) / np.mean(theirs))
     return row
 
 
+def same_start(case: Case, init, rate: float, n_threads: int, repeats: int) -> dict:
+    X, k = case.X, case.k
+    n, d = X.shape
+    row: dict = {}
+    algos = ["auto", "lloyd"] if sp.issparse(X) else ["auto", "lloyd", "hamerly", "yinyang"]
+    for rep in range(repeats):  # round robin, the best of each: timings vary by 10 %
+        for algo in algos:
+            t, m = timed(lambda a=algo: KMeans(k, init=init, n_init=1, algorithm=a).fit(X))
+            row[f"it_{algo}"] = min(t, row.get(f"it_{algo}", np.inf))
+            if rep == 0:
+                row[f"labels_{algo}"] = m.labels_
+                row[f"inertia_{algo}"] = m.inertia_
+                row[f"n_iter_{algo}"] = m.n_iter_
+    peers = ["lloyd", "elkan"] if n * k <= ELKAN_MAX_NK else ["lloyd"]
+    for algo in peers:
+        t, sk = timed(lambda a=algo: SkKMeans(k, init=init, n_init=1, algorithm=a).fit(X))
+        row[f"it_sk_{algo}"] = t
+        row[f"inertia_sk_{algo}"] = sk.inertia_
+        row[f"labels_sk_{algo}"] = sk.labels_
+    if not sp.issparse(X):
+        row["it_faiss"], row["inertia_faiss"] = faiss_run(
+            X, k, row["n_iter_auto"], 0, init=init, n_threads=n_threads
+        )
+        p_lloyd = row["it_lloyd"] / row["n_iter_lloyd"]
+        row["pass_floor"] = p_lloyd / (2.0 * n * k * d / rate)
+        row["pass_shape"] = p_lloyd / (2.0 * n * k * d / shape_rate(X, k))
+    return row
+
+
+def end_to_end(case: Case, seeds: int, n_threads: int) -> dict:
+    """``{configuration: (mean seconds, mean inertia, [inertia of every run])}``."""
+    X, k = case.X, case.k
+    n, d = X.shape
+    heavy = n * k * d > HEAVY_NKD
+    runs: dict = {}
+
+    def add(name, seconds, value):
+        runs.setdefault(name, []).append((seconds, value))
+
+    for s in range(seeds):
+        t, m = timed(lambda s=s: KMeans(k, random_state=s).fit(X))
+        add("kmeanskit", t, m.inertia_)
+        if s and heavy:
+            continue  # the slow peers once on the heaviest cases
+        for algo in ["lloyd", "elkan"] if n * k <= ELKAN_MAX_NK else ["lloyd"]:
+            t, m = timed(lambda s=s, a=algo: SkKMeans(k, random_state=s, algorithm=a).fit(X))
+            add(f"sklearn {algo}", t, m.inertia_)
+        t, m = timed(lambda s=s: SkMiniBatchKMeans(k, random_state=s, n_init="auto").fit(X))
+        add("sklearn MiniBatchKMeans", t, inertia(X, m.cluster_centers_))
+        t, m = timed(lambda s=s: MiniBatchKMeans(k, random_state=s).fit(X))
+        add("kmeanskit MiniBatchKMeans", t, inertia(X, m.cluster_centers_))
+        if sp.issparse(X):
+            continue
+        add("faiss default", *faiss_run(X, k, 25, s, full=False, n_threads=n_threads))
+        add("faiss full 25 it", *faiss_run(X, k, 25, s, n_threads=n_threads))
+        add("faiss full 100 it", *faiss_run(X, k, 100, s, n_threads=n_threads))
+        ones = np.ones(n, dtype=X.dtype)
+        t_seed, (init, _) = timed(
+            lambda s=s, ones=ones: kmeans_plusplus(X, k, ones, np.random.RandomState(s))
+        )
+        t, value = faiss_run(X, k, 25, s, init=init, n_threads=n_threads)
+        add("faiss 25 it from our seeds", t_seed + t, value)
+    out = {}
+    for name, v in runs.items():
+        seconds, values = [r[0] for r in v], [r[1] for r in v]
+        out[name] = (float(np.mean(seconds)), float(np.mean(values)), values)
+    return out
+
+
+def memory(case: Case) -> float:
+    X = case.X
+    tracemalloc.start()
+    KMeans(case.k, random_state=0).fit(X)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    size = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes if sp.issparse(X) else X.nbytes
+    return peak / size
+
+
+def warm_up(case: Case) -> None:
+    """Compile (or load from numba's cache) every kernel a case uses, outside the timings."""
+    X, k = case.X, case.k
+    small = X[: min(X.shape[0], max(4 * k, 2000))]
+    algos = ["lloyd"] if sp.issparse(X) else ["lloyd", "hamerly", "yinyang"]
+    for algo in algos:
+        KMeans(min(k, 8), algorithm=algo, max_iter=3, random_state=0).fit(small)
+    KMeans(min(k, 8), random_state=0).fit(X[: max(6000, 2 * k)])
+    MiniBatchKMeans(min(k, 8), random_state=0, max_iter=2).fit(small)
+
+
+def run_case(case: Case, seeds: int, quality_seeds: int, rate: float, n_threads: int) -> dict:
+    warm_up(case)
+    n, d = case.X.shape
+    row: dict = {"case": case.name, "shape": f"{n}x{d}", "k": case.k, "kind": case.kind}
+    row.update(seeding(case, rate, quality_seeds))
+    repeats = 1 if n * case.k * d > HEAVY_NKD else 3
+    row.update(same_start(case, row.pop("init"), rate, n_threads, repeats))
+    row["e2e"] = end_to_end(case, seeds, n_threads)
+    row["mem"] = memory(case)
+    return row
+
+
+def _fmt(x, spec=".3f"):
+    return "-" if x is None else format(x, spec)
+
+
 def report(rows: list[dict], rate: float, n_threads: int) -> str:
-    lines = [
-        f"{n_threads} threads for everyone; sgemm rate {rate / 1e9:.0f} GFLOP/s "
-        f"(numpy float32 2048^3); times in seconds; ratios are peer / kmeanskit (>1: faster).",
+    out = [
+        f"{n_threads} threads for everyone; sgemm rate {rate / 1e9:.0f} GFLOP/s (numpy float32 "
+        "2048^3); times in seconds.",
         "",
-        "Seeding and iterations from the same centres:",
+        "Seeding (k-means++): floor = max(2 k (2 + ln k) n d / sgemm rate, k x bytes(X) / "
+        "bandwidth), the bandwidth measured by a parallel read of X; quality = mean converged "
+        "inertia from our seeds / from scikit-learn's:",
         "",
-        "| case | n x d | k | seed ours | seed sklearn | ratio | iters | iter ours | "
-        "sk lloyd | sk elkan | faiss | vs best sk | vs faiss | ours / floor | "
-        "inertia vs sk lloyd |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| case | n x d | k | ours | sklearn | sklearn / ours | GB/s | floor | ours / floor "
+        "| quality |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        best_sk = min(r["iter_lloyd"], r["iter_elkan"])
-        faiss_t = r.get("iter_faiss")
-        lines.append(
+        floor = max(r["floor_flops"], r["floor_mem"]) if "bw" in r else None
+        out.append(
             f"| {r['case']} | {r['shape']} | {r['k']} | {r['seed_ours']:.3f} | "
-            f"{r['seed_sk']:.3f} | {r['seed_sk'] / r['seed_ours']:.1f} | {r['n_iter']} | "
-            f"{r['iter_ours']:.3f} | {r['iter_lloyd']:.3f} | {r['iter_elkan']:.3f} | "
-            + (f"{faiss_t:.3f} | " if faiss_t else "- | ")
-            + f"{best_sk / r['iter_ours']:.2f} | "
-            + (f"{faiss_t / r['iter_ours']:.2f} | " if faiss_t else "- | ")
-            + f"{r['iter_ours'] / r['floor']:.1f} | "
-            f"{(r['inertia_ours'] - r['inertia_lloyd']) / r['inertia_lloyd']:+.1e} |"
+            f"{r['seed_sk']:.3f} | {r['seed_sk'] / r['seed_ours']:.1f} | "
+            + (
+                f"{r['bw'] / 1e9:.0f} | {floor:.3f} | {r['seed_ours'] / floor:.1f} | "
+                if floor
+                else "- | - | - | "
+            )
+            + f"{r['seed_quality']:.4f} |"
         )
-    lines += [
+    out += [
         "",
-        "End to end with default settings (seeding included), mean over seeds:",
+        "Iterations from the same start (our seeds), seconds to converge; inertia and labels "
+        "against scikit-learn's Lloyd; our Lloyd pass over the GEMM floor (2 n k d / sgemm "
+        "rate) and over the rate of a product of this shape; auto over the best of ours:",
         "",
-        "| case | ours s | sk lloyd s | sk elkan s | vs best sk | inertia ours / sk lloyd | "
-        "mem over input |",
-        "|---|---|---|---|---|---|---|",
+        "| case | iters | auto | lloyd | hamerly | yinyang | auto / best | sk lloyd | sk elkan "
+        "| faiss | inertia vs sk | labels differ | pass / floor | pass / shape |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        best = min(r["total_lloyd"], r["total_elkan"])
-        lines.append(
-            f"| {r['case']} | {r['total_ours']:.3f} | {r['total_lloyd']:.3f} | "
-            f"{r['total_elkan']:.3f} | {best / r['total_ours']:.2f} | "
-            f"{r['inertia_total_ours'] / r['inertia_total_lloyd']:.4f} | {r['mem']:.0%} |"
+        ours = [r.get(f"it_{a}") for a in ("lloyd", "hamerly", "yinyang")]
+        best = min(t for t in ours if t is not None)
+        rel = (r["inertia_auto"] - r["inertia_sk_lloyd"]) / r["inertia_sk_lloyd"]
+        differ = float(np.mean(r["labels_auto"] != r["labels_sk_lloyd"]))
+        out.append(
+            f"| {r['case']} | {r['n_iter_auto']} | {r['it_auto']:.3f} | {_fmt(ours[0])} | "
+            f"{_fmt(ours[1])} | {_fmt(ours[2])} | {r['it_auto'] / best:.2f} | "
+            f"{r['it_sk_lloyd']:.3f} | {_fmt(r.get('it_sk_elkan'))} | "
+            f"{_fmt(r.get('it_faiss'))} | {rel:+.1e} | {differ:.1e} | "
+            f"{_fmt(r.get('pass_floor'), '.2f')} | {_fmt(r.get('pass_shape'), '.2f')} |"
         )
-    lines += [
+    out += [
         "",
-        "Against every peer with its own defaults (seed 0 for the single-run peers), counting",
-        "only runs whose inertia is within 0.5 % of the best any of them found:",
+        "End to end with default settings (seeding included), mean over seeds; a peer is "
+        "good when its mean inertia is within 0.5 % of the best any run found:",
         "",
-        "| case | ours s | ours within 0.5 % | fastest such peer | its s | peer / ours | "
-        "MiniBatch s (inertia / best) | faiss default s (inertia / best) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| case | ours s | ours inertia / best | fastest good peer | its s | peer / ours | "
+        "faster sklearn s | sklearn / ours | mem over input |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        peers = r["peers"]
-        best = min(v[1] for v in peers.values())
-        t_peer, name = r["fastest_peer"]
-        mb = peers["MiniBatchKMeans"]
-        fd = peers.get("faiss default")
-        lines.append(
-            f"| {r['case']} | {r['total_ours']:.3f} | {'yes' if r['ours_good'] else 'no'} | "
-            f"{name} | {t_peer:.3f} | {t_peer / r['total_ours']:.2f} | "
-            f"{mb[0]:.3f} ({mb[1] / best:.3f}) | "
-            + (f"{fd[0]:.3f} ({fd[1] / best:.3f}) |" if fd else "- |")
+        e2e = r["e2e"]
+        best = min(min(v[2]) for v in e2e.values())
+        ours_t, ours_i, _ = e2e["kmeanskit"]
+        good = {name: v[0] for name, v in e2e.items()
+                if name != "kmeanskit" and v[1] <= best * 1.005}  # fmt: skip
+        peer = min(good, key=good.get) if good else None
+        sk = min(v[0] for name, v in e2e.items() if name.startswith("sklearn ")
+                 and "MiniBatch" not in name)  # fmt: skip
+        out.append(
+            f"| {r['case']} | {ours_t:.3f} | {ours_i / best:.4f} | {peer or '-'} | "
+            f"{_fmt(good.get(peer))} | "
+            + (f"{good[peer] / ours_t:.2f} | " if peer else "- | ")
+            + f"{sk:.3f} | {sk / ours_t:.2f} | {r['mem']:.0%} |"
         )
-    return "\n".join(lines)
+    out += ["", "Every configuration, end to end: mean seconds (mean inertia / best):", ""]
+    for r in rows:
+        e2e = r["e2e"]
+        best = min(min(v[2]) for v in e2e.values())
+        cells = [f"{name} {v[0]:.3f} ({v[1] / best:.4f})" for name, v in e2e.items()]
+        out.append(f"- {r['case']}: " + "; ".join(cells))
+    return "\n".join(out)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="reduced matrix, under 2 minutes")
-    parser.add_argument("--seeds", type=int, default=None, help="end-to-end seeds (5; quick 1)")
+    parser.add_argument("--quick", action="store_true", help="reduced matrix, under 3 minutes")
+    parser.add_argument("--seeds", type=int, default=None, help="end-to-end seeds (3; quick 1)")
+    parser.add_argument("--quality-seeds", type=int, default=None,
+                        help="seeds of the seeding quality check (5; quick 2)")  # fmt: skip
     parser.add_argument("--cases", nargs="*", help="run only these cases")
     args = parser.parse_args()
-    seeds = args.seeds or (1 if args.quick else 5)
+    seeds = args.seeds or (1 if args.quick else 3)
+    quality_seeds = args.quality_seeds or (2 if args.quick else 5)
     n_threads = resolve_n_threads(None)
-    rate = sgemm_rate()
+    with threadpool_limits(limits=n_threads):
+        rate = sgemm_rate()
     rows = []
     for name, load in build_cases(args.quick).items():
         if args.cases and name not in args.cases:
             continue
         try:
-            case = load()
+            case = load(name)
         except (OSError, ImportError) as exc:
-            print(f"skipped {name}: {exc}")
+            print(f"left out {name}: {exc}")
             continue
         start = time.perf_counter()
-        rows.append(run_case(case, seeds, rate, n_threads))
+        rows.append(run_case(case, seeds, quality_seeds, rate, n_threads))
         print(f"{name} done in {time.perf_counter() - start:.1f}s", flush=True)
     print()
     print(report(rows, rate, n_threads))

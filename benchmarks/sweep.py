@@ -19,7 +19,7 @@ import numpy as np
 from sklearn.cluster import KMeans as SkKMeans
 from threadpoolctl import threadpool_limits
 
-from engine import _coil_features  # the same data as the engine benchmark's features400
+from cases import _coil_features  # the same data as the engine benchmark's features400
 from kmeanskit import sweep
 
 

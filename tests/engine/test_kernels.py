@@ -316,17 +316,16 @@ def test_column_stats_match_numpy(dtype):
     assert_allclose(sparse_stats.var, S.toarray().var(axis=0), rtol=1e-9, atol=1e-15)
 
 
-def _hamerly_args(X, C, move, full, use_gemm, state):
+def _hamerly_args(X, C, move, mode, use_gemm, state):
     from kmeanskit._engine.hamerly import _half_gaps, largest_moves
 
     n, d = X.shape
     threads = numba.get_num_threads()
     top_v, top_id = largest_moves(move)
-    moved = np.flatnonzero(move > 0)
     csq = (C**2).sum(axis=1)
     return (
         X, C, np.ascontiguousarray(C.T), csq, csq.max(), np.zeros(d), False, use_gemm,
-        _half_gaps(C), move, top_v, top_id, moved, len(moved), 64, 1e-6, 1e-12, full,
+        _half_gaps(C), move, top_v, top_id, 64, 1e-6, 1e-12, mode,
         np.empty((threads, 64, d)), np.empty((threads, 64), np.int64),
         np.empty((threads, 64)), *state, np.zeros(-(-n // 64), np.int64),
     )  # fmt: skip
@@ -361,7 +360,7 @@ def test_hamerly_step_gives_exact_labels_and_bounds(use_gemm, compiled):
         assert np.all(rest <= others.min(axis=1) * (1 + 1e-9))
         return args[-1].sum()  # points scanned in full
 
-    args = _hamerly_args(X, C, np.zeros(k), True, use_gemm, state)
+    args = _hamerly_args(X, C, np.zeros(k), 1, use_gemm, state)
     fn(*args)
     assert check(C, args) == n
     order = np.sort(np.sqrt(((X[:, None] - C[None]) ** 2).sum(axis=2)), axis=1)
@@ -373,11 +372,21 @@ def test_hamerly_step_gives_exact_labels_and_bounds(use_gemm, compiled):
         shift[movers] = rng.randn(len(movers), 6) * 0.03
         C2 = C + shift
         move = np.sqrt((shift**2).sum(axis=1))
-        args = _hamerly_args(X, C2, move, False, use_gemm, state)
+        args = _hamerly_args(X, C2, move, 0, use_gemm, state)
         fn(*args)
         scanned = check(C2, args)
         assert scanned < n / 2, step
         C = C2
+    # a labels-only step (a Lloyd pass) scans every point and leaves the bounds alone
+    C2 = C + rng.randn(k, 6) * 0.05
+    bounds = [b.copy() for b in state[2:]]
+    args = _hamerly_args(X, C2, np.zeros(k), 2, use_gemm, state)
+    fn(*args)
+    dist = np.sqrt(((X[:, None] - C2[None]) ** 2).sum(axis=2))
+    assert_array_equal(state[0], dist.argmin(axis=1))
+    assert args[-1].sum() == n
+    for got, before in zip(state[2:], bounds, strict=True):
+        assert_array_equal(got, before)
 
 
 

@@ -13,6 +13,7 @@ from ._common import (
     thread_limits,
     tolerance,
 )
+from .auto import auto
 from .hamerly import hamerly
 from .hartigan import hartigan
 from .lloyd import LloydResult, lloyd
@@ -26,6 +27,7 @@ __all__ = [
     "LloydResult",
     "assign",
     "assigned_objective",
+    "auto",
     "column_stats",
     "hamerly",
     "hartigan",

@@ -91,11 +91,9 @@ class ClusterSums:
 
     def objective(self, centers: np.ndarray) -> float:
         """Weighted squared distances of the rows to the centres of their labels."""
-        shifted = centers.astype(np.float64) - self.shift
-        sums = self.sums - self.wsum[:, None] * self.shift
-        cross = np.einsum("ij,ij->", shifted, sums)
-        norms = float(self.wsum @ np.einsum("ij,ij->i", shifted, shifted))
-        return max(self._total - 2.0 * float(cross) + norms, 0.0)
+        part = np.empty(self.k)
+        _kernels.sums_objective(centers, self.sums, self.wsum, self.shift, part)
+        return max(self._total - float(part.sum()), 0.0)
 
 
 def iterate(

@@ -191,7 +191,7 @@ class Pass:
             )  # fmt: skip
         else:
             shifted = centers - self.shift
-            ct = np.ascontiguousarray(shifted.T)
+            ct = shifted.T  # a transposed view: BLAS takes it as it is, no copy
             csq = np.einsum("ij,ij->i", shifted, shifted, dtype=np.float64).astype(self.dtype)
             if self.centre and self._bufs.shape[0] < numba.get_num_threads():
                 self._bufs = np.empty(

@@ -15,16 +15,22 @@ the points left need a full scan; a chunk's full scans are gathered into a scrat
 buffer and compared with every centre through one BLAS product, whose argmin and two
 runners-up are found by vectorised passes (:mod:`._simd`).
 
-A "full" step scans every point that way (the first step, and steps after which the
-bounds pruned little). Each point's work is its own, so the result does not depend on
-threads.
+A full step scans every point that way and resets the bounds; a labels-only step
+scans every point for its label alone (a Lloyd pass, when the bounds no longer prune).
+When no shift is needed, full steps multiply X's rows in place, without gathering.
+Each point's work is its own, so the result does not depend on threads.
+
+(Comparing a failing point only with the centres that moved, which keeps its stored
+bound valid for the others, was tried: the stale bound then fails again at the next
+step, and on overlapping data the partial scans cost more than the full ones they
+replace.)
 """
 
 import numba
 import numpy as np
 from numba import njit, prange
 
-from ._simd import two_smallest_row
+from ._simd import argmin_row, two_smallest_row
 
 __all__ = ["hamerly_step_dense"]
 
@@ -56,10 +62,26 @@ def _largest_except(top_v, top_id, a, b):
     return 0.0
 
 
+@njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
+def _gather(X, i, shift, centre, buf, slot, xsq):
+    """Row i (shifted when ``centre``) into ``buf[slot]``, its squared norm into xsq."""
+    d = X.shape[1]
+    if centre:
+        for f in range(d):
+            buf[slot, f] = X[i, f] - shift[f]
+    else:
+        for f in range(d):
+            buf[slot, f] = X[i, f]
+    acc = 0.0
+    for f in range(d):
+        acc += np.float64(buf[slot, f]) * np.float64(buf[slot, f])
+    xsq[slot] = acc
+
+
 @njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
 def hamerly_step_dense(
     X, centers, ct, csq, cmax, shift, centre, use_gemm, half_gap, move, top_v, top_id,
-    moved, n_moved, chunk, margin, err_scale, full, bufs, idxbufs, xsqbufs,
+    chunk, margin, err_scale, mode, bufs, idxbufs, xsqbufs,
     labels, second, upper, lower, rest, work,
 ):  # fmt: skip
     """One assignment step over dense ``X``.
@@ -69,11 +91,12 @@ def hamerly_step_dense(
     scans take direct distances, for few features); half_gap (k,), half the
     distance from each centre to its nearest other centre; move (k,), how far each
     centre moved since the last step, with its three largest values ``top_v`` and
-    their centres ``top_id`` (-1 for none); moved[:n_moved], the centres that moved at
-    all (``n_moved`` -1: too many to compare with one by one); margin (relative
+    their centres ``top_id`` (-1 for none); margin (relative
     rounding of the float32 bounds); err_scale (rounding of ``|x|^2 + |c|^2 - 2 x.c``, relative to
-    ``|x|^2 + max |c|^2``); full (scan every point; the bounds are not read); bufs
-    (threads, chunk, d), idxbufs (threads, chunk), xsqbufs (threads, chunk) scratch.
+    ``|x|^2 + max |c|^2``); mode (0: bounded, 1: scan every point and set the bounds,
+    2: scan every point for its label only, as a Lloyd pass; the bounds are not read in
+    modes 1 and 2, nor written in 2); bufs (threads, chunk, d), idxbufs (threads,
+    chunk), xsqbufs (threads, chunk) scratch.
     In/out: labels, second, upper, lower, rest. Out: ``work[c]``, the points of chunk c
     that needed a full scan.
     """
@@ -92,8 +115,10 @@ def hamerly_step_dense(
         idx = idxbufs[tid]
         xsq = xsqbufs[tid]
         m = 0
+        # a full scan of a chunk that needs no shift multiplies X's rows in place
+        in_place = mode > 0 and use_gemm and not centre
         for i in range(lo, hi):
-            if not full:
+            if mode == 0:
                 a = labels[i]
                 b = second[i]
                 u = (np.float64(upper[i]) + move[a]) * up
@@ -109,71 +134,54 @@ def hamerly_step_dense(
                     if not settled and b >= 0:
                         db = _dist(X, i, centers, b)
                         if db < da or (db == da and b < a):
-                            a, b, da, db = b, a, db, da
+                            w, wd, o, od = b, db, a, da
+                        else:
+                            w, wd, o, od = a, da, b, db
                         # a clear winner (a near tie is left to the full scan, whose
                         # products decide as Lloyd's do), and no other centre can come
                         # nearer than it
-                        if da * up <= db * down and da * up <= r:
-                            labels[i] = a
-                            second[i] = b
-                            u = da * up
-                            low = min(db * down, r)
+                        if wd * up <= od * down and wd * up <= r:
+                            labels[i] = w
+                            second[i] = o
+                            u = wd * up
+                            low = min(od * down, r)
                             settled = True
-                        elif n_moved >= 0:
-                            # few centres moved: the others are still where the stored
-                            # bound was taken, so comparing with the moved ones settles
-                            # the point without a full scan, and its bound need not widen
-                            b1, d1, b2, d2 = a, da, b, db
-                            third = np.inf
-                            for p in range(n_moved):
-                                j = moved[p]
-                                if j == a or j == b:
-                                    continue
-                                dj = _dist(X, i, centers, j)
-                                if dj < d1 or (dj == d1 and j < b1):
-                                    third = min(third, d2)
-                                    b2, d2 = b1, d1
-                                    b1, d1 = j, dj
-                                elif dj < d2 or (dj == d2 and j < b2):
-                                    third = min(third, d2)
-                                    b2, d2 = j, dj
-                                else:
-                                    third = min(third, dj)
-                            r = min(np.float64(rest[i]), third * down)
-                            if d1 * up <= d2 * down and d1 * up <= r:
-                                labels[i] = b1
-                                second[i] = b2
-                                u = d1 * up
-                                low = min(d2 * down, r)
-                                settled = True
                 if settled:
                     upper[i] = np.float32(u)
                     lower[i] = np.float32(low)
                     rest[i] = np.float32(r)
                     continue
             idx[m] = i
-            if use_gemm:
-                if centre:
+            if in_place:
+                if mode == 1:
+                    acc = 0.0
                     for f in range(d):
-                        buf[m, f] = X[i, f] - shift[f]
-                else:
-                    for f in range(d):
-                        buf[m, f] = X[i, f]
-                acc = 0.0
-                for f in range(d):
-                    acc += np.float64(buf[m, f]) * np.float64(buf[m, f])
-                xsq[m] = acc
+                        acc += np.float64(X[i, f]) * np.float64(X[i, f])
+                    xsq[m] = acc
+            elif use_gemm:
+                _gather(X, i, shift, centre, buf, m, xsq)
             m += 1
         work[c] = m
         if m == 0:
             continue
-        if use_gemm:
+        if in_place:
+            dots = np.dot(X[lo:hi], ct)
+        elif use_gemm:
             dots = np.dot(buf[:m], ct)
         else:
             dots = np.empty((m, k), dtype=X.dtype)
         for q in range(m):
             i = idx[q]
             row = dots[q]
+            if mode == 2:  # the label only
+                if use_gemm:
+                    for j in range(k):
+                        row[j] = csq[j] - two * row[j]
+                else:
+                    for j in range(k):
+                        row[j] = _sqdist(X, i, centers, j)
+                labels[i] = argmin_row(row, k)[0]
+                continue
             if use_gemm:
                 for j in range(k):
                     row[j] = csq[j] - two * row[j]

@@ -24,6 +24,7 @@ from ._simd import argmin_row, fast_min
 __all__ = [
     "assigned_sqdist_csr",
     "assigned_sqdist_dense",
+    "center_gaps",
     "cluster_sums_csr",
     "cluster_sums_dense",
     "column_moments",
@@ -31,6 +32,8 @@ __all__ = [
     "lloyd_pass_csr",
     "lloyd_pass_dense",
     "reduce_slots",
+    "sums_objective",
+    "update_centers",
     "weighted_sqnorm_total",
 ]
 
@@ -340,12 +343,12 @@ def center_gaps(centers, out):
             out[j] = np.sqrt(max(best, 0.0))
 
 
-@njit(cache=True, nogil=True)
+@njit(parallel=True, cache=True, nogil=True)
 def update_centers(sums, wsum, centers, move):
     """Move each centre with weight to the mean of its cluster (in place, centres in
     X's dtype); ``move[j]`` gets the distance it moved. Empty clusters stay put."""
     k, d = centers.shape
-    for j in range(k):
+    for j in prange(k):
         acc = 0.0
         if wsum[j] > 0:
             for f in range(d):
@@ -375,6 +378,22 @@ def assigned_objective_dense(X, w, centers, labels, chunk, part):
                 row += u * u
             acc += np.float64(w[i]) * row
         part[s] = acc
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def sums_objective(centers, sums, wsum, shift, part):
+    """``part[j] = 2 c'_j . S'_j - W_j |c'_j|^2`` with ``c' = c - shift`` and
+    ``S' = S - W shift``, in float64: what cluster j takes off ``sum w |x - shift|^2``
+    to give the objective (no k x d temporaries)."""
+    k, d = centers.shape
+    for j in prange(k):
+        cross = 0.0
+        norm = 0.0
+        for f in range(d):
+            c = np.float64(centers[j, f]) - shift[f]
+            cross += c * (sums[j, f] - wsum[j] * shift[f])
+            norm += c * c
+        part[j] = 2.0 * cross - wsum[j] * norm
 
 
 @njit(parallel=True, cache=True, nogil=True)

@@ -13,6 +13,8 @@ import numba
 import numpy as np
 from numba import njit, prange
 
+from ._simd import min_row
+
 __all__ = ["yinyang_assign_dense", "yinyang_first_dense"]
 
 _FAST = {"reassoc", "contract"}
@@ -31,19 +33,29 @@ def _dist(X, i, C, j):
 
 @njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
 def yinyang_first_dense(
-    X, centers, ct, csq, shift, centre, group_of, chunk, err_scale, margin, bufs,
+    X, centers, ct, csq, gorder, gstart, shift, centre, chunk, err_scale, margin, bufs,
     labels, upper, lower,
 ):  # fmt: skip
     """Full assignment through BLAS products that also sets the bounds.
 
-    ``lower[i, g]`` becomes the smallest distance to a centre of group g other than
-    the chosen one, from ``|x|^2 + |c|^2 - 2 x.c`` less its rounding error
-    (``err_scale * (|x|^2 + |c|^2)``); ``upper[i]`` the exact distance to the chosen one.
+    The centres are taken in group order: ``ct`` (d, k) and ``csq`` (k,) are the shifted
+    centres ``gorder`` of X's dtype, transposed, and their squared norms, so group g is
+    the columns ``gstart[g]:gstart[g + 1]`` and its minimum is one vectorised pass.
+    ``lower[i, g]`` becomes the smallest distance to a centre of group g other than the
+    chosen one, from ``|x|^2 + |c|^2 - 2 x.c`` less its rounding error
+    (``err_scale * (|x|^2 + max |c|^2)``); ``upper[i]`` the exact distance to the
+    chosen one.
     """
     n, d = X.shape
     k = centers.shape[0]
+    n_groups = gstart.shape[0] - 1
     n_chunks = (n + chunk - 1) // chunk
     down = 1.0 - margin
+    two = X.dtype.type(2.0)
+    inf = X.dtype.type(np.inf)
+    cmax = 0.0
+    for j in range(k):
+        cmax = max(cmax, np.float64(csq[j]))
     for c in prange(n_chunks):
         lo = c * chunk
         hi = min(lo + chunk, n)
@@ -61,25 +73,27 @@ def yinyang_first_dense(
             for f in range(d):
                 u = np.float64(rows[i - lo, f])
                 xsq += u * u
-            best = 0
-            best_v = np.inf
-            for j in range(k):
-                v = csq[j] - 2.0 * np.float64(dots[i - lo, j])
-                if v < best_v:
-                    best_v = v
-                    best = j
+            row = dots[i - lo]
+            for p in range(k):
+                row[p] = csq[p] - two * row[p]
+            m = min_row(row, k)
+            best = np.int32(k)  # the lowest centre index on ties, as Lloyd's argmin
+            for p in range(k):
+                j = gorder[p] if row[p] == m else np.int32(k)
+                best = j if j < best else best
+            p_best = 0
+            while gorder[p_best] != best:
+                p_best += 1
             labels[i] = best
             upper[i] = np.float32(_dist(X, i, centers, best) * (1.0 + margin))
-            lower[i, :] = np.inf
-            for j in range(k):
-                if j == best:
-                    continue
-                d2 = xsq + csq[j] - 2.0 * np.float64(dots[i - lo, j])
-                d2 -= err_scale * (xsq + csq[j])
-                bound = np.sqrt(max(d2, 0.0)) * down
-                g = group_of[j]
-                if bound < lower[i, g]:
-                    lower[i, g] = np.float32(bound)
+            row[p_best] = inf
+            err = err_scale * (xsq + cmax)
+            for g in range(n_groups):
+                low = min_row(row[gstart[g] : gstart[g + 1]], gstart[g + 1] - gstart[g])
+                if low < inf:
+                    lower[i, g] = np.float32(np.sqrt(max(xsq + low - err, 0.0)) * down)
+                else:
+                    lower[i, g] = np.float32(np.inf)
 
 
 @njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)

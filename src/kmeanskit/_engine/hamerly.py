@@ -54,16 +54,31 @@ def err_scale(dtype, n_features: int) -> float:
     return max(64.0, 2.0 * np.sqrt(n_features)) * float(np.finfo(dtype).eps)
 
 
+#: step kinds of :class:`HamerlyState` (the kernel's ``mode``)
+BOUNDED, FULL, LABELS = 0, 1, 2
+#: the half gaps between centres (k^2 d flops) are computed while k is at most this
+#: share of n (their cost, next to a pass of n k d flops)
+GAPS_MAX_SHARE = 1 / 16
+
+
 class HamerlyState:
     """Labels, runners-up and bounds of Hamerly's steps over one array, and the
     buffers of its kernel; :meth:`step` assigns against new centres.
 
-    ``full_share``: a step after which more than this share of the rows needed a full
-    scan is followed by a full step (every row through BLAS, the bounds reset), which
-    costs less than testing bounds that no longer prune.
+    The pruning is measured as it runs: a bounded step after which more than
+    ``full_share`` of the rows needed a full scan costs about what a full pass costs,
+    so the next steps are plain Lloyd passes (labels only, no bounds to keep), then a
+    full step sets the bounds again and a bounded step tries them. Each failed try
+    doubles the number of Lloyd passes before the next one (up to ``max_backoff``),
+    so on data where the bounds never prune the run costs a Lloyd run plus a few
+    percent, and where they prune it is Hamerly's. ``labels``: the array to fill (a new
+    one by default).
     """
 
-    def __init__(self, X: np.ndarray, shift: np.ndarray | None, full_share: float = 0.7):
+    def __init__(
+        self, X: np.ndarray, shift: np.ndarray | None, full_share: float = 0.7,
+        max_backoff: int = 16, labels: np.ndarray | None = None,
+    ):  # fmt: skip
         n, d = X.shape
         self.X = X
         self.use_gemm = d >= GEMM_MIN_FEATURES
@@ -75,15 +90,32 @@ class HamerlyState:
         self.margin = 1e-5 if X.dtype == np.float32 else 1e-6
         self.err_scale = err_scale(X.dtype, d)
         self.full_share = full_share
-        self.labels = np.zeros(n, dtype=np.int32)
+        self.max_backoff = max_backoff
+        self.labels = np.zeros(n, dtype=np.int32) if labels is None else labels
         self.second = np.full(n, -1, dtype=np.int32)
         self.upper = np.full(n, np.inf, dtype=np.float32)
         self.lower = np.zeros(n, dtype=np.float32)
         self.rest = np.zeros(n, dtype=np.float32)
         self.work = np.zeros(max(1, -(-n // CHUNK)), dtype=np.int64)
-        self.started = False
-        self.last_share = 1.0
-        self.full_steps = 0
+        self.next = FULL
+        self.backoff = 1
+        self.lloyd_left = 0
+        self.steps = {BOUNDED: 0, FULL: 0, LABELS: 0}
+
+    def _plan(self, share: float, mode: int) -> None:
+        """The kind of the next step, from the share of full scans of this one."""
+        if mode == FULL:
+            self.next = BOUNDED
+        elif mode == LABELS:
+            self.lloyd_left -= 1
+            self.next = LABELS if self.lloyd_left > 0 else FULL
+        elif share > self.full_share:  # the bounds no longer prune
+            self.lloyd_left = self.backoff
+            self.backoff = min(2 * self.backoff, self.max_backoff)
+            self.next = LABELS
+        else:
+            self.backoff = 1
+            self.next = BOUNDED
 
     def step(
         self, centers: np.ndarray, move: np.ndarray, half_gap: np.ndarray | None = None
@@ -94,34 +126,28 @@ class HamerlyState:
         X = self.X
         n, d = X.shape
         k = centers.shape[0]
-        full = not self.started or self.last_share > self.full_share
+        mode = self.next
         if half_gap is None:
-            half_gap = _half_gaps(centers)
+            # the gaps cost k^2 d: worth it while that is small next to a pass, n k d
+            gaps = mode == BOUNDED and GAPS_MAX_SHARE * n >= k
+            half_gap = _half_gaps(centers) if gaps else np.zeros(k)
         shifted = centers - self.shift
         csq = np.einsum("ij,ij->i", shifted, shifted, dtype=np.float64)
         top_v, top_id = largest_moves(move)
-        moved = np.flatnonzero(move > 0)
-        # a failing point is compared with the moved centres one by one (direct
-        # distances) when that costs less than its full scan through BLAS
-        direct, product = d / 16.0 + 8.0, d / 24.0 + 1.0
-        n_moved = len(moved) if len(moved) * direct < 0.5 * k * product else -1
         threads = numba.get_num_threads()
         width = d if self.use_gemm else 0
         _hk.hamerly_step_dense(
-            X, centers, np.ascontiguousarray(shifted.T), csq.astype(X.dtype),
+            X, centers, shifted.T, csq.astype(X.dtype),
             float(csq.max()), self.shift, self.centre, self.use_gemm,
-            np.asarray(half_gap, dtype=np.float64),
-            np.asarray(move, dtype=np.float64), top_v, top_id, moved, n_moved, CHUNK,
-            self.margin,
-            self.err_scale, full, np.empty((threads, CHUNK, width), dtype=X.dtype),
+            np.asarray(half_gap, dtype=np.float64), np.asarray(move, dtype=np.float64),
+            top_v, top_id, CHUNK, self.margin, self.err_scale, mode,
+            np.empty((threads, CHUNK, width), dtype=X.dtype),
             np.empty((threads, CHUNK), dtype=np.int64), np.empty((threads, CHUNK)),
             self.labels, self.second, self.upper, self.lower, self.rest, self.work,
         )  # fmt: skip
-        self.started = True
-        self.full_steps += int(full)
+        self.steps[mode] += 1
         share = float(self.work.sum()) / max(n, 1)
-        # a full step resets the bounds: the next one tries them again
-        self.last_share = 0.0 if full else share
+        self._plan(share, mode)
         return share
 
 
@@ -146,8 +172,8 @@ def hamerly(
     Each point also keeps its runner-up centre and a bound on every other centre, so a
     point on the border of two clusters is settled with two distances instead of a
     full scan. The pruning is measured at every step: when most points needed a full
-    scan, the next step scans every point through BLAS (a Lloyd pass that also resets
-    the bounds), so the run never costs much more than Lloyd's.
+    scan, Lloyd passes take over for a while (see :class:`HamerlyState`), so the run
+    never costs much more than Lloyd's.
 
     Examples
     --------

@@ -23,6 +23,7 @@ from ._common import (
     gemm_shift,
     thread_limits,
 )
+from .hamerly import err_scale as hamerly_err_scale
 from .lloyd import LloydResult, lloyd
 from .seeding import kmeans_plusplus
 
@@ -45,6 +46,76 @@ def center_groups(centers: np.ndarray, n_groups: int) -> np.ndarray:
     w = np.ones(C.shape[0])
     seeds, _ = kmeans_plusplus(C, n_groups, w, np.random.RandomState(0))
     return lloyd(C, w, seeds, max_iter=5).labels
+
+
+class YinyangState:
+    """Labels and group bounds of Yinyang's steps over one array; :meth:`step` assigns
+    against new centres. The groups are made from the centres the state starts with.
+    ``labels``: the array to fill (a new one by default)."""
+
+    def __init__(
+        self, X: np.ndarray, shift: np.ndarray | None, centers: np.ndarray,
+        labels: np.ndarray | None = None,
+    ):  # fmt: skip
+        n, d = X.shape
+        k = centers.shape[0]
+        self.X, self.k = X, k
+        self.centre = shift is not None
+        self.shift = np.zeros(d, dtype=X.dtype) if shift is None else shift.astype(X.dtype)
+        # relative slack of the float32 bounds: covers their rounding and, for float32
+        # data, distances summed in float32
+        self.margin = 1e-5 if X.dtype == np.float32 else 1e-6
+        self.err_scale = hamerly_err_scale(X.dtype, d)
+        self.n_groups = n_groups(k)
+        self.group_of = center_groups(centers, self.n_groups).astype(np.int32)
+        self.gorder = np.argsort(self.group_of, kind="stable").astype(np.int32)
+        self.gstart = np.searchsorted(
+            self.group_of[self.gorder], np.arange(self.n_groups + 1)
+        ).astype(np.int64)
+        self.labels = np.zeros(n, dtype=np.int32) if labels is None else labels
+        self.upper = np.empty(n, dtype=np.float32)
+        self.lower = np.empty((n, self.n_groups), dtype=np.float32)
+        self.work = np.zeros(max(1, -(-n // CHUNK)), dtype=np.int64)
+        self.steps = 0
+        self.bounded_steps = 0  # steps that tested the bounds (not full passes)
+        self.last_share = 1.0  # distances computed by the last bounded step, over n k
+
+    def step(self, centers: np.ndarray, move: np.ndarray) -> float:
+        """Assign against ``centers`` (moved by ``move`` since the last step); returns
+        the share of the n k distances computed (1 for a full pass)."""
+        X = self.X
+        n = X.shape[0]
+        # while the centres still move far, the bounds prune little and direct
+        # distances cost more than one full pass through BLAS (which also resets the
+        # bounds)
+        if self.steps < FULL_PASSES or self.last_share > FULL_PASS_SHARE:
+            shifted = centers[self.gorder] - self.shift  # group by group
+            csq = np.einsum("ij,ij->i", shifted, shifted, dtype=np.float64)
+            bufs = np.empty((numba.get_num_threads() if self.centre else 0, CHUNK,
+                             X.shape[1]), dtype=X.dtype)  # fmt: skip
+            _yk.yinyang_first_dense(
+                X, centers, shifted.T, csq.astype(X.dtype), self.gorder, self.gstart,
+                self.shift, self.centre, CHUNK, self.err_scale, self.margin, bufs,
+                self.labels, self.upper, self.lower,
+            )  # fmt: skip
+            self.steps += 1
+            self.last_share = 0.0  # fresh bounds: try them on the next step
+            return 1.0
+        gmove = np.zeros(self.n_groups)
+        np.maximum.at(gmove, self.group_of, move)
+        _yk.yinyang_assign_dense(
+            X, centers, self.group_of, self.gorder, self.gstart, move, gmove, CHUNK,
+            self.margin, self.labels, self.upper, self.lower, self.work,
+        )  # fmt: skip
+        self.steps += 1
+        self.bounded_steps += 1
+        self.last_share = float(self.work.sum()) / (n * self.k)
+        return self.last_share
+
+
+def n_groups(n_clusters: int) -> int:
+    """The number of centre groups: about ``GROUP_SIZE`` centres each."""
+    return max(1, -(-n_clusters // GROUP_SIZE))
 
 
 def yinyang(
@@ -72,55 +143,16 @@ def yinyang(
     >>> res.centers.ravel().tolist(), res.labels.tolist(), res.inertia
     ([0.5, 10.5], [0, 0, 1, 1], 1.0)
     """
-    n, d = X.shape
-    k = centers_init.shape[0]
-    dtype = X.dtype
-    # relative slack of the float32 bounds: covers their rounding and, for float32
-    # data, distances summed in float32
-    margin = 1e-5 if dtype == np.float32 else 1e-6
-    err_scale = 64 * float(np.finfo(dtype).eps)
     shift = gemm_shift(column_stats(X) if stats is None else stats)
-    centre = shift is not None
-    shift = np.zeros(d, dtype=dtype) if shift is None else shift.astype(dtype)
-    centers = np.array(centers_init, dtype=dtype, order="C", copy=True)
-
-    n_groups = max(1, -(-k // GROUP_SIZE))
-    group_of = center_groups(centers, n_groups).astype(np.int32)
-    gorder = np.argsort(group_of, kind="stable").astype(np.int32)
-    gstart = np.searchsorted(group_of[gorder], np.arange(n_groups + 1)).astype(np.int64)
-
-    labels = np.zeros(n, dtype=np.int32)
-    upper = np.empty(n, dtype=np.float32)
-    lower = np.empty((n, n_groups), dtype=np.float32)
-    work = np.zeros(max(1, -(-n // CHUNK)), dtype=np.int64)
-    last_work = [0]  # distances computed by the last bounded step
-
+    centers = np.array(centers_init, dtype=X.dtype, order="C", copy=True)
     with thread_limits(n_threads):
-        bufs = np.empty((numba.get_num_threads() if centre else 0, CHUNK, d), dtype=dtype)
+        state = YinyangState(X, shift, centers)
 
         def step(n_iter: int, move: np.ndarray) -> None:
-            # while the centres still move far, the bounds prune little and direct
-            # distances cost more than one full pass through BLAS (which also resets
-            # the bounds)
-            if n_iter <= FULL_PASSES or last_work[0] > FULL_PASS_SHARE * n * k:
-                shifted = centers - shift
-                ct = np.ascontiguousarray(shifted.T)
-                csq = np.einsum("ij,ij->i", shifted, shifted, dtype=np.float64)
-                _yk.yinyang_first_dense(
-                    X, centers, ct, csq, shift, centre, group_of, CHUNK, err_scale, margin,
-                    bufs, labels, upper, lower,
-                )  # fmt: skip
-                last_work[0] = 0  # fresh bounds: try them on the next step
-                return
-            gmove = np.zeros(n_groups)
-            np.maximum.at(gmove, group_of, move)
-            _yk.yinyang_assign_dense(
-                X, centers, group_of, gorder, gstart, move, gmove, CHUNK, margin,
-                labels, upper, lower, work,
-            )  # fmt: skip
-            last_work[0] = int(work.sum())
+            share = state.step(centers, move)
+            logger.debug("iteration %d: %.1f%% of the distances computed", n_iter, 100 * share)
 
         return iterate(
-            X, sample_weight, centers, labels, shift, step, max_iter=max_iter, tol=tol,
-            frozen=frozen, normalize=normalize,
+            X, sample_weight, centers, state.labels, state.shift, step, max_iter=max_iter,
+            tol=tol, frozen=frozen, normalize=normalize,
         )  # fmt: skip

@@ -37,8 +37,6 @@ from ._validation import (
 
 logger = logging.getLogger(__name__)
 
-#: from this many samples on, algorithm='auto' uses distance bounds
-AUTO_MIN_SAMPLES = 5000
 #: targeted swap trials of refine='swap' at most (they stop at a failed round)
 SWAP_TRIALS = 50
 #: starts of refine='swap' with n_init='auto' (each Lloyd + Hartigan; swaps on the best)
@@ -93,11 +91,13 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     algorithm : {'auto', 'lloyd', 'hamerly', 'yinyang'}, default='auto'
         The exact algorithm; all give the same clustering from the same start (up to
         floating-point ties). 'lloyd': every point against every centre through BLAS.
-        'hamerly': one upper and one lower distance bound per point let most points
-        skip most iterations. 'yinyang': lower bounds per group of about 10 centres,
-        which prune better in high dimension. Both are for dense data. 'auto': Lloyd
-        for sparse data or fewer than 5000 samples (where bookkeeping costs more than
-        it saves), else Hamerly up to 128 features and Yinyang above.
+        'hamerly': distance bounds per point (to its centre, its runner-up and all
+        the others) let most points skip most iterations; while they do not prune,
+        Lloyd's passes take over. 'yinyang': lower bounds per group of about 10
+        centres. Both are for dense data. 'auto': Lloyd for sparse data and small
+        problems; else Yinyang where its bounds fit in a eighth of X's memory and it
+        proves to skip most distances by its third step, Hamerly otherwise
+        (``kmeanskit._engine.auto``; the choice depends on counts, never on time).
     n_threads : int or None, default=None
         Threads for the engine; None uses every core, negative counts from the
         number of cores (-1: all). The result is bit-for-bit the same for any value.
@@ -294,11 +294,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             raise ValueError(
                 f"refine={self.refine!r} needs dense X; got a sparse matrix (use refine=None)"
             )
-        if self.algorithm != "auto":
-            return self.algorithm
-        if sp.issparse(X) or X.shape[0] < AUTO_MIN_SAMPLES:
-            return "lloyd"
-        return "hamerly" if X.shape[1] <= 128 else "yinyang"
+        return self.algorithm
 
     # -- fit ------------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
@@ -336,6 +332,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         stats = _engine.column_stats(X)
         tol = _engine.tolerance(X, self.tol, stats)
         run_one = {
+            "auto": _engine.auto,
             "lloyd": _engine.lloyd,
             "hamerly": _engine.hamerly,
             "yinyang": _engine.yinyang,

@@ -93,8 +93,13 @@ def map2d(features, method: str = "pca", random_state: int = 0) -> np.ndarray:
 def _describe(km, X) -> str:
     """One line on how the clusters were found, for the summary and the report."""
     init = km.init if isinstance(km.init, str) else "given"
+    algorithm = km._algorithm(X)
+    if algorithm == "auto":
+        from .._engine.auto import choose
+
+        algorithm = f"auto ({choose(X, km.n_clusters)})"
     return (
-        f"k-means, {init} seeding, best of {km._resolve_n_init()}, {km._algorithm(X)} iterations "
+        f"k-means, {init} seeding, best of {km._resolve_n_init()}, {algorithm} iterations "
         f"({km.n_iter_} to converge)" + (f", {km.refine} refinement" if km.refine else "")
     )
 
