@@ -25,6 +25,7 @@ embeddings), in one process and with the same thread count for everyone:
 
     python benchmarks/engine.py                    # the whole matrix (about 20 minutes)
     python benchmarks/engine.py --quick            # a reduced matrix, under 3 minutes
+                                                   # (no elkan, no 100 FAISS iterations)
     python benchmarks/engine.py --cases mix32 cnn-mnist256
 
 Needs the ``bench`` extra (faiss-cpu, h5py, pillow), ``../shared/data`` for the real-data
@@ -95,8 +96,9 @@ def _read(X):
 
 
 def bandwidth(X) -> float:
-    """Bytes/s of a parallel read of X itself (best of 5)."""
-    _read(X[:64])
+    """Bytes/s of a parallel read of X itself (best of 5, after one read)."""
+    _read(X)
+    time.sleep(SETTLE)
     best = np.inf
     for _ in range(5):
         start = time.perf_counter()
@@ -105,7 +107,13 @@ def bandwidth(X) -> float:
     return X.nbytes / best
 
 
+#: seconds to wait before each timed call: scikit-learn's OpenMP and OpenBLAS threads
+#: spin for a while after a call, and slowed the next timed call by up to 5x
+SETTLE = 0.15
+
+
 def timed(fn):
+    time.sleep(SETTLE)
     start = time.perf_counter()
     out = fn()
     return time.perf_counter() - start, out
@@ -153,7 +161,9 @@ def seeding(case: Case, rate: float, quality_seeds: int) -> dict:
     return row
 
 
-def same_start(case: Case, init, rate: float, n_threads: int, repeats: int) -> dict:
+def same_start(
+    case: Case, init, rate: float, n_threads: int, repeats: int, quick: bool
+) -> dict:
     X, k = case.X, case.k
     n, d = X.shape
     row: dict = {}
@@ -166,7 +176,7 @@ def same_start(case: Case, init, rate: float, n_threads: int, repeats: int) -> d
                 row[f"labels_{algo}"] = m.labels_
                 row[f"inertia_{algo}"] = m.inertia_
                 row[f"n_iter_{algo}"] = m.n_iter_
-    peers = ["lloyd", "elkan"] if n * k <= ELKAN_MAX_NK else ["lloyd"]
+    peers = ["lloyd", "elkan"] if n * k <= ELKAN_MAX_NK and not quick else ["lloyd"]
     for algo in peers:
         t, sk = timed(lambda a=algo: SkKMeans(k, init=init, n_init=1, algorithm=a).fit(X))
         row[f"it_sk_{algo}"] = t
@@ -182,8 +192,9 @@ def same_start(case: Case, init, rate: float, n_threads: int, repeats: int) -> d
     return row
 
 
-def end_to_end(case: Case, seeds: int, n_threads: int) -> dict:
-    """``{configuration: (mean seconds, mean inertia, [inertia of every run])}``."""
+def end_to_end(case: Case, seeds: int, n_threads: int, quick: bool) -> dict:
+    """``{configuration: (mean seconds, mean inertia, [inertia of every run])}``; with
+    ``quick``, no elkan nor 100 FAISS iterations."""
     X, k = case.X, case.k
     n, d = X.shape
     heavy = n * k * d > HEAVY_NKD
@@ -197,7 +208,7 @@ def end_to_end(case: Case, seeds: int, n_threads: int) -> dict:
         add("kmeanskit", t, m.inertia_)
         if s and heavy:
             continue  # the slow peers once on the heaviest cases
-        for algo in ["lloyd", "elkan"] if n * k <= ELKAN_MAX_NK else ["lloyd"]:
+        for algo in ["lloyd", "elkan"] if n * k <= ELKAN_MAX_NK and not quick else ["lloyd"]:
             t, m = timed(lambda s=s, a=algo: SkKMeans(k, random_state=s, algorithm=a).fit(X))
             add(f"sklearn {algo}", t, m.inertia_)
         t, m = timed(lambda s=s: SkMiniBatchKMeans(k, random_state=s, n_init="auto").fit(X))
@@ -208,7 +219,8 @@ def end_to_end(case: Case, seeds: int, n_threads: int) -> dict:
             continue
         add("faiss default", *faiss_run(X, k, 25, s, full=False, n_threads=n_threads))
         add("faiss full 25 it", *faiss_run(X, k, 25, s, n_threads=n_threads))
-        add("faiss full 100 it", *faiss_run(X, k, 100, s, n_threads=n_threads))
+        if not quick:
+            add("faiss full 100 it", *faiss_run(X, k, 100, s, n_threads=n_threads))
         ones = np.ones(n, dtype=X.dtype)
         t_seed, (init, _) = timed(
             lambda s=s, ones=ones: kmeans_plusplus(X, k, ones, np.random.RandomState(s))
@@ -223,13 +235,15 @@ def end_to_end(case: Case, seeds: int, n_threads: int) -> dict:
 
 
 def memory(case: Case) -> float:
+    """Peak traced memory of a default fit (numba's allocations included), less the
+    returned centres and labels, over the input's bytes."""
     X = case.X
     tracemalloc.start()
-    KMeans(case.k, random_state=0).fit(X)
+    m = KMeans(case.k, random_state=0).fit(X)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     size = X.data.nbytes + X.indices.nbytes + X.indptr.nbytes if sp.issparse(X) else X.nbytes
-    return peak / size
+    return (peak - m.cluster_centers_.nbytes - m.labels_.nbytes) / size
 
 
 def warm_up(case: Case) -> None:
@@ -243,14 +257,16 @@ def warm_up(case: Case) -> None:
     MiniBatchKMeans(min(k, 8), random_state=0, max_iter=2).fit(small)
 
 
-def run_case(case: Case, seeds: int, quality_seeds: int, rate: float, n_threads: int) -> dict:
+def run_case(
+    case: Case, seeds: int, quality_seeds: int, rate: float, n_threads: int, quick: bool
+) -> dict:
     warm_up(case)
     n, d = case.X.shape
     row: dict = {"case": case.name, "shape": f"{n}x{d}", "k": case.k, "kind": case.kind}
     row.update(seeding(case, rate, quality_seeds))
-    repeats = 1 if n * case.k * d > HEAVY_NKD else 3
-    row.update(same_start(case, row.pop("init"), rate, n_threads, repeats))
-    row["e2e"] = end_to_end(case, seeds, n_threads)
+    repeats = 1 if quick or n * case.k * d > HEAVY_NKD else 3
+    row.update(same_start(case, row.pop("init"), rate, n_threads, repeats, quick))
+    row["e2e"] = end_to_end(case, seeds, n_threads, quick)
     row["mem"] = memory(case)
     return row
 
@@ -348,7 +364,7 @@ def main() -> None:
     parser.add_argument("--cases", nargs="*", help="run only these cases")
     args = parser.parse_args()
     seeds = args.seeds or (1 if args.quick else 3)
-    quality_seeds = args.quality_seeds or (2 if args.quick else 5)
+    quality_seeds = args.quality_seeds or (1 if args.quick else 5)
     n_threads = resolve_n_threads(None)
     with threadpool_limits(limits=n_threads):
         rate = sgemm_rate()
@@ -362,7 +378,7 @@ def main() -> None:
             print(f"left out {name}: {exc}")
             continue
         start = time.perf_counter()
-        rows.append(run_case(case, seeds, quality_seeds, rate, n_threads))
+        rows.append(run_case(case, seeds, quality_seeds, rate, n_threads, args.quick))
         print(f"{name} done in {time.perf_counter() - start:.1f}s", flush=True)
     print()
     print(report(rows, rate, n_threads))

@@ -99,16 +99,31 @@ def test_empty_cluster_moves_to_farthest_point():
     assert_allclose(res.centers.ravel(), [1.0, 100.0])
 
 
-def test_relocation_farthest_first_then_by_index():
-    X = np.array([[0.0], [3.0], [5.0], [-5.0]])
+@pytest.mark.parametrize("container", ["dense", "csr"])
+def test_relocation_farthest_first_then_by_index(container):
+    X = np.array([[0.0], [3.0], [5.0], [-5.0]])  # 0, 9, 25, 25 from the centre at 0
+    data = sp.csr_matrix(X) if container == "csr" else X
     w = np.ones(4)
     labels = np.zeros(4, dtype=np.int32)
-    mind = np.array([0.0, 9.0, 25.0, 25.0])
+    centers = np.array([[0.0], [100.0], [200.0]])
     sums = np.array([[3.0], [0.0], [0.0]])
     wsum = np.array([4.0, 0.0, 0.0])
-    assert _relocate_empty(X, w, mind, labels, sums, wsum) == 2
+    assert _relocate_empty(data, w, centers, labels, sums, wsum) == 2
     assert_allclose(sums.ravel(), [3.0, 5.0, -5.0])
     assert_allclose(wsum, [2.0, 1.0, 1.0])
+
+
+def test_farthest_rows_across_slots_equal_a_full_sort():
+    from kmeanskit._engine.lloyd import farthest
+
+    rng = np.random.RandomState(2)
+    X = np.round(rng.rand(5000, 3) * 4)  # many equal distances: ties by index
+    C = rng.rand(6, 3) * 4
+    labels = rng.randint(0, 6, 5000).astype(np.int32)
+    d2 = ((X - C[labels]) ** 2).sum(axis=1)
+    expected = np.lexsort((np.arange(5000), -d2))
+    for m in (1, 7, 40):
+        assert_array_equal(farthest(X, C, labels, m), expected[:m])
 
 
 def test_tolerance_is_relative_to_mean_variance():
@@ -254,18 +269,19 @@ def test_seeding_kernels_match_numpy(use_dot, compiled):
     # three centres so far; a round with five candidates
     closest = d2.min(axis=1)
     nearest = d2.argmin(axis=1).astype(np.int32)
+    rows = np.zeros((8, 6))  # the candidates shifted, in blocks of 4 rows
+    rows[:5] = cand - shift
+    csq = (rows[:5] ** 2).sum(axis=1)
     cc = np.empty((3, 5))
     cc_min = np.empty(3)
-    pick(_kernels_seed.center_distances)(cand, centers, 3, shift, cc, cc_min)
+    pick(_kernels_seed.center_distances)(rows, csq, centers, 3, shift, 1e-12, cc, cc_min)
     exact = ((cand[None] - centers[:, None]) ** 2).sum(axis=2) / 4
     assert np.all(cc <= exact) and np.all(cc >= 0)
-    assert_allclose(cc, exact, rtol=1e-9)
-    assert_allclose(cc_min, exact.min(axis=1), rtol=1e-9)
-    rows = np.zeros((8 if use_dot else 5, 6))
-    rows[:5] = cand - shift if use_dot else cand
-    csq = (rows[:5] ** 2).sum(axis=1)
+    # through |c|^2 + |t|^2 - 2 c.t: unshifted (use_dot False), the offset costs digits
+    assert_allclose(cc, exact, rtol=1e-7)
+    assert_allclose(cc_min, exact.min(axis=1), rtol=1e-7)
     pot = np.empty((chunk_pot.size, 5))
-    mask = np.empty(n, np.uint32)
+    mask = np.empty(n, np.uint16)
     threads = numba.get_num_threads()
     pick(_kernels_seed.kpp_potentials)(
         X, shift, w, rows, csq, cc, cc_min, closest, nearest, use_dot, 64,
@@ -387,6 +403,16 @@ def test_hamerly_step_gives_exact_labels_and_bounds(use_gemm, compiled):
     assert args[-1].sum() == n
     for got, before in zip(state[2:], bounds, strict=True):
         assert_array_equal(got, before)
+    # a labels-only step (a Lloyd pass) scans every point and leaves the bounds alone
+    C2 = C + rng.randn(k, 6) * 0.05
+    bounds = [b.copy() for b in state[2:]]
+    args = _hamerly_args(X, C2, np.zeros(k), 2, use_gemm, state)
+    fn(*args)
+    dist = np.sqrt(((X[:, None] - C2[None]) ** 2).sum(axis=2))
+    assert_array_equal(state[0], dist.argmin(axis=1))
+    assert args[-1].sum() == n
+    for got, before in zip(state[2:], bounds, strict=True):
+        assert_array_equal(got, before)
 
 
 
@@ -394,11 +420,16 @@ def test_hamerly_step_gives_exact_labels_and_bounds(use_gemm, compiled):
 def test_small_kernels_match_numpy():
     rng = np.random.RandomState(7)
     C = rng.rand(6, 4)
-    gaps = np.empty(6)
-    _kernels.center_gaps(C, gaps)
     D = np.sqrt(((C[:, None] - C[None]) ** 2).sum(axis=2))
     np.fill_diagonal(D, np.inf)
-    assert_allclose(gaps, D.min(axis=1))
+    for block in (1, 4, 64):  # blocks of centres against all of them
+        gaps = np.empty(6)
+        _kernels.center_gaps(C, block, 1e-12, gaps)
+        assert np.all(gaps <= D.min(axis=1))  # lowered for the rounding: still a bound
+        assert_allclose(gaps, D.min(axis=1), rtol=1e-9)
+    gaps = np.empty(1)
+    _kernels.center_gaps(C[:1], 1, 1e-12, gaps)
+    assert gaps[0] == np.inf
 
     sums = rng.rand(6, 4) * 3
     wsum = np.array([3.0, 1.0, 0.0, 2.0, 5.0, 1.0])
@@ -421,3 +452,32 @@ def test_small_kernels_match_numpy():
     part = np.empty(3)
     _kernels.assigned_objective_dense(X, w, C, labels, 16, part)
     assert part.sum() == pytest.approx(float((w * ((X - C[labels]) ** 2).sum(axis=1)).sum()))
+
+
+@pytest.mark.parametrize("k", [3, 40])  # fewer and more clusters than ranges
+def test_ranged_cluster_sums_equal_the_sorted_ones(k):
+    """Summing each range of clusters over all rows gives the bits of summing each
+    cluster's rows in row order (group_by_label), dense and CSR, with no scratch."""
+    rng = np.random.RandomState(8)
+    X = rng.rand(3000, 7)
+    X[X < 0.5] = 0.0
+    w = rng.uniform(0.5, 2.0, 3000)
+    labels = rng.randint(0, k, 3000).astype(np.int32)
+    order = np.empty(3000, np.int32)
+    starts = np.empty(k + 1, np.int64)
+    _kernels.group_by_label(labels, k, order, starts)
+    ref_sums, ref_w = np.empty((k, 7)), np.empty(k)
+    _kernels.cluster_sums_dense(X, w, order, starts, ref_sums, ref_w)
+    S = sp.csr_matrix(X)
+    for run in (
+        lambda s, ws, c: _kernels.cluster_sums_ranged(X, w, labels, s, ws, c),
+        lambda s, ws, c: _kernels.cluster_sums_ranged_csr(
+            S.data, S.indices, S.indptr, w, labels, s, ws, c
+        ),
+    ):
+        sums, wsum, counts = np.full((k, 7), np.nan), np.full(k, np.nan), np.zeros(k, np.int64)
+        with thread_limits(2):
+            run(sums, wsum, counts)
+        assert sums.tobytes() == ref_sums.tobytes()
+        assert wsum.tobytes() == ref_w.tobytes()
+        assert_array_equal(counts, np.bincount(labels, minlength=k))

@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit
 
 from . import _kernels
-from ._common import CHUNK, MAX_SLOTS, assigned_objective, assigned_sqdist
+from ._common import CHUNK, MAX_SLOTS, assigned_objective
 from .lloyd import LloydResult, _relocate_empty, update
 
 logger = logging.getLogger(__name__)
@@ -61,8 +61,6 @@ class ClusterSums:
         self.wsum = np.empty(n_clusters)
         self.counts = np.empty(n_clusters, dtype=np.int64)
         self.prev = np.empty(n, dtype=np.int32)
-        self._order = np.empty(n, dtype=np.int32)
-        self._starts = np.empty(n_clusters + 1, dtype=np.int64)
         self.stale = True  # the sums do not follow prev: recompute in full
         self.started = False
         part = np.empty(int(min(max(1, -(-n // CHUNK)), MAX_SLOTS)))
@@ -74,11 +72,9 @@ class ClusterSums:
         the last call (all of them on the first)."""
         if self.stale:
             changed = int((labels != self.prev).sum()) if self.started else labels.shape[0]
-            _kernels.group_by_label(labels, self.k, self._order, self._starts)
-            _kernels.cluster_sums_dense(
-                self.X, self.w, self._order, self._starts, self.sums, self.wsum
+            _kernels.cluster_sums_ranged(
+                self.X, self.w, labels, self.sums, self.wsum, self.counts
             )
-            self.counts[:] = np.diff(self._starts)
             self.prev[:] = labels
             self.stale = False
             self.started = True
@@ -131,9 +127,8 @@ def iterate(
         sums, wsum = kept.sums, kept.wsum
         moved = 0
         if (wsum == 0).any():
-            mind = assigned_sqdist(X, centers, labels)
             sums, wsum = sums.copy(), wsum.copy()  # the kept sums follow the labels
-            moved = _relocate_empty(X, sample_weight, mind, labels, sums, wsum, frozen)
+            moved = _relocate_empty(X, sample_weight, centers, labels, sums, wsum, frozen)
         update(sums, wsum, centers, move, frozen, normalize)
         logger.debug("iteration %d: %d labels changed", n_iter, n_changed)
         strict = n_iter > 1 and n_changed == 0 and not moved

@@ -16,6 +16,9 @@ from . import _kernels
 
 #: rows per chunk: one BLAS call, and the unit of work of a thread
 CHUNK = 256
+#: a chunk's products with the centres (chunk x k) stay under this many entries a
+#: thread: with many centres, chunks get shorter (but no shorter than 32 rows)
+GEMM_CELLS = 2**18
 #: at most this many partial-sum slots (the parallelism of one pass)
 MAX_SLOTS = 32
 #: the partial sums of a pass may take this share of the input's bytes (or 1 MiB)
@@ -24,6 +27,23 @@ SLOT_SHARE = 8
 GEMM_MIN_FEATURES = 16
 #: below this many clusters the products are taken by our blocked kernel, not BLAS
 BLOCK_MAX_CLUSTERS = 32
+
+
+def rows_per_chunk(n_clusters: int, n_samples: int | None = None) -> int:
+    """The rows of a chunk of the product passes against ``n_clusters`` centres: fewer
+    with many centres (the chunk's products stay under ``GEMM_CELLS``) and for small
+    data (at least 32 chunks, so that per-thread scratch stays small next to X). A
+    function of the shapes alone: the results never depend on threads.
+
+    Examples
+    --------
+    >>> rows_per_chunk(100), rows_per_chunk(4096), rows_per_chunk(10, 1440)
+    (256, 64, 45)
+    """
+    rows = min(CHUNK, GEMM_CELLS // max(n_clusters, 1))
+    if n_samples is not None:
+        rows = min(rows, n_samples // 32)
+    return int(max(32, rows))
 
 
 def n_slots_for(n_samples: int, n_clusters: int, n_features: int, nbytes: int = 0):
@@ -153,6 +173,7 @@ class Pass:
         if self.use_gemm:
             self.mode = 2 if n_clusters < BLOCK_MAX_CLUSTERS and not self.centre else 1
         self.shift = np.zeros(d, dtype=self.dtype) if shift is None else shift.astype(self.dtype)
+        self.chunk = rows_per_chunk(n_clusters, n)
         slots, self.fused = n_slots_for(n, n_clusters, d, nbytes(X))
         self.labels = np.empty(n, dtype=np.int32)
         self.inert = np.empty(slots, dtype=np.float64)
@@ -164,8 +185,7 @@ class Pass:
         else:  # assign first, then sum each cluster: no per-slot copies of the sums
             self.sums = np.empty((1, n_clusters, d), dtype=np.float64)
             self.wsum = np.empty((1, n_clusters), dtype=np.float64)
-            self._order = np.empty(n, dtype=np.int32)
-            self._starts = np.empty(n_clusters + 1, dtype=np.int64)
+            self._counts = np.empty(n_clusters, dtype=np.int64)
         self._no_sums = np.empty((slots, 0, 0), dtype=np.float64)
         self._no_wsum = np.empty((slots, 0), dtype=np.float64)
         self._bufs = np.empty((0, CHUNK, d), dtype=self.dtype)
@@ -195,11 +215,11 @@ class Pass:
             csq = np.einsum("ij,ij->i", shifted, shifted, dtype=np.float64).astype(self.dtype)
             if self.centre and self._bufs.shape[0] < numba.get_num_threads():
                 self._bufs = np.empty(
-                    (numba.get_num_threads(), CHUNK, self.n_features), dtype=self.dtype
+                    (numba.get_num_threads(), self.chunk, self.n_features), dtype=self.dtype
                 )
             _kernels.lloyd_pass_dense(
                 self.X, self.w, centers, ct, csq, self.shift, self.centre, self.mode,
-                CHUNK, in_pass, self._bufs, self.labels, sums, wsum, self.inert,
+                self.chunk, in_pass, self._bufs, self.labels, sums, wsum, self.inert,
             )  # fmt: skip
         objective = float(self.inert.sum())
         if self.use_gemm:
@@ -211,16 +231,15 @@ class Pass:
         if not update:
             return None, None, objective
         if not self.fused:
-            _kernels.group_by_label(self.labels, self.n_clusters, self._order, self._starts)
             if self.sparse:
                 X = self.X
-                _kernels.cluster_sums_csr(
-                    X.data, X.indices, X.indptr, self.w, self._order, self._starts,
-                    self.sums[0], self.wsum[0],
+                _kernels.cluster_sums_ranged_csr(
+                    X.data, X.indices, X.indptr, self.w, self.labels, self.sums[0],
+                    self.wsum[0], self._counts,
                 )  # fmt: skip
             else:
-                _kernels.cluster_sums_dense(
-                    self.X, self.w, self._order, self._starts, self.sums[0], self.wsum[0]
+                _kernels.cluster_sums_ranged(
+                    self.X, self.w, self.labels, self.sums[0], self.wsum[0], self._counts
                 )
             return self.sums[0], self.wsum[0], objective
         _kernels.reduce_slots(self.sums, self.wsum, self._total_sums, self._total_wsum)

@@ -97,8 +97,9 @@ def hamerly_step_dense(
     2: scan every point for its label only, as a Lloyd pass; the bounds are not read in
     modes 1 and 2, nor written in 2); bufs (threads, chunk, d), idxbufs (threads,
     chunk), xsqbufs (threads, chunk) scratch.
-    In/out: labels, second, upper, lower, rest. Out: ``work[c]``, the points of chunk c
-    that needed a full scan.
+    In/out: labels, second, upper, lower, rest (``second`` and ``rest`` empty: no
+    runner-up is kept, as in Hamerly's original). Out: ``work[c]``, the points of chunk
+    c that needed a full scan.
     """
     n, d = X.shape
     k = centers.shape[0]
@@ -107,6 +108,7 @@ def hamerly_step_dense(
     down = 1.0 - margin
     two = X.dtype.type(2.0)
     inf32 = np.float32(np.inf)
+    runner_up = second.shape[0] > 0
     for c in prange(n_chunks):
         lo = c * chunk
         hi = min(lo + chunk, n)
@@ -120,11 +122,14 @@ def hamerly_step_dense(
         for i in range(lo, hi):
             if mode == 0:
                 a = labels[i]
-                b = second[i]
+                b = second[i] if runner_up else -1
                 u = (np.float64(upper[i]) + move[a]) * up
                 other = top_v[1] if top_id[0] == a else top_v[0]
                 low = max(np.float64(lower[i]) - other, 0.0) * down
-                r = max(np.float64(rest[i]) - _largest_except(top_v, top_id, a, b), 0.0) * down
+                r = 0.0
+                if runner_up:
+                    r = max(np.float64(rest[i]) - _largest_except(top_v, top_id, a, b), 0.0)
+                    r *= down
                 bound = max(np.float64(half_gap[a]), low)
                 settled = u <= bound
                 if not settled:
@@ -149,7 +154,8 @@ def hamerly_step_dense(
                 if settled:
                     upper[i] = np.float32(u)
                     lower[i] = np.float32(low)
-                    rest[i] = np.float32(r)
+                    if runner_up:
+                        rest[i] = np.float32(r)
                     continue
             idx[m] = i
             if in_place:
@@ -194,13 +200,15 @@ def hamerly_step_dense(
                 err = 0.0
             a, _, b, vb, vc = two_smallest_row(row, k)
             labels[i] = a
-            second[i] = b
+            if runner_up:
+                second[i] = b
             upper[i] = np.float32(_dist(X, i, centers, a) * up)
             if b >= 0:
                 lower[i] = np.float32(np.sqrt(max(base + vb - err, 0.0)) * down)
             else:
                 lower[i] = inf32
-            if vc < np.inf:
-                rest[i] = np.float32(np.sqrt(max(base + vc - err, 0.0)) * down)
-            else:
-                rest[i] = inf32
+            if runner_up:
+                if vc < np.inf:
+                    rest[i] = np.float32(np.sqrt(max(base + vc - err, 0.0)) * down)
+                else:
+                    rest[i] = inf32

@@ -27,7 +27,10 @@ __all__ = [
     "center_gaps",
     "cluster_sums_csr",
     "cluster_sums_dense",
+    "cluster_sums_ranged",
+    "cluster_sums_ranged_csr",
     "column_moments",
+    "farthest_rows",
     "group_by_label",
     "lloyd_pass_csr",
     "lloyd_pass_dense",
@@ -269,6 +272,60 @@ def cluster_sums_dense(X, w, order, starts, sums, wsum):
                 sums[j, f] += wi * np.float64(X[i, f])
 
 
+#: clusters are summed in this many ranges, one task each (fixed: results never depend
+#: on the number of threads)
+SUM_RANGES = 16
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def cluster_sums_ranged(X, w, labels, sums, wsum, counts):
+    """Weighted sums, weights and member counts of each cluster of dense X, each
+    cluster's rows added in row order; the clusters are split into ``SUM_RANGES``
+    ranges, each range's task reading all labels and only its own rows (no n-sized
+    scratch, and the same bits for any number of threads)."""
+    n, d = X.shape
+    k = sums.shape[0]
+    for r in prange(SUM_RANGES):
+        lo = r * k // SUM_RANGES
+        hi = (r + 1) * k // SUM_RANGES
+        for j in range(lo, hi):
+            sums[j, :] = 0.0
+            wsum[j] = 0.0
+            counts[j] = 0
+        for i in range(n):
+            j = labels[i]
+            if j < lo or j >= hi:
+                continue
+            wi = np.float64(w[i])
+            wsum[j] += wi
+            counts[j] += 1
+            for f in range(d):
+                sums[j, f] += wi * np.float64(X[i, f])
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def cluster_sums_ranged_csr(data, indices, indptr, w, labels, sums, wsum, counts):
+    """The same as :func:`cluster_sums_ranged` for a CSR matrix given by its parts."""
+    n = indptr.shape[0] - 1
+    k = sums.shape[0]
+    for r in prange(SUM_RANGES):
+        lo = r * k // SUM_RANGES
+        hi = (r + 1) * k // SUM_RANGES
+        for j in range(lo, hi):
+            sums[j, :] = 0.0
+            wsum[j] = 0.0
+            counts[j] = 0
+        for i in range(n):
+            j = labels[i]
+            if j < lo or j >= hi:
+                continue
+            wi = np.float64(w[i])
+            wsum[j] += wi
+            counts[j] += 1
+            for q in range(indptr[i], indptr[i + 1]):
+                sums[j, indices[q]] += wi * np.float64(data[q])
+
+
 @njit(parallel=True, cache=True, nogil=True)
 def cluster_sums_csr(data, indices, indptr, w, order, starts, sums, wsum):
     """The same as :func:`cluster_sums_dense` for a CSR matrix given by its parts."""
@@ -304,32 +361,30 @@ def column_moments(X, x0, chunk, part_sum, part_sq):
 
 
 @njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
-def center_gaps(centers, out):
+def center_gaps(centers, block, err, out):
     """``out[j]``: distance from centre j to its nearest other centre (inf if k = 1);
     no k x k matrix.
 
-    Through float64 products of blocks of 64 centres against all (centred on their
-    mean), each squared gap lowered by a bound on its rounding, so that it never
+    The centres are centred on their mean (in their dtype) and multiplied in blocks of
+    ``block`` rows against all of them, in parallel; each squared gap is lowered by
+    ``err * (|c_i|^2 + |c_j|^2)`` for the rounding of the product, so that it never
     exceeds the true one (bounds built on it stay bounds).
     """
     k, d = centers.shape
-    C = np.empty((k, d))
     mean = np.zeros(d)
     for j in range(k):
         for f in range(d):
             mean[f] += np.float64(centers[j, f]) / k
-    for j in range(k):
-        for f in range(d):
-            C[j, f] = np.float64(centers[j, f]) - mean[f]
+    C = np.empty((k, d), dtype=centers.dtype)
     csq = np.empty(k)
     for j in range(k):
         acc = 0.0
         for f in range(d):
-            acc += C[j, f] * C[j, f]
+            u = centers[j, f] - centers.dtype.type(mean[f])
+            C[j, f] = u
+            acc += np.float64(u) * np.float64(u)
         csq[j] = acc
-    ct = np.ascontiguousarray(C.T)
-    eps = 8.0 * (d + 2) * np.finfo(np.float64).eps
-    block = 64
+    ct = C.T
     for blk in prange((k + block - 1) // block):
         lo = blk * block
         hi = min(lo + block, k)
@@ -337,7 +392,8 @@ def center_gaps(centers, out):
         for j in range(lo, hi):
             best = np.inf
             for m in range(k):
-                v = csq[j] + csq[m] - 2.0 * g[j - lo, m] - eps * (csq[j] + csq[m])
+                sq = csq[j] + csq[m]
+                v = sq - 2.0 * np.float64(g[j - lo, m]) - err * sq
                 v = np.inf if m == j else v
                 best = fast_min(v, best)
             out[j] = np.sqrt(max(best, 0.0))
@@ -357,6 +413,39 @@ def update_centers(sums, wsum, centers, move):
                 acc += u * u
                 centers[j, f] = new
         move[j] = np.sqrt(acc)
+
+
+@njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
+def farthest_rows(X, centers, labels, chunk, out_idx, out_dist):
+    """The ``m = out_idx.shape[1]`` rows of each slot farthest from their centres (the
+    squared distance summed directly in float64), farthest first, ties by row index;
+    ``out_idx[s]``/``out_dist[s]`` for slot s (-1 / -inf past the slot's rows). No
+    n-sized array: the caller merges the slots."""
+    n, d = X.shape
+    n_slots, m = out_idx.shape
+    n_chunks = (n + chunk - 1) // chunk
+    for s in prange(n_slots):
+        ids = out_idx[s]
+        dist = out_dist[s]
+        ids[:] = -1
+        dist[:] = -np.inf
+        lo = s * n_chunks // n_slots * chunk
+        hi = min((s + 1) * n_chunks // n_slots * chunk, n)
+        for i in range(lo, hi):
+            j = labels[i]
+            acc = 0.0
+            for f in range(d):
+                u = np.float64(X[i, f]) - np.float64(centers[j, f])
+                acc += u * u
+            if acc <= dist[m - 1]:
+                continue  # rows come in index order: a tie keeps the earlier one
+            p = m - 1
+            while p > 0 and acc > dist[p - 1]:
+                dist[p] = dist[p - 1]
+                ids[p] = ids[p - 1]
+                p -= 1
+            dist[p] = acc
+            ids[p] = i
 
 
 @njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)

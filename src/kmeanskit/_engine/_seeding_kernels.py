@@ -35,9 +35,6 @@ __all__ = [
 # so infinities (the "no centre yet" distance) compare as usual
 _FAST = {"reassoc", "contract"}
 
-#: candidates beyond this index share the mask's last bit (their points are visited
-#: and checked again, which is exact, only slower)
-MASK_BITS = 32
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
@@ -127,49 +124,38 @@ def _dots_2x4(X, idx, m, shift, cand, out, xsq):
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _bit(t):
-    return np.uint32(1) << np.uint32(min(t, MASK_BITS - 1))
+def _bit(t, mask):
+    """Candidate t's bit in a mask array of 16 or 32 bits (the last bit shared)."""
+    width = mask.itemsize * 8
+    return mask.dtype.type(1) << mask.dtype.type(min(t, width - 1))
 
 
-@njit(parallel=True, cache=True, nogil=True)
-def center_distances(cand, centers, n_centers, shift, out, out_min):
+@njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
+def center_distances(cand, csq, centers, n_centers, shift, err, out, out_min):
     """``out[j, t]``: a lower bound on ``|cand[t] - centers[j]|^2 / 4`` and ``out_min[j]``
     its minimum over t, for ``j < n_centers``.
 
-    ``cand`` (t, d) and ``centers`` (k, d) are in X's coordinates; blocks of centres
-    are shifted by ``shift``, turned to float64 and multiplied with the candidates, and
-    each squared distance is lowered by a bound on its rounding. Candidate t cannot beat
-    centre j for a point at squared distance ``cl`` from j when ``out[j, t] >= cl``.
+    ``cand``: the candidates shifted by ``shift`` in X's dtype, padded with zero rows to
+    a multiple of 4, ``csq`` their squared norms; ``centers`` in X's coordinates. The
+    products are taken by :func:`_dots_2x4` in X's dtype, blocks of centres in parallel
+    (no copies), and each squared distance is lowered by ``err * (|c - s|^2 +
+    |cand - s|^2)`` for its rounding. Candidate t cannot beat centre j for a point at
+    squared distance ``cl`` from j when ``out[j, t] >= cl``.
     """
-    n_cand, d = cand.shape
+    n_cand = csq.shape[0]
     block = 64
-    err = 4.0 * (d + 2) * np.finfo(np.float64).eps
-    cs = np.empty((n_cand, d))
-    csq = np.empty(n_cand)
-    for t in range(n_cand):
-        acc = 0.0
-        for f in range(d):
-            u = np.float64(cand[t, f]) - np.float64(shift[f])
-            cs[t, f] = u
-            acc += u * u
-        csq[t] = acc
-    ct = np.ascontiguousarray(cs.T)
     for blk in prange((n_centers + block - 1) // block):
         lo = blk * block
         hi = min(lo + block, n_centers)
-        rows = np.empty((hi - lo, d))
-        jsq = np.zeros(hi - lo)
-        for j in range(lo, hi):
-            for f in range(d):
-                u = np.float64(centers[j, f]) - np.float64(shift[f])
-                rows[j - lo, f] = u
-                jsq[j - lo] += u * u
-        g = np.dot(rows, ct)
+        idx = np.arange(lo, hi)
+        dots = np.empty((cand.shape[0], hi - lo), dtype=centers.dtype)
+        jsq = np.empty(hi - lo)
+        _dots_2x4(centers, idx, hi - lo, shift, cand, dots, jsq)
         for j in range(lo, hi):
             low = np.inf
             for t in range(n_cand):
                 sq = jsq[j - lo] + csq[t]
-                v = 0.25 * max(sq - 2.0 * g[j - lo, t] - err * sq, 0.0)
+                v = 0.25 * max(sq - 2.0 * np.float64(dots[t, j - lo]) - err * sq, 0.0)
                 out[j, t] = v
                 low = min(low, v)
             out_min[j] = low
@@ -191,8 +177,9 @@ def kpp_potentials(
     squared norms), the products taken for all candidates at once by
     :func:`_dots_2x4`; otherwise the distances are summed directly. ``rowbufs[thread]``
     (3, chunk) holds the listed rows' ``|x - s|^2``, closest and weight. Writes
-    ``pot_chunks[chunk, t]`` and, per point, ``mask[i]``: bit t set when candidate t
-    comes closer than the point's centre.
+    ``pot_chunks[chunk, t]`` and, per point, ``mask[i]`` (16 or 32 bits): bit t set
+    when candidate t comes closer than the point's centre (candidates past the width
+    share the last bit: their points are compared again, which is exact, only slower).
     """
     n_cand = csq.shape[0]
     n_chunks = pot_chunks.shape[0]
@@ -221,15 +208,16 @@ def kpp_potentials(
         dots = np.empty((cand.shape[0] if use_dot else 0, m), dtype=X.dtype)
         if use_dot and m > 0:
             _dots_2x4(X, idx, m, shift, cand, dots, xsq)
-        bits = np.zeros(m, dtype=np.uint32)
+        bits = np.zeros(m, dtype=mask.dtype)
+        zero = mask.dtype.type(0)
         for t in range(n_cand):
-            bit = _bit(t)
+            bit = _bit(t, mask)
             gain = 0.0  # what candidate t takes off the potential (<= 0)
             if use_dot:  # branch-free, so that it vectorises
                 for q in range(m):
                     v = fast_max(xsq[q] + csq[t] - 2.0 * np.float64(dots[t, q]), 0.0)
                     gain += wts[q] * fast_min(v - cls[q], 0.0)
-                    bits[q] |= bit if v < cls[q] else np.uint32(0)
+                    bits[q] |= bit if v < cls[q] else zero
             else:
                 for q in range(m):
                     i = idx[q]
@@ -251,7 +239,7 @@ def kpp_update(X, shift, w, cand, csq, t, new_id, use_dot, mask, closest, neares
     rounding of a product summed in another order), ``closest``/``nearest`` updated and
     each chunk's potential ``chunk_pot`` moved by the change."""
     n = X.shape[0]
-    bit = _bit(t)
+    bit = _bit(t, mask)
     for c in prange(chunk_pot.shape[0]):
         delta = 0.0
         for i in range(c * chunk, min(c * chunk + chunk, n)):

@@ -104,7 +104,7 @@ def auto(
         if first == "yinyang":
             state = YinyangState(X, shift, centers, labels)
         else:
-            state = HamerlyState(X, shift, labels=labels)
+            state = HamerlyState(X, shift, centers.shape[0], labels=labels)
         logger.debug("algorithm='auto' starts with %s", first)
 
         def step(n_iter: int, move: np.ndarray) -> None:
@@ -115,7 +115,7 @@ def auto(
                     and share > YINYANG_MAX_WORK):  # fmt: skip
                 logger.debug("iteration %d: Yinyang computed %.0f%% of the distances; "
                              "Hamerly goes on", n_iter, 100 * share)  # fmt: skip
-                state = HamerlyState(X, shift, labels=labels)
+                state = HamerlyState(X, shift, centers.shape[0], labels=labels)
 
         # the kept sums are shifted like Hamerly's products (zeros when no shift)
         sums_shift = np.zeros(X.shape[1], dtype=X.dtype) if shift is None else shift

@@ -144,7 +144,7 @@ class Block:
             and (shift is None or np.array_equal(shift, self.shift))
         )
         if not same_shift or self.centers.shape != centers.shape:
-            self.hamerly = HamerlyState(X, shift)
+            self.hamerly = HamerlyState(X, shift, k)
             self.shift = shift
             self.labels = self.hamerly.labels
             self.kept = ClusterSums(X, self.w, k, self.hamerly.shift)

@@ -16,11 +16,11 @@ from . import _hamerly_kernels as _hk
 from . import _kernels
 from ._bounded import iterate
 from ._common import (
-    CHUNK,
     GEMM_MIN_FEATURES,
     ColumnStats,
     column_stats,
     gemm_shift,
+    rows_per_chunk,
     thread_limits,
 )
 from .lloyd import LloydResult
@@ -30,8 +30,9 @@ logger = logging.getLogger(__name__)
 
 def _half_gaps(centers: np.ndarray) -> np.ndarray:
     """Half the distance from each centre to its nearest other centre."""
-    gaps = np.empty(centers.shape[0])
-    _kernels.center_gaps(centers, gaps)
+    k, d = centers.shape
+    gaps = np.empty(k)
+    _kernels.center_gaps(centers, rows_per_chunk(k), err_scale(centers.dtype, d), gaps)
     return 0.5 * gaps
 
 
@@ -54,6 +55,12 @@ def err_scale(dtype, n_features: int) -> float:
     return max(64.0, 2.0 * np.sqrt(n_features)) * float(np.finfo(dtype).eps)
 
 
+#: working memory of a fit may take this share of X's bytes
+MEMORY_SHARE = 0.25
+#: bytes a row of Hamerly's state without a runner-up: upper and lower bounds, and the
+#: labels the kept sums follow
+STATE_BYTES = 12
+
 #: step kinds of :class:`HamerlyState` (the kernel's ``mode``)
 BOUNDED, FULL, LABELS = 0, 1, 2
 #: the half gaps between centres (k^2 d flops) are computed while k is at most this
@@ -65,22 +72,24 @@ class HamerlyState:
     """Labels, runners-up and bounds of Hamerly's steps over one array, and the
     buffers of its kernel; :meth:`step` assigns against new centres.
 
-    The pruning is measured as it runs: a bounded step after which more than
-    ``full_share`` of the rows needed a full scan costs about what a full pass costs,
-    so the next steps are plain Lloyd passes (labels only, no bounds to keep), then a
-    full step sets the bounds again and a bounded step tries them. Each failed try
-    doubles the number of Lloyd passes before the next one (up to ``max_backoff``),
-    so on data where the bounds never prune the run costs a Lloyd run plus a few
-    percent, and where they prune it is Hamerly's. ``labels``: the array to fill (a new
-    one by default).
+    The runner-up and its bound are kept when they fit in memory (``MEMORY_SHARE``: from
+    about 20 float32 features). The pruning is measured as it runs: a bounded step
+    after which more than ``full_share`` of the rows needed a full scan costs about what
+    a full pass costs, so the next steps are plain Lloyd passes (labels only, no bounds
+    to keep), then a full step sets the bounds again and a bounded step tries them.
+    Each failed try doubles the number of Lloyd passes before the next one (up to
+    ``max_backoff``), so on data where the bounds never prune the run costs a Lloyd run
+    plus a few percent, and where they prune it is Hamerly's. ``labels``: the array to
+    fill (a new one by default).
     """
 
     def __init__(
-        self, X: np.ndarray, shift: np.ndarray | None, full_share: float = 0.7,
-        max_backoff: int = 16, labels: np.ndarray | None = None,
+        self, X: np.ndarray, shift: np.ndarray | None, n_clusters: int,
+        full_share: float = 0.7, max_backoff: int = 16, labels: np.ndarray | None = None,
     ):  # fmt: skip
         n, d = X.shape
         self.X = X
+        self.chunk = rows_per_chunk(n_clusters, n)
         self.use_gemm = d >= GEMM_MIN_FEATURES
         self.centre = self.use_gemm and shift is not None
         self.shift = (np.asarray(shift, dtype=X.dtype) if self.centre
@@ -92,11 +101,15 @@ class HamerlyState:
         self.full_share = full_share
         self.max_backoff = max_backoff
         self.labels = np.zeros(n, dtype=np.int32) if labels is None else labels
-        self.second = np.full(n, -1, dtype=np.int32)
+        # the runner-up and its bound take 8 bytes a row: kept while the state stays
+        # within a quarter of X's bytes (with the bounds and the kept sums' labels)
+        runner_up = STATE_BYTES + 8 <= MEMORY_SHARE * d * X.dtype.itemsize
+        m = n if runner_up else 0
+        self.second = np.full(m, -1, dtype=np.int32)
         self.upper = np.full(n, np.inf, dtype=np.float32)
         self.lower = np.zeros(n, dtype=np.float32)
-        self.rest = np.zeros(n, dtype=np.float32)
-        self.work = np.zeros(max(1, -(-n // CHUNK)), dtype=np.int64)
+        self.rest = np.zeros(m, dtype=np.float32)
+        self.work = np.zeros(max(1, -(-n // self.chunk)), dtype=np.int64)
         self.next = FULL
         self.backoff = 1
         self.lloyd_left = 0
@@ -140,9 +153,9 @@ class HamerlyState:
             X, centers, shifted.T, csq.astype(X.dtype),
             float(csq.max()), self.shift, self.centre, self.use_gemm,
             np.asarray(half_gap, dtype=np.float64), np.asarray(move, dtype=np.float64),
-            top_v, top_id, CHUNK, self.margin, self.err_scale, mode,
-            np.empty((threads, CHUNK, width), dtype=X.dtype),
-            np.empty((threads, CHUNK), dtype=np.int64), np.empty((threads, CHUNK)),
+            top_v, top_id, self.chunk, self.margin, self.err_scale, mode,
+            np.empty((threads, self.chunk, width), dtype=X.dtype),
+            np.empty((threads, self.chunk), dtype=np.int64), np.empty((threads, self.chunk)),
             self.labels, self.second, self.upper, self.lower, self.rest, self.work,
         )  # fmt: skip
         self.steps[mode] += 1
@@ -189,7 +202,7 @@ def hamerly(
     shift = gemm_shift(column_stats(X) if stats is None else stats) if use_gemm else None
     centers = np.array(centers_init, dtype=dtype, order="C", copy=True)
     with thread_limits(n_threads):
-        state = HamerlyState(X, shift)
+        state = HamerlyState(X, shift, centers.shape[0])
 
         def step(n_iter: int, move: np.ndarray) -> None:
             share = state.step(centers, move)

@@ -11,9 +11,19 @@ import logging
 from dataclasses import dataclass, field
 
 import numpy as np
+import scipy.sparse as sp
 
 from . import _kernels
-from ._common import ColumnStats, Pass, assigned_objective, assigned_sqdist, row, thread_limits
+from ._common import (
+    CHUNK,
+    MAX_SLOTS,
+    ColumnStats,
+    Pass,
+    assigned_objective,
+    assigned_sqdist,
+    row,
+    thread_limits,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +40,26 @@ class LloydResult:
     converged: bool = False
 
 
-def _relocate_empty(X, w, mind, labels, sums, wsum, frozen=None) -> int:
+def farthest(X, centers: np.ndarray, labels: np.ndarray, m: int) -> np.ndarray:
+    """The ``m`` rows farthest from their centres, farthest first, equal distances in
+    index order (dense X: without an n-sized array)."""
+    if sp.issparse(X):
+        mind = assigned_sqdist(X, centers, labels)
+        m = min(m, mind.shape[0])
+        top = np.argpartition(mind, mind.shape[0] - m)[mind.shape[0] - m :]
+        return top[np.lexsort((top, -mind[top]))]
+    centers = np.ascontiguousarray(centers, dtype=X.dtype)
+    slots = int(min(max(1, -(-X.shape[0] // CHUNK)), MAX_SLOTS))
+    ids = np.empty((slots, m), dtype=np.int64)
+    dist = np.empty((slots, m))
+    _kernels.farthest_rows(X, centers, labels, CHUNK, ids, dist)
+    ids, dist = ids.ravel(), dist.ravel()
+    keep = ids >= 0
+    ids, dist = ids[keep], dist[keep]
+    return ids[np.lexsort((ids, -dist))][:m]
+
+
+def _relocate_empty(X, w, centers, labels, sums, wsum, frozen=None) -> int:
     """Give every empty cluster one of the points farthest from their centres.
 
     Works on the sums of the iteration (as scikit-learn does): the point's weighted
@@ -41,9 +70,8 @@ def _relocate_empty(X, w, mind, labels, sums, wsum, frozen=None) -> int:
     empty = np.flatnonzero((wsum == 0) if frozen is None else (wsum == 0) & ~frozen)
     if empty.size == 0:
         return 0
-    n_take = min(empty.size, mind.shape[0])
-    top = np.argpartition(mind, mind.shape[0] - n_take)[mind.shape[0] - n_take :]
-    far = top[np.lexsort((top, -mind[top]))]
+    far = farthest(X, centers, labels, min(empty.size, X.shape[0]))
+    n_take = far.size
     for new_id, i in zip(empty[:n_take], far, strict=True):
         x = row(X, i) * float(w[i])
         old_id = labels[i]
@@ -139,8 +167,7 @@ def lloyd(
             history.append(objective)
             moved = 0
             if (wsum == 0).any():
-                mind = assigned_sqdist(X, centers, p.labels)
-                moved = _relocate_empty(X, sample_weight, mind, p.labels, sums, wsum, frozen)
+                moved = _relocate_empty(X, sample_weight, centers, p.labels, sums, wsum, frozen)
                 logger.debug("iteration %d: relocated %d empty clusters", n_iter, moved)
             update(sums, wsum, centers, move, frozen, normalize)
             shift = float((move**2).sum())

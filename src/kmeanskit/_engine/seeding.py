@@ -16,6 +16,7 @@ import scipy.sparse as sp
 
 from . import _seeding_kernels as _k
 from ._common import CHUNK, ColumnStats, column_stats, gemm_shift, thread_limits
+from .hamerly import err_scale
 
 #: from this many features on, seeding distances go through products (a
 #: register-blocked kernel: BLAS is slow for a product with 4 to 10 columns)
@@ -76,8 +77,9 @@ def _kpp_dense(X, n_clusters, w, random_state, n_local_trials, stats):
     centers = np.empty((n_clusters, d), dtype=X.dtype)
     indices = np.full(n_clusters, -1, dtype=np.intp)
     closest = np.empty(n)  # squared distance to the nearest centre so far
-    nearest = np.empty(n, dtype=np.int32)
-    mask = np.empty(n, dtype=np.uint32)
+    # 12 bytes a row in all when k < 32768 and t <= 16 (the usual case)
+    nearest = np.empty(n, dtype=np.int16 if n_clusters <= 32767 else np.int32)
+    mask = np.empty(n, dtype=np.uint16 if t <= 16 else np.uint32)
     chunk_pot = np.empty(n_chunks)
     pot_chunks = np.empty((n_chunks, t))
     cc = np.zeros((n_clusters, t))
@@ -86,11 +88,13 @@ def _kpp_dense(X, n_clusters, w, random_state, n_local_trials, stats):
     threads = numba.get_num_threads()
     idxbufs = np.empty((threads, CHUNK), dtype=np.int64)
     rowbufs = np.empty((threads, 3, CHUNK))
-    padded = np.zeros((-(-t // 4) * 4 if use_dot else t, d), dtype=X.dtype)
+    # the candidates as the products take them: shifted, in blocks of 4 rows
+    padded = np.zeros((-(-t // 4) * 4, d), dtype=X.dtype)
+    err = err_scale(X.dtype, d)
 
     def prepared(rows):
-        """The rows as the kernels compare them: shifted on the product path."""
-        rows = np.ascontiguousarray(rows - shift if use_dot else rows)
+        """The rows as the kernels compare them: shifted (by zeros off the product path)."""
+        rows = np.ascontiguousarray(rows - shift)
         return rows, _norms(rows)
 
     first = _draw_first(w, random_state)
@@ -102,9 +106,9 @@ def _kpp_dense(X, n_clusters, w, random_state, n_local_trials, stats):
         targets = random_state.uniform(size=t) * chunk_pot.sum()
         _k.kpp_sample(targets, chunk_pot, w, closest, CHUNK, cand_idx)
         cand = X[cand_idx]
-        _k.center_distances(cand, centers, c, shift, cc, cc_min)
         rows, csq = prepared(cand)
         padded[:t] = rows
+        _k.center_distances(padded, csq, centers, c, shift, err, cc, cc_min)
         _k.kpp_potentials(
             X, shift, w, padded, csq, cc, cc_min, closest, nearest, use_dot, CHUNK,
             idxbufs, rowbufs, pot_chunks, mask,
@@ -117,7 +121,7 @@ def _kpp_dense(X, n_clusters, w, random_state, n_local_trials, stats):
     return indices
 
 
-def _draw_first(w: np.ndarray, random_state, block: int = 65536) -> int:
+def _draw_first(w: np.ndarray, random_state, block: int = 8192) -> int:
     """A row drawn with probability proportional to its weight, as
     ``choice(n, p=w / w.sum())`` draws it, a block of rows at a time (no n-sized copy)."""
     target = random_state.uniform() * float(w.sum(dtype=np.float64))

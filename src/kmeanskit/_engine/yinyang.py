@@ -17,10 +17,10 @@ import numpy as np
 from . import _yinyang_kernels as _yk
 from ._bounded import iterate
 from ._common import (
-    CHUNK,
     ColumnStats,
     column_stats,
     gemm_shift,
+    rows_per_chunk,
     thread_limits,
 )
 from .hamerly import err_scale as hamerly_err_scale
@@ -75,7 +75,8 @@ class YinyangState:
         self.labels = np.zeros(n, dtype=np.int32) if labels is None else labels
         self.upper = np.empty(n, dtype=np.float32)
         self.lower = np.empty((n, self.n_groups), dtype=np.float32)
-        self.work = np.zeros(max(1, -(-n // CHUNK)), dtype=np.int64)
+        self.chunk = rows_per_chunk(k, n)
+        self.work = np.zeros(max(1, -(-n // self.chunk)), dtype=np.int64)
         self.steps = 0
         self.bounded_steps = 0  # steps that tested the bounds (not full passes)
         self.last_share = 1.0  # distances computed by the last bounded step, over n k
@@ -91,11 +92,11 @@ class YinyangState:
         if self.steps < FULL_PASSES or self.last_share > FULL_PASS_SHARE:
             shifted = centers[self.gorder] - self.shift  # group by group
             csq = np.einsum("ij,ij->i", shifted, shifted, dtype=np.float64)
-            bufs = np.empty((numba.get_num_threads() if self.centre else 0, CHUNK,
+            bufs = np.empty((numba.get_num_threads() if self.centre else 0, self.chunk,
                              X.shape[1]), dtype=X.dtype)  # fmt: skip
             _yk.yinyang_first_dense(
                 X, centers, shifted.T, csq.astype(X.dtype), self.gorder, self.gstart,
-                self.shift, self.centre, CHUNK, self.err_scale, self.margin, bufs,
+                self.shift, self.centre, self.chunk, self.err_scale, self.margin, bufs,
                 self.labels, self.upper, self.lower,
             )  # fmt: skip
             self.steps += 1
@@ -104,7 +105,7 @@ class YinyangState:
         gmove = np.zeros(self.n_groups)
         np.maximum.at(gmove, self.group_of, move)
         _yk.yinyang_assign_dense(
-            X, centers, self.group_of, self.gorder, self.gstart, move, gmove, CHUNK,
+            X, centers, self.group_of, self.gorder, self.gstart, move, gmove, self.chunk,
             self.margin, self.labels, self.upper, self.lower, self.work,
         )  # fmt: skip
         self.steps += 1

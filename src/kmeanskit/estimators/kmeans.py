@@ -384,8 +384,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         centers = best.centers
         labels = best.labels
 
-        n_distinct = np.unique(labels).size
-        empty = np.setdiff1d(np.arange(k), labels)
+        sizes = np.bincount(labels, minlength=k)  # no n-sized copies
+        n_distinct = int(np.count_nonzero(sizes))
+        empty = np.flatnonzero(sizes == 0)
         if n_distinct < k and frozen is not None and frozen[empty].all():
             warnings.warn(
                 f"frozen centres {empty.tolist()} hold no samples: every sample is nearer "
