@@ -396,7 +396,8 @@ def test_hamerly_step_gives_exact_labels_and_bounds(use_gemm, compiled, runner_u
         args = _hamerly_args(X, C2, move, 0, use_gemm, state)
         fn(*args)
         scanned = check(C2, args)
-        assert scanned < n / 2, step
+        # the runner-up settles most border points; Hamerly's bounds alone fewer
+        assert scanned < (n / 2 if runner_up else 0.6 * n), step
         C = C2
     # a labels-only step (a Lloyd pass) scans every point and leaves the bounds alone
     C2 = C + rng.randn(k, 6) * 0.05
