@@ -10,10 +10,12 @@ embeddings), in one process and with the same thread count for everyone:
   converged inertia over ``--quality-seeds`` seeds from our seeds over that from
   scikit-learn's (both converged by the same exact Lloyd);
 - **iterations from the same start** (our seeds): kmeanskit ``auto``, ``lloyd``,
-  ``hamerly``, ``yinyang``; scikit-learn ``lloyd`` and ``elkan`` (while its n x k bounds
-  fit); FAISS on the full data for as many iterations; the final inertia of each over
-  scikit-learn's Lloyd, the share of labels that differ, and our Lloyd pass over the GEMM
-  floor ``2 n k d / R`` (also over the rate of a product of this very shape);
+  ``hamerly``, ``yinyang`` (the best of 3 runs each, round robin); scikit-learn ``lloyd``
+  and ``elkan`` (up to ``ELKAN_MAX_NK``); FAISS on the full data for as many iterations;
+  our final inertia over scikit-learn's Lloyd and the share of labels that differ, next
+  to scikit-learn's float64 run over its float32 one (how far float32 ties alone move the
+  fixed point); one full Lloyd pass (labels and cluster sums) over the GEMM floor
+  ``2 n k d / R`` (also over the rate of a product of this very shape);
 - **end to end with default settings**, seeding included, against every peer
   configuration: scikit-learn ``lloyd``/``elkan``, FAISS with its defaults (random start,
   25 iterations, 256 points per centroid), FAISS on the full data for 25 and for 100
@@ -21,9 +23,13 @@ embeddings), in one process and with the same thread count for everyone:
   scikit-learn's and our MiniBatchKMeans; every final inertia is computed exactly. A
   configuration is "good" when its mean inertia is within 0.5 % of the best any run
   found; the ratio printed is the fastest good peer's time over ours;
-- **memory**: the peak traced by tracemalloc during a default fit, over the input's bytes.
+- **memory**: the peak traced by tracemalloc during a default fit (numba's allocations
+  included), less the returned centres and labels, over the input's bytes.
 
-    python benchmarks/engine.py                    # the whole matrix (about 20 minutes)
+Every timed call follows a pause (``SETTLE``): scikit-learn's OpenMP threads spin for a
+while after a call and otherwise slow down whatever runs next.
+
+    python benchmarks/engine.py                    # the whole matrix (about 30 minutes)
     python benchmarks/engine.py --quick            # a reduced matrix, under 3 minutes
                                                    # (no elkan, no 100 FAISS iterations)
     python benchmarks/engine.py --cases mix32 cnn-mnist256
@@ -51,10 +57,20 @@ from threadpoolctl import threadpool_limits
 
 from cases import Case, build_cases
 from kmeanskit import KMeans, MiniBatchKMeans
-from kmeanskit._engine import assign, kmeans_plusplus, lloyd, resolve_n_threads, tolerance
+from kmeanskit._engine import (
+    assign,
+    column_stats,
+    kmeans_plusplus,
+    lloyd,
+    resolve_n_threads,
+    thread_limits,
+    tolerance,
+)
+from kmeanskit._engine._common import Pass
 
-#: scikit-learn's elkan keeps n x k float64 bounds: left out above this many
-ELKAN_MAX_NK = 30_000_000
+#: scikit-learn's elkan (n x k float64 bounds, and slower than its lloyd on every large
+#: case measured) is left out above this many n x k
+ELKAN_MAX_NK = 3_000_000
 #: cases with more flops than this per Lloyd pass run the slow peers on one seed only
 HEAVY_NKD = 5e9
 
@@ -149,10 +165,11 @@ def seeding(case: Case, rate: float, quality_seeds: int) -> dict:
         bw = bandwidth(X)
         flops = 2.0 * k * (2 + math.log(k)) * n * d
         row.update(bw=bw, floor_flops=flops / rate, floor_mem=k * X.nbytes / bw)
-    # quality: the converged inertia from our seeds and from scikit-learn's
+    # quality: the converged inertia from our seeds and from scikit-learn's (3 seeds on
+    # the heaviest cases, where scikit-learn's seeding takes up to a minute)
     tol = tolerance(X, 1e-4)
     ours, theirs = [], []
-    for s in range(quality_seeds):
+    for s in range(min(quality_seeds, 3) if n * k * d > HEAVY_NKD else quality_seeds):
         c_ours, _ = kmeans_plusplus(X, k, w, np.random.RandomState(100 + s))
         c_sk, _ = sk_kmeans_plusplus(X, k, random_state=100 + s)
         ours.append(lloyd(X, w, c_ours, tol=tol).inertia)
@@ -182,14 +199,35 @@ def same_start(
         row[f"it_sk_{algo}"] = t
         row[f"inertia_sk_{algo}"] = sk.inertia_
         row[f"labels_sk_{algo}"] = sk.labels_
+    # the noise floor of "the same result": scikit-learn's Lloyd on the same data in
+    # float64, from the same start, against its float32 run
+    if X.dtype == np.float32 and n * k * d <= HEAVY_NKD:
+        sk64 = SkKMeans(k, init=init.astype(np.float64), n_init=1, algorithm="lloyd")
+        sk64.fit(X.astype(np.float64))
+        row["inertia_sk64"] = sk64.inertia_
     if not sp.issparse(X):
         row["it_faiss"], row["inertia_faiss"] = faiss_run(
             X, k, row["n_iter_auto"], 0, init=init, n_threads=n_threads
         )
-        p_lloyd = row["it_lloyd"] / row["n_iter_lloyd"]
-        row["pass_floor"] = p_lloyd / (2.0 * n * k * d / rate)
-        row["pass_shape"] = p_lloyd / (2.0 * n * k * d / shape_rate(X, k))
+        one_pass = full_pass_seconds(X, k, init, n_threads)
+        row["pass_floor"] = one_pass / (2.0 * n * k * d / rate)
+        row["pass_shape"] = one_pass / (2.0 * n * k * d / shape_rate(X, k))
     return row
+
+
+def full_pass_seconds(X, k: int, centers, n_threads: int) -> float:
+    """One full Lloyd pass (every row against every centre, the labels and the
+    cluster sums), the best of 5: what the GEMM floor bounds."""
+    n = X.shape[0]
+    p = Pass(X, np.ones(n, dtype=X.dtype), k, column_stats(X))
+    best = np.inf
+    with thread_limits(n_threads):
+        p.run(centers, update=True)
+        for _ in range(5):
+            start = time.perf_counter()
+            p.run(centers, update=True)
+            best = min(best, time.perf_counter() - start)
+    return best
 
 
 def end_to_end(case: Case, seeds: int, n_threads: int, quick: bool) -> dict:
@@ -303,12 +341,14 @@ def report(rows: list[dict], rate: float, n_threads: int) -> str:
     out += [
         "",
         "Iterations from the same start (our seeds), seconds to converge; inertia and labels "
-        "against scikit-learn's Lloyd; our Lloyd pass over the GEMM floor (2 n k d / sgemm "
-        "rate) and over the rate of a product of this shape; auto over the best of ours:",
+        "against scikit-learn's Lloyd, and scikit-learn's own float64 run against its float32 "
+        "one (the noise of float32 ties); one full Lloyd pass (labels and sums) over the GEMM "
+        "floor (2 n k d / sgemm rate) and over the rate of a product of this shape; auto over "
+        "the best of ours:",
         "",
         "| case | iters | auto | lloyd | hamerly | yinyang | auto / best | sk lloyd | sk elkan "
-        "| faiss | inertia vs sk | labels differ | pass / floor | pass / shape |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| faiss | inertia vs sk | labels differ | sk f64 vs sk | pass / floor | pass / shape |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         ours = [r.get(f"it_{a}") for a in ("lloyd", "hamerly", "yinyang")]
@@ -320,7 +360,9 @@ def report(rows: list[dict], rate: float, n_threads: int) -> str:
             f"{_fmt(ours[1])} | {_fmt(ours[2])} | {r['it_auto'] / best:.2f} | "
             f"{r['it_sk_lloyd']:.3f} | {_fmt(r.get('it_sk_elkan'))} | "
             f"{_fmt(r.get('it_faiss'))} | {rel:+.1e} | {differ:.1e} | "
-            f"{_fmt(r.get('pass_floor'), '.2f')} | {_fmt(r.get('pass_shape'), '.2f')} |"
+            + (f"{(r['inertia_sk64'] - r['inertia_sk_lloyd']) / r['inertia_sk_lloyd']:+.1e} | "
+               if "inertia_sk64" in r else "- | ")
+            + f"{_fmt(r.get('pass_floor'), '.2f')} | {_fmt(r.get('pass_shape'), '.2f')} |"
         )
     out += [
         "",

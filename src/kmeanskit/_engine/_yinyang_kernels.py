@@ -15,7 +15,7 @@ from numba import njit, prange
 
 from ._simd import min_row
 
-__all__ = ["yinyang_assign_dense", "yinyang_first_dense"]
+__all__ = ["yinyang_assign_dense", "yinyang_first_dense", "yinyang_pass_share"]
 
 _FAST = {"reassoc", "contract"}
 
@@ -171,3 +171,23 @@ def yinyang_assign_dense(
             labels[i] = best
             upper[i] = np.float32(best_d * up)
         work[c] = n_dist
+
+
+@njit(parallel=True, cache=True, nogil=True)
+def yinyang_pass_share(labels, upper, lower, move, gmove, chunk, out):
+    """``out[c]``: how many points of chunk c pass Yinyang's global test after the
+    centres moved (``move``; ``gmove`` the largest move of each group): their upper
+    bound plus their centre's move is below every group bound less the group's move.
+    Reads the bounds only (no distances): the share tells whether a step would prune."""
+    n = labels.shape[0]
+    n_groups = gmove.shape[0]
+    for c in prange(out.shape[0]):
+        passed = 0
+        for i in range(c * chunk, min(c * chunk + chunk, n)):
+            ub = np.float64(upper[i]) + move[labels[i]]
+            glob = np.inf
+            for g in range(n_groups):
+                glob = min(glob, np.float64(lower[i, g]) - gmove[g])
+            if ub <= glob:
+                passed += 1
+        out[c] = passed

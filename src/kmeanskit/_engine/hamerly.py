@@ -115,6 +115,17 @@ class HamerlyState:
         self.lloyd_left = 0
         self.steps = {BOUNDED: 0, FULL: 0, LABELS: 0}
 
+    def adopt(self, upper: np.ndarray, lower: np.ndarray) -> None:
+        """Start from bounds another algorithm kept on the same labels (``upper`` on the
+        distance to each row's centre, ``lower`` on that to every other centre): the
+        next step tests them instead of scanning every row."""
+        self.upper[:] = upper
+        self.lower[:] = lower
+        if self.second.size:
+            self.second[:] = -1  # no runner-up known: its test is skipped
+            self.rest[:] = 0.0
+        self.next = BOUNDED
+
     def _plan(self, share: float, mode: int) -> None:
         """The kind of the next step, from the share of full scans of this one."""
         if mode == FULL:

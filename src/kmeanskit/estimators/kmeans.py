@@ -95,8 +95,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         the others) let most points skip most iterations; while they do not prune,
         Lloyd's passes take over. 'yinyang': lower bounds per group of about 10
         centres. Both are for dense data. 'auto': Lloyd for sparse data and small
-        problems; else Yinyang where its bounds fit in a eighth of X's memory and it
-        proves to skip most distances by its third step, Hamerly otherwise
+        problems; else Yinyang where its bounds fit in an eighth of X's memory and it
+        proves to skip most distances in its first bounded steps, Hamerly otherwise
         (``kmeanskit._engine.auto``; the choice depends on counts, never on time).
     n_threads : int or None, default=None
         Threads for the engine; None uses every core, negative counts from the
