@@ -164,6 +164,7 @@ def mnist_cnn() -> np.ndarray:
 def build_cases(quick: bool) -> dict:
     """name -> loader; loaders run lazily, so one missing file skips one case."""
     s = 10 if quick else 1
+    q = 2 if quick else 1
     n_mix = 100_000 // (4 if quick else 1)
 
     def mix(d, k, n=n_mix):
@@ -185,6 +186,6 @@ def build_cases(quick: bool) -> dict:
         "mix768": mix(768, 256, n=n_mix // (4 if quick else 1)),
         "mix64k4096": mix(64, 4096 // (8 if quick else 1)),
         "cnn-coil20": lambda name: Case(name, coil20_cnn(), 20, "embedding"),
-        "cnn-mnist20": lambda name: Case(name, mnist_cnn(), 20, "embedding"),
-        "cnn-mnist256": lambda name: Case(name, mnist_cnn(), 256, "embedding"),
+        "cnn-mnist20": lambda name: Case(name, mnist_cnn()[: 10_000 // q], 20, "embedding"),
+        "cnn-mnist256": lambda name: Case(name, mnist_cnn()[: 10_000 // q], 256, "embedding"),
     }

@@ -201,7 +201,7 @@ def same_start(
         row[f"labels_sk_{algo}"] = sk.labels_
     # the noise floor of "the same result": scikit-learn's Lloyd on the same data in
     # float64, from the same start, against its float32 run
-    if X.dtype == np.float32 and n * k * d <= HEAVY_NKD:
+    if X.dtype == np.float32 and n * k * d <= HEAVY_NKD and not quick:
         sk64 = SkKMeans(k, init=init.astype(np.float64), n_init=1, algorithm="lloyd")
         sk64.fit(X.astype(np.float64))
         row["inertia_sk64"] = sk64.inertia_
