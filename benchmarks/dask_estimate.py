@@ -51,8 +51,9 @@ def main() -> None:
     start = time.perf_counter()
     block.step(moved, gaps, None)
     late = (time.perf_counter() - start) / args.rows
-    state = sum(a.nbytes for a in (block.labels, block.upper, block.lower, block.kept.prev,
-                                   block.kept._order)) / args.rows  # fmt: skip
+    h = block.hamerly
+    state = sum(a.nbytes for a in (block.labels, h.second, h.upper, h.lower, h.rest,
+                                   block.kept.prev)) / args.rows  # fmt: skip
     flops = 2.0 * K * D / full
     print(f"measured on one thread, block of {args.rows} x {D} float32, k = {K}:")
     print(f"  first step: {full * 1e6:.1f} us per row ({flops / 1e9:.1f} GFLOP/s)")

@@ -45,7 +45,8 @@ class Block:
     ----------
     X : ndarray of shape (m, d), float32 or float64, or None
         The rows, kept by the block; None when every call passes them (``X=``), so that
-        only the per-row state (28 bytes a row) stays in memory.
+        only the per-row state (24 bytes a row: labels, bounds, runner-up, the labels the
+        sums follow; 16 below about 20 float32 features) stays in memory.
     sample_weight : ndarray of shape (m,)
     n_threads : int, default=1
         numba threads of each call (a scheduler runs blocks side by side).
