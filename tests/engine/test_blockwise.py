@@ -22,8 +22,9 @@ def test_blocks_driven_like_hamerly_give_hamerly(d):
     init = X[:6].copy()
     ref = hamerly(X, w, init, max_iter=50)
     shift = gemm_shift(column_stats(X))
-    blocks = [blockwise.Block(X[lo:hi], w[lo:hi]) for lo, hi in [(0, 700), (700, 2999),
-                                                                 (2999, 3000)]]  # fmt: skip
+    blocks = [
+        blockwise.Block(X[lo:hi], w[lo:hi]) for lo, hi in [(0, 700), (700, 2999), (2999, 3000)]
+    ]
     centers = init.copy()
     for _ in range(ref.n_iter):
         parts = [b.step(centers, blockwise.half_gaps(centers), shift) for b in blocks]

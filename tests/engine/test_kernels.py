@@ -54,7 +54,7 @@ def test_one_pass_matches_numpy(n_features, container, dtype, offset, fused, mon
     data = sp.csr_matrix(data) if container == "csr" else data
     p = Pass(data, w.astype(dtype), 7)
     assert p.fused == fused
-    assert p.centre == (offset > 0 and container == "dense" and n_features >= 16)
+    assert p.subtract_shift == (offset > 0 and container == "dense" and n_features >= 16)
     with thread_limits(2):
         got_sums, got_wsum, objective = p.run(C.astype(dtype), update=True)
     rtol = 1e-4 if dtype == np.float32 else 1e-10
@@ -158,7 +158,8 @@ def test_kmeans_plusplus_dense_equals_sparse_and_threads(n_features):
     X = np.random.RandomState(2).rand(700, n_features)
     runs = []
     for data, threads in [(X, 1), (X, 2), (sp.csr_matrix(X), 2)]:
-        runs.append(kmeans_plusplus(data, 8, np.ones(700), np.random.RandomState(5), None, threads))
+        rs = np.random.RandomState(5)
+        runs.append(kmeans_plusplus(data, 8, np.ones(700), rs, None, threads))
     for _, idx in runs[1:]:
         assert_array_equal(idx, runs[0][1])
 
@@ -198,17 +199,41 @@ def test_compiled_kernels_equal_their_python_source(use_gemm):
     def buffers():
         return [np.empty(70, np.int32), np.empty((2, 3, 5)), np.empty((2, 3)), np.empty(2)]
 
+    mode = _kernels.BLAS_PRODUCTS if use_gemm else _kernels.DIRECT_DISTANCES
+    out_names = ("labels", "sums", "wsum", "inert")
     for fn in (_kernels.lloyd_pass_dense, _kernels.lloyd_pass_dense.py_func):
-        for centre in (False, True):
+        for subtract_shift in (False, True):
             bufs_out = buffers()
-            if centre:
-                fn(X, w, C, cts, csqs, shift, True, use_gemm, 16, True, bufs, *bufs_out)
+            if subtract_shift:
+                product = {"ct": cts, "csq": csqs, "shift": shift}
             else:
-                fn(X, w, C, ct, csq, np.zeros(5), False, use_gemm, 16, True, bufs, *bufs_out)
+                product = {"ct": ct, "csq": csq, "shift": np.zeros(5)}
+            fn(
+                X=X,
+                w=w,
+                centers=C,
+                **product,
+                subtract_shift=subtract_shift,
+                mode=mode,
+                chunk=16,
+                accumulate_sums=True,
+                bufs=bufs,
+                **dict(zip(out_names, bufs_out, strict=True)),
+            )
             outputs.append(bufs_out)
     for fn in (_kernels.lloyd_pass_csr, _kernels.lloyd_pass_csr.py_func):
         bufs_out = buffers()
-        fn(S.data, S.indices, S.indptr, w, ct, csq, 16, True, *bufs_out)
+        fn(
+            data=S.data,
+            indices=S.indices,
+            indptr=S.indptr,
+            w=w,
+            ct=ct,
+            c_sqnorm=csq,
+            chunk=16,
+            accumulate_sums=True,
+            **dict(zip(out_names, bufs_out, strict=True)),
+        )
         outputs.append(bufs_out)
     # outputs: dense plain, dense centred (compiled, then Python), then CSR twice;
     # labels and sums agree everywhere, the objective within each variant (the BLAS
@@ -262,8 +287,9 @@ def test_seeding_kernels_match_numpy(use_dot, compiled):
     chunk_pot = np.empty(-(-n // 64))
     first = centers[:1] - shift if use_dot else centers[:1]
     csq0 = (first**2).sum(axis=1)
-    pick(_kernels_seed.kpp_first)(X, shift, w, first, csq0, use_dot, closest, nearest, 64,
-                                  chunk_pot)  # fmt: skip
+    pick(_kernels_seed.kpp_first)(
+        X, shift, w, first, csq0, use_dot, closest, nearest, 64, chunk_pot
+    )
     assert_allclose(closest, d2[:, 0], rtol=1e-9, atol=1e-9)
     assert chunk_pot.sum() == pytest.approx(w @ d2[:, 0], rel=1e-9)
     # three centres so far; a round with five candidates
@@ -284,18 +310,33 @@ def test_seeding_kernels_match_numpy(use_dot, compiled):
     mask = np.empty(n, np.uint16)
     threads = numba.get_num_threads()
     pick(_kernels_seed.kpp_potentials)(
-        X, shift, w, rows, csq, cc, cc_min, closest, nearest, use_dot, 64,
-        np.empty((threads, 64), np.int64), np.empty((threads, 3, 64)), pot, mask,
-    )  # fmt: skip
+        X,
+        shift,
+        w,
+        rows,
+        csq,
+        cc,
+        cc_min,
+        closest,
+        nearest,
+        use_dot,
+        64,
+        np.empty((threads, 64), np.int64),
+        np.empty((threads, 3, 64)),
+        pot,
+        mask,
+    )
     expected = (w[:, None] * np.minimum(closest[:, None], dc)).sum(axis=0)
     assert_allclose(pot.sum(axis=0), expected, rtol=1e-9)
     bits = (dc < closest[:, None]) << np.arange(5)
     assert_array_equal(mask, bits.sum(axis=1))
     # the winner (candidate 2) becomes centre 3: only the points it captures change
-    chunk_pot = np.array([w[c * 64 : c * 64 + 64] @ closest[c * 64 : c * 64 + 64]
-                          for c in range(chunk_pot.size)])  # fmt: skip
-    pick(_kernels_seed.kpp_update)(X, shift, w, rows, csq, 2, 3, use_dot, mask, closest,
-                                   nearest, 64, chunk_pot)  # fmt: skip
+    chunk_pot = np.array(
+        [w[c * 64 : c * 64 + 64] @ closest[c * 64 : c * 64 + 64] for c in range(chunk_pot.size)]
+    )
+    pick(_kernels_seed.kpp_update)(
+        X, shift, w, rows, csq, 2, 3, use_dot, mask, closest, nearest, 64, chunk_pot
+    )
     new_closest = np.minimum(d2.min(axis=1), dc[:, 2])
     assert_allclose(closest, new_closest, rtol=1e-9, atol=1e-9)
     assert_array_equal(nearest == 3, dc[:, 2] < d2.min(axis=1))
@@ -333,18 +374,42 @@ def test_column_stats_match_numpy(dtype):
 
 
 def _hamerly_args(X, C, move, mode, use_gemm, state):
+    """The keyword arguments of a Hamerly step (``state``: labels, second, upper,
+    lower, rest)."""
     from kmeanskit._engine.hamerly import _half_gaps, largest_moves
 
     n, d = X.shape
     threads = numba.get_num_threads()
     top_v, top_id = largest_moves(move)
     csq = (C**2).sum(axis=1)
-    return (
-        X, C, np.ascontiguousarray(C.T), csq, csq.max(), np.zeros(d), False, use_gemm,
-        _half_gaps(C), move, top_v, top_id, 64, 1e-6, 1e-12, mode,
-        np.empty((threads, 64, d)), np.empty((threads, 64), np.int64),
-        np.empty((threads, 64)), *state, np.zeros(-(-n // 64), np.int64),
-    )  # fmt: skip
+    labels, second, upper, lower, rest = state
+    return dict(
+        X=X,
+        centers=C,
+        ct=np.ascontiguousarray(C.T),
+        csq=csq,
+        cmax=csq.max(),
+        shift=np.zeros(d),
+        subtract_shift=False,
+        use_gemm=use_gemm,
+        half_gap=_half_gaps(C),
+        move=move,
+        top_v=top_v,
+        top_id=top_id,
+        chunk=64,
+        margin=1e-6,
+        err_scale=1e-12,
+        mode=mode,
+        bufs=np.empty((threads, 64, d)),
+        idxbufs=np.empty((threads, 64), np.int64),
+        xsqbufs=np.empty((threads, 64)),
+        labels=labels,
+        second=second,
+        upper=upper,
+        lower=lower,
+        rest=rest,
+        work=np.zeros(-(-n // 64), np.int64),
+    )
 
 
 @pytest.mark.parametrize("runner_up", [True, False])
@@ -361,8 +426,13 @@ def test_hamerly_step_gives_exact_labels_and_bounds(use_gemm, compiled, runner_u
     X = rng.rand(n, 6)
     C = X[:k].copy()
     m = n if runner_up else 0
-    state = [np.zeros(n, np.int32), np.zeros(m, np.int32), np.zeros(n, np.float32),
-             np.zeros(n, np.float32), np.zeros(m, np.float32)]  # fmt: skip
+    state = [
+        np.zeros(n, np.int32),
+        np.zeros(m, np.int32),
+        np.zeros(n, np.float32),
+        np.zeros(n, np.float32),
+        np.zeros(m, np.float32),
+    ]
     fn = hk.hamerly_step_dense if compiled else hk.hamerly_step_dense.py_func
 
     def check(C, args):
@@ -378,10 +448,10 @@ def test_hamerly_step_gives_exact_labels_and_bounds(use_gemm, compiled, runner_u
             assert np.all(second != labels)
             others[rows, second] = np.inf
             assert np.all(rest <= others.min(axis=1) * (1 + 1e-9))
-        return args[-1].sum()  # points scanned in full
+        return args["work"].sum()  # points scanned in full
 
-    args = _hamerly_args(X, C, np.zeros(k), 1, use_gemm, state)
-    fn(*args)
+    args = _hamerly_args(X, C, np.zeros(k), hk.FULL, use_gemm, state)
+    fn(**args)
     assert check(C, args) == n
     order = np.sort(np.sqrt(((X[:, None] - C[None]) ** 2).sum(axis=2)), axis=1)
     assert_allclose(state[2], order[:, 0], rtol=1e-5)
@@ -393,8 +463,8 @@ def test_hamerly_step_gives_exact_labels_and_bounds(use_gemm, compiled, runner_u
         shift[movers] = rng.randn(len(movers), 6) * 0.03
         C2 = C + shift
         move = np.sqrt((shift**2).sum(axis=1))
-        args = _hamerly_args(X, C2, move, 0, use_gemm, state)
-        fn(*args)
+        args = _hamerly_args(X, C2, move, hk.BOUNDED, use_gemm, state)
+        fn(**args)
         scanned = check(C2, args)
         # the runner-up settles most border points; Hamerly's bounds alone fewer
         assert scanned < (n / 2 if runner_up else 0.6 * n), step
@@ -402,25 +472,23 @@ def test_hamerly_step_gives_exact_labels_and_bounds(use_gemm, compiled, runner_u
     # a labels-only step (a Lloyd pass) scans every point and leaves the bounds alone
     C2 = C + rng.randn(k, 6) * 0.05
     bounds = [b.copy() for b in state[2:]]
-    args = _hamerly_args(X, C2, np.zeros(k), 2, use_gemm, state)  # labels only
-    fn(*args)
+    args = _hamerly_args(X, C2, np.zeros(k), hk.LABELS_ONLY, use_gemm, state)
+    fn(**args)
     dist = np.sqrt(((X[:, None] - C2[None]) ** 2).sum(axis=2))
     assert_array_equal(state[0], dist.argmin(axis=1))
-    assert args[-1].sum() == n
+    assert args["work"].sum() == n
     for got, before in zip(state[2:], bounds, strict=True):
         assert_array_equal(got, before)
     # a labels-only step (a Lloyd pass) scans every point and leaves the bounds alone
     C2 = C + rng.randn(k, 6) * 0.05
     bounds = [b.copy() for b in state[2:]]
-    args = _hamerly_args(X, C2, np.zeros(k), 2, use_gemm, state)  # labels only
-    fn(*args)
+    args = _hamerly_args(X, C2, np.zeros(k), hk.LABELS_ONLY, use_gemm, state)
+    fn(**args)
     dist = np.sqrt(((X[:, None] - C2[None]) ** 2).sum(axis=2))
     assert_array_equal(state[0], dist.argmin(axis=1))
-    assert args[-1].sum() == n
+    assert args["work"].sum() == n
     for got, before in zip(state[2:], bounds, strict=True):
         assert_array_equal(got, before)
-
-
 
 
 def test_small_kernels_match_numpy():

@@ -14,6 +14,7 @@ from ._common import (
     tolerance,
 )
 from .auto import auto
+from .drivers import DENSE_ONLY, DRIVERS, Driver, driver
 from .hamerly import hamerly
 from .hartigan import hartigan
 from .lloyd import LloydResult, lloyd
@@ -23,12 +24,16 @@ from .swap import targeted_swaps
 from .yinyang import yinyang
 
 __all__ = [
+    "DENSE_ONLY",
+    "DRIVERS",
     "ColumnStats",
+    "Driver",
     "LloydResult",
     "assign",
     "assigned_objective",
     "auto",
     "column_stats",
+    "driver",
     "hamerly",
     "hartigan",
     "kmeans_plusplus",

@@ -27,7 +27,18 @@ logger = logging.getLogger(__name__)
 @njit(cache=True, nogil=True)
 def apply_label_changes(X, w, labels, prev, sums, wsum, counts):
     """Move every row whose label differs from ``prev`` from its old cluster's sums to
-    its new one, in row order; ``prev`` becomes ``labels``. Returns the count moved."""
+    its new one, in row order; ``prev`` becomes ``labels``. Returns the count moved.
+
+    Parameters
+    ----------
+    X : IN (n, d)
+    w : IN (n,) sample weights
+    labels : IN (n,) the new labels
+    prev : IN/OUT (n,) the labels the sums follow; set to ``labels``
+    sums : IN/OUT (k, d) float64, weighted sums of each cluster's rows
+    wsum : IN/OUT (k,) float64, their weights
+    counts : IN/OUT (k,) int64, member counts
+    """
     n, d = X.shape
     moved = 0
     for i in range(n):
@@ -73,14 +84,25 @@ class ClusterSums:
         if self.stale:
             changed = int((labels != self.prev).sum()) if self.started else labels.shape[0]
             _kernels.cluster_sums_ranged(
-                self.X, self.w, labels, self.sums, self.wsum, self.counts
+                X=self.X,
+                w=self.w,
+                labels=labels,
+                sums=self.sums,
+                wsum=self.wsum,
+                counts=self.counts,
             )
             self.prev[:] = labels
             self.stale = False
             self.started = True
         else:
             changed = apply_label_changes(
-                self.X, self.w, labels, self.prev, self.sums, self.wsum, self.counts
+                X=self.X,
+                w=self.w,
+                labels=labels,
+                prev=self.prev,
+                sums=self.sums,
+                wsum=self.wsum,
+                counts=self.counts,
             )
         self.wsum[self.counts == 0] = 0.0  # exactly empty, whatever the rounding
         return changed

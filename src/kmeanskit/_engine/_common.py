@@ -13,6 +13,7 @@ import scipy.sparse as sp
 from threadpoolctl import ThreadpoolController
 
 from . import _kernels
+from ._kernels import BLAS_PRODUCTS, BLOCKED_PRODUCTS, DIRECT_DISTANCES
 
 #: rows per chunk: one BLAS call, and the unit of work of a thread
 CHUNK = 256
@@ -166,12 +167,13 @@ class Pass:
         shift = None
         if self.use_gemm:
             shift = gemm_shift(column_stats(X) if stats is None else stats)
-        self.centre = shift is not None
-        # 0: direct distances (few features); 1: BLAS products; 2: blocked products,
-        # faster than BLAS for few centres (a thin product) when no centring is needed
-        self.mode = 0
+        self.subtract_shift = shift is not None
+        # direct distances for few features; else products, by our blocked kernel
+        # (faster than BLAS for few centres: a thin product) when no shift is needed
+        self.mode = DIRECT_DISTANCES
         if self.use_gemm:
-            self.mode = 2 if n_clusters < BLOCK_MAX_CLUSTERS and not self.centre else 1
+            blocked = n_clusters < BLOCK_MAX_CLUSTERS and not self.subtract_shift
+            self.mode = BLOCKED_PRODUCTS if blocked else BLAS_PRODUCTS
         self.shift = np.zeros(d, dtype=self.dtype) if shift is None else shift.astype(self.dtype)
         self.chunk = rows_per_chunk(n_clusters, n)
         slots, self.fused = n_slots_for(n, n_clusters, d, nbytes(X))
@@ -206,21 +208,44 @@ class Pass:
             ct = np.ascontiguousarray(centers.T)
             csq = np.einsum("ij,ij->i", centers, centers, dtype=np.float64)
             _kernels.lloyd_pass_csr(
-                X.data, X.indices, X.indptr, self.w, ct, csq, CHUNK, in_pass,
-                self.labels, sums, wsum, self.inert,
-            )  # fmt: skip
+                data=X.data,
+                indices=X.indices,
+                indptr=X.indptr,
+                w=self.w,
+                ct=ct,
+                c_sqnorm=csq,
+                chunk=CHUNK,
+                accumulate_sums=in_pass,
+                labels=self.labels,
+                sums=sums,
+                wsum=wsum,
+                inert=self.inert,
+            )
         else:
             shifted = centers - self.shift
             ct = shifted.T  # a transposed view: BLAS takes it as it is, no copy
             csq = np.einsum("ij,ij->i", shifted, shifted, dtype=np.float64).astype(self.dtype)
-            if self.centre and self._bufs.shape[0] < numba.get_num_threads():
+            if self.subtract_shift and self._bufs.shape[0] < numba.get_num_threads():
                 self._bufs = np.empty(
                     (numba.get_num_threads(), self.chunk, self.n_features), dtype=self.dtype
                 )
             _kernels.lloyd_pass_dense(
-                self.X, self.w, centers, ct, csq, self.shift, self.centre, self.mode,
-                self.chunk, in_pass, self._bufs, self.labels, sums, wsum, self.inert,
-            )  # fmt: skip
+                X=self.X,
+                w=self.w,
+                centers=centers,
+                ct=ct,
+                csq=csq,
+                shift=self.shift,
+                subtract_shift=self.subtract_shift,
+                mode=self.mode,
+                chunk=self.chunk,
+                accumulate_sums=in_pass,
+                bufs=self._bufs,
+                labels=self.labels,
+                sums=sums,
+                wsum=wsum,
+                inert=self.inert,
+            )
         objective = float(self.inert.sum())
         if self.use_gemm:
             if self._xsq_total is None:
@@ -234,12 +259,23 @@ class Pass:
             if self.sparse:
                 X = self.X
                 _kernels.cluster_sums_ranged_csr(
-                    X.data, X.indices, X.indptr, self.w, self.labels, self.sums[0],
-                    self.wsum[0], self._counts,
-                )  # fmt: skip
+                    data=X.data,
+                    indices=X.indices,
+                    indptr=X.indptr,
+                    w=self.w,
+                    labels=self.labels,
+                    sums=self.sums[0],
+                    wsum=self.wsum[0],
+                    counts=self._counts,
+                )
             else:
                 _kernels.cluster_sums_ranged(
-                    self.X, self.w, self.labels, self.sums[0], self.wsum[0], self._counts
+                    X=self.X,
+                    w=self.w,
+                    labels=self.labels,
+                    sums=self.sums[0],
+                    wsum=self.wsum[0],
+                    counts=self._counts,
                 )
             return self.sums[0], self.wsum[0], objective
         _kernels.reduce_slots(self.sums, self.wsum, self._total_sums, self._total_wsum)
@@ -252,7 +288,15 @@ def assigned_sqdist(X, centers: np.ndarray, labels: np.ndarray) -> np.ndarray:
     out = np.empty(X.shape[0], dtype=np.float64)
     if sp.issparse(X):
         csq = np.einsum("ij,ij->i", centers, centers, dtype=np.float64)
-        _kernels.assigned_sqdist_csr(X.data, X.indices, X.indptr, centers, csq, labels, out)
+        _kernels.assigned_sqdist_csr(
+            data=X.data,
+            indices=X.indices,
+            indptr=X.indptr,
+            centers=centers,
+            c_sqnorm=csq,
+            labels=labels,
+            out=out,
+        )
     else:
         _kernels.assigned_sqdist_dense(X, centers, labels, out)
     return out
@@ -265,7 +309,9 @@ def assigned_objective(X, w: np.ndarray, centers: np.ndarray, labels: np.ndarray
     if sp.issparse(X):
         return float((w * assigned_sqdist(X, centers, labels)).sum())
     part = np.empty(int(min(max(1, -(-X.shape[0] // CHUNK)), MAX_SLOTS)))
-    _kernels.assigned_objective_dense(X, w, centers, labels, CHUNK, part)
+    _kernels.assigned_objective_dense(
+        X=X, w=w, centers=centers, labels=labels, chunk=CHUNK, part=part
+    )
     return float(part.sum())
 
 

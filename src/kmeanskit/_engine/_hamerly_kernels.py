@@ -32,9 +32,18 @@ from numba import njit, prange
 
 from ._simd import argmin_row, two_smallest_row
 
-__all__ = ["hamerly_step_dense"]
+__all__ = ["BOUNDED", "FULL", "LABELS_ONLY", "hamerly_step_dense"]
 
 _FAST = {"reassoc", "contract"}
+
+# ``mode`` of :func:`hamerly_step_dense`: the kind of a step
+#: test the bounds; scan in full only the rows they cannot settle
+BOUNDED = 0
+#: scan every row and set its bounds (which are not read)
+FULL = 1
+#: scan every row for its label only, as a Lloyd pass (the bounds are neither read nor
+#: written)
+LABELS_ONLY = 2
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
@@ -63,10 +72,11 @@ def _largest_except(top_v, top_id, a, b):
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
-def _gather(X, i, shift, centre, buf, slot, xsq):
-    """Row i (shifted when ``centre``) into ``buf[slot]``, its squared norm into xsq."""
+def _gather(X, i, shift, subtract_shift, buf, slot, xsq):
+    """Row i (less ``shift`` when ``subtract_shift``) into ``buf[slot]``, its squared norm
+    into ``xsq[slot]``: IN X, i, shift, subtract_shift, slot; OUT buf, xsq."""
     d = X.shape[1]
-    if centre:
+    if subtract_shift:
         for f in range(d):
             buf[slot, f] = X[i, f] - shift[f]
     else:
@@ -80,26 +90,63 @@ def _gather(X, i, shift, centre, buf, slot, xsq):
 
 @njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
 def hamerly_step_dense(
-    X, centers, ct, csq, cmax, shift, centre, use_gemm, half_gap, move, top_v, top_id,
-    chunk, margin, err_scale, mode, bufs, idxbufs, xsqbufs,
-    labels, second, upper, lower, rest, work,
-):  # fmt: skip
+    X,
+    centers,
+    ct,
+    csq,
+    cmax,
+    shift,
+    subtract_shift,
+    use_gemm,
+    half_gap,
+    move,
+    top_v,
+    top_id,
+    chunk,
+    margin,
+    err_scale,
+    mode,
+    bufs,
+    idxbufs,
+    xsqbufs,
+    labels,
+    second,
+    upper,
+    lower,
+    rest,
+    work,
+):
     """One assignment step over dense ``X``.
 
-    Inputs: centers (k, d); ct (d, k), csq (k,) in X's dtype, shift, centre: the
-    product path as in the Lloyd pass; cmax, the largest of csq; use_gemm (else full
-    scans take direct distances, for few features); half_gap (k,), half the
-    distance from each centre to its nearest other centre; move (k,), how far each
-    centre moved since the last step, with its three largest values ``top_v`` and
-    their centres ``top_id`` (-1 for none); margin (relative
-    rounding of the float32 bounds); err_scale (rounding of ``|x|^2 + |c|^2 - 2 x.c``, relative to
-    ``|x|^2 + max |c|^2``); mode (0: bounded, 1: scan every point and set the bounds,
-    2: scan every point for its label only, as a Lloyd pass; the bounds are not read in
-    modes 1 and 2, nor written in 2); bufs (threads, chunk, d), idxbufs (threads,
-    chunk), xsqbufs (threads, chunk) scratch.
-    In/out: labels, second, upper, lower, rest (``second`` and ``rest`` empty: no
-    runner-up is kept, as in Hamerly's original). Out: ``work[c]``, the points of chunk
-    c that needed a full scan.
+    ``second`` and ``rest`` may be empty: no runner-up is kept (Hamerly's original).
+
+    Parameters
+    ----------
+    X : IN (n, d) float32/float64
+    centers : IN (k, d), X's dtype
+    ct : IN (d, k) the centres less ``shift``, transposed, X's dtype
+    csq : IN (k,) squared norms of the columns of ``ct``, X's dtype
+    cmax : IN float, the largest of ``csq``
+    shift : IN (d,) subtracted from the gathered rows when ``subtract_shift``
+    subtract_shift : IN bool, rows less ``shift`` before the product
+    use_gemm : IN bool, full scans through products (else direct distances, for few
+        features)
+    half_gap : IN (k,) half the distance from each centre to its nearest other one
+    move : IN (k,) how far each centre moved since the last step
+    top_v, top_id : IN (3,) the three largest moves, decreasing, and their centres (-1)
+    chunk : IN int, rows per chunk
+    margin : IN float, relative rounding of the float32 bounds
+    err_scale : IN float, rounding of ``|x|^2 + |c|^2 - 2 x.c`` relative to
+        ``|x|^2 + max |c|^2``
+    mode : IN int, BOUNDED, FULL or LABELS_ONLY
+    bufs, idxbufs, xsqbufs : scratch (threads, chunk, d), (threads, chunk) int64 and
+        (threads, chunk)
+    labels : IN/OUT (n,) int32, each row's centre
+    second : IN/OUT (n,) or (0,) int32, its runner-up
+    upper : IN/OUT (n,) float32, bound on the distance to the row's centre
+    lower : IN/OUT (n,) float32, bound on the distance to every other centre
+    rest : IN/OUT (n,) or (0,) float32, bound on every centre but the two
+    work : OUT (n_chunks,) int64, the rows of each chunk scanned in full
     """
     n, d = X.shape
     k = centers.shape[0]
@@ -118,9 +165,9 @@ def hamerly_step_dense(
         xsq = xsqbufs[tid]
         m = 0
         # a full scan of a chunk that needs no shift multiplies X's rows in place
-        in_place = mode > 0 and use_gemm and not centre
+        in_place = mode != BOUNDED and use_gemm and not subtract_shift
         for i in range(lo, hi):
-            if mode == 0:
+            if mode == BOUNDED:
                 a = labels[i]
                 b = second[i] if runner_up else -1
                 u = (np.float64(upper[i]) + move[a]) * up
@@ -159,13 +206,15 @@ def hamerly_step_dense(
                     continue
             idx[m] = i
             if in_place:
-                if mode == 1:
+                if mode == FULL:
                     acc = 0.0
                     for f in range(d):
                         acc += np.float64(X[i, f]) * np.float64(X[i, f])
                     xsq[m] = acc
             elif use_gemm:
-                _gather(X, i, shift, centre, buf, m, xsq)
+                _gather(
+                    X=X, i=i, shift=shift, subtract_shift=subtract_shift, buf=buf, slot=m, xsq=xsq
+                )
             m += 1
         work[c] = m
         if m == 0:
@@ -179,7 +228,7 @@ def hamerly_step_dense(
         for q in range(m):
             i = idx[q]
             row = dots[q]
-            if mode == 2:  # the label only
+            if mode == LABELS_ONLY:
                 if use_gemm:
                     for j in range(k):
                         row[j] = csq[j] - two * row[j]

@@ -20,8 +20,21 @@ import numpy as np
 from numba import njit, prange
 
 from ._simd import argmin_row, fast_min
+from ._sums_kernels import (  # re-exported: the passes of every driver call them here
+    SUM_RANGES,
+    cluster_sums_csr,
+    cluster_sums_dense,
+    cluster_sums_ranged,
+    cluster_sums_ranged_csr,
+    group_by_label,
+    reduce_slots,
+)
 
 __all__ = [
+    "BLAS_PRODUCTS",
+    "BLOCKED_PRODUCTS",
+    "DIRECT_DISTANCES",
+    "SUM_RANGES",
     "assigned_sqdist_csr",
     "assigned_sqdist_dense",
     "center_gaps",
@@ -43,6 +56,15 @@ __all__ = [
 # reassociation lets LLVM vectorise sums over features; the rounding of each row's
 # sum is fixed by the compiled code, so it is the same on every thread
 _FAST = {"reassoc", "contract"}
+
+# ``mode`` of :func:`lloyd_pass_dense`: how a row's distances to the centres are taken
+#: direct float64 sums over the features (few features)
+DIRECT_DISTANCES = 0
+#: BLAS products of the rows (shifted when asked) with the shifted centres ``ct``
+BLAS_PRODUCTS = 1
+#: products by :func:`_block_dots` of the unshifted rows (few centres, where a BLAS
+#: product of that thin shape is slow)
+BLOCKED_PRODUCTS = 2
 
 
 @njit(cache=True, nogil=True, fastmath=_FAST)
@@ -79,21 +101,46 @@ def _block_dots(X, lo, hi, C, out):
 
 @njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
 def lloyd_pass_dense(
-    X, w, centers, ct, csq, shift, centre, mode, chunk, update, bufs,
-    labels, sums, wsum, inert,
-):  # fmt: skip
+    X,
+    w,
+    centers,
+    ct,
+    csq,
+    shift,
+    subtract_shift,
+    mode,
+    chunk,
+    accumulate_sums,
+    bufs,
+    labels,
+    sums,
+    wsum,
+    inert,
+):
     """Assign every row of dense ``X`` to its nearest centre; optionally accumulate.
-
-    Inputs: X (n, d), w (n,), centers (k, d), ct (d, k), csq (k,) in X's dtype, shift
-    (d,), centre (subtract ``shift`` before the product), mode (0: direct distances, 1:
-    BLAS products, 2: products by :func:`_block_dots`, unshifted), chunk, update, bufs
-    (threads, chunk, d) scratch for the shifted rows. Outputs: labels (n,) int32 and,
-    per slot, inert (S,) the weighted squared distances (on the BLAS path without the
-    constant ``sum w |x - shift|^2``, which the caller adds), and when ``update``:
-    sums (S, k, d) weighted sums of the rows and wsum (S, k) weights.
 
     On the product paths the row's ``|c|^2 - 2 x.c`` are formed in X's dtype (as
     scikit-learn does) and their argmin is taken by vectorised passes (:mod:`._simd`).
+    The S slots are ``inert.shape[0]``.
+
+    Parameters
+    ----------
+    X : IN (n, d) float32/float64
+    w : IN (n,) sample weights
+    centers : IN (k, d), X's dtype
+    ct : IN (d, k) the centres less ``shift``, transposed (product paths)
+    csq : IN (k,) squared norms of the columns of ``ct``, X's dtype
+    shift : IN (d,) subtracted from the rows when ``subtract_shift``
+    subtract_shift : IN bool, rows less ``shift`` before the BLAS product
+    mode : IN int, DIRECT_DISTANCES, BLAS_PRODUCTS or BLOCKED_PRODUCTS
+    chunk : IN int, rows per chunk
+    accumulate_sums : IN bool, also fill ``sums`` and ``wsum``
+    bufs : scratch (threads, chunk, d), the shifted rows
+    labels : OUT (n,) int32, the nearest centres
+    sums : OUT (S, k, d) weighted sums of each slot's rows per cluster
+    wsum : OUT (S, k) their weights
+    inert : OUT (S,) weighted squared distances (on the BLAS path less the constant
+        ``sum w |x - shift|^2``, which the caller adds)
     """
     n, d = X.shape
     k = centers.shape[0]
@@ -102,18 +149,18 @@ def lloyd_pass_dense(
     two = X.dtype.type(2.0)
     for s in prange(n_slots):
         inert[s] = 0.0
-        if update:
+        if accumulate_sums:
             sums[s, :, :] = 0.0
             wsum[s, :] = 0.0
-        dots = np.empty((chunk if mode == 2 else 0, k), dtype=X.dtype)
-        dist = np.empty(k if mode == 0 else 0)
+        dots = np.empty((chunk if mode == BLOCKED_PRODUCTS else 0, k), dtype=X.dtype)
+        dist = np.empty(k if mode == DIRECT_DISTANCES else 0)
         for c in range(s * n_chunks // n_slots, (s + 1) * n_chunks // n_slots):
             lo = c * chunk
             hi = min(lo + chunk, n)
-            if mode == 2:
+            if mode == BLOCKED_PRODUCTS:
                 _block_dots(X, lo, hi, centers, dots)
-            elif mode == 1:
-                if centre:
+            elif mode == BLAS_PRODUCTS:
+                if subtract_shift:
                     buf = bufs[numba.get_thread_id()]
                     for i in range(lo, hi):
                         for f in range(d):
@@ -122,7 +169,7 @@ def lloyd_pass_dense(
                 else:
                     dots = np.dot(X[lo:hi], ct)
             for i in range(lo, hi):
-                if mode >= 1:
+                if mode != DIRECT_DISTANCES:
                     row = dots[i - lo]
                     for j in range(k):
                         row[j] = csq[j] - two * row[j]
@@ -139,7 +186,7 @@ def lloyd_pass_dense(
                 labels[i] = best
                 wi = np.float64(w[i])
                 inert[s] += wi * dd
-                if update:
+                if accumulate_sums:
                     wsum[s, best] += wi
                     for f in range(d):
                         sums[s, best, f] += wi * np.float64(X[i, f])
@@ -147,18 +194,39 @@ def lloyd_pass_dense(
 
 @njit(parallel=True, cache=True, nogil=True)
 def lloyd_pass_csr(
-    data, indices, indptr, w, ct, c_sqnorm, chunk, update,
-    labels, sums, wsum, inert,
-):  # fmt: skip
-    """The same as :func:`lloyd_pass_dense` for a CSR matrix given by its parts
-    (``ct``: centres transposed, unshifted; ``c_sqnorm``: their squared norms)."""
+    data,
+    indices,
+    indptr,
+    w,
+    ct,
+    c_sqnorm,
+    chunk,
+    accumulate_sums,
+    labels,
+    sums,
+    wsum,
+    inert,
+):
+    """The same as :func:`lloyd_pass_dense` for a CSR matrix given by its parts.
+
+    Parameters
+    ----------
+    data, indices, indptr : IN the CSR parts of X (n rows)
+    w : IN (n,) sample weights
+    ct : IN (d, k) the centres transposed, unshifted
+    c_sqnorm : IN (k,) their squared norms
+    chunk : IN int, rows per chunk
+    accumulate_sums : IN bool, also fill ``sums`` and ``wsum``
+    labels : OUT (n,) int32
+    sums, wsum, inert : OUT per slot, as in :func:`lloyd_pass_dense` (``inert`` exact)
+    """
     n = indptr.shape[0] - 1
     k = ct.shape[1]
     n_slots = inert.shape[0]
     n_chunks = (n + chunk - 1) // chunk
     for s in prange(n_slots):
         inert[s] = 0.0
-        if update:
+        if accumulate_sums:
             sums[s, :, :] = 0.0
             wsum[s, :] = 0.0
         dots = np.empty(k, dtype=np.float64)
@@ -184,7 +252,7 @@ def lloyd_pass_csr(
                 labels[i] = best
                 wi = np.float64(w[i])
                 inert[s] += wi * max(xsq + best_v, 0.0)
-                if update:
+                if accumulate_sums:
                     wsum[s, best] += wi
                     for p in range(indptr[i], indptr[i + 1]):
                         sums[s, best, indices[p]] += wi * np.float64(data[p])
@@ -205,8 +273,17 @@ def assigned_sqdist_dense(X, centers, labels, out):
 
 @njit(parallel=True, cache=True, nogil=True)
 def assigned_sqdist_csr(data, indices, indptr, centers, c_sqnorm, labels, out):
-    """``out[i] = |x_i - centers[labels[i]]|^2`` for a CSR matrix given by its parts
-    (``c_sqnorm``: the centres' squared norms): only x_i's non-zeros are visited."""
+    """``out[i] = |x_i - centers[labels[i]]|^2`` for a CSR matrix given by its parts:
+    only x_i's non-zeros are visited.
+
+    Parameters
+    ----------
+    data, indices, indptr : IN the CSR parts of X (n rows)
+    centers : IN (k, d)
+    c_sqnorm : IN (k,) the centres' squared norms
+    labels : IN (n,) each row's centre
+    out : OUT (n,) float64
+    """
     n = indptr.shape[0] - 1
     for i in prange(n):
         j = labels[i]
@@ -238,106 +315,6 @@ def weighted_sqnorm_total(X, w, shift, chunk, part):
                 row += u * u
             acc += np.float64(w[i]) * row
         part[s] = acc
-
-
-@njit(cache=True, nogil=True)
-def group_by_label(labels, n_clusters, order, starts):
-    """Counting sort: ``order[starts[j]:starts[j + 1]]`` are the rows of cluster j,
-    in increasing row order."""
-    starts[:] = 0
-    for i in range(labels.shape[0]):
-        starts[labels[i] + 1] += 1
-    for j in range(n_clusters):
-        starts[j + 1] += starts[j]
-    fill = starts[:-1].copy()
-    for i in range(labels.shape[0]):
-        j = labels[i]
-        order[fill[j]] = i
-        fill[j] += 1
-
-
-@njit(parallel=True, cache=True, nogil=True)
-def cluster_sums_dense(X, w, order, starts, sums, wsum):
-    """Weighted sums of each cluster's rows, cluster by cluster in row order (the
-    result does not depend on threads)."""
-    d = X.shape[1]
-    for j in prange(sums.shape[0]):
-        sums[j, :] = 0.0
-        wsum[j] = 0.0
-        for p in range(starts[j], starts[j + 1]):
-            i = order[p]
-            wi = np.float64(w[i])
-            wsum[j] += wi
-            for f in range(d):
-                sums[j, f] += wi * np.float64(X[i, f])
-
-
-#: clusters are summed in this many ranges, one task each (fixed: results never depend
-#: on the number of threads)
-SUM_RANGES = 16
-
-
-@njit(parallel=True, cache=True, nogil=True)
-def cluster_sums_ranged(X, w, labels, sums, wsum, counts):
-    """Weighted sums, weights and member counts of each cluster of dense X, each
-    cluster's rows added in row order; the clusters are split into ``SUM_RANGES``
-    ranges, each range's task reading all labels and only its own rows (no n-sized
-    scratch, and the same bits for any number of threads)."""
-    n, d = X.shape
-    k = sums.shape[0]
-    for r in prange(SUM_RANGES):
-        lo = r * k // SUM_RANGES
-        hi = (r + 1) * k // SUM_RANGES
-        for j in range(lo, hi):
-            sums[j, :] = 0.0
-            wsum[j] = 0.0
-            counts[j] = 0
-        for i in range(n):
-            j = labels[i]
-            if j < lo or j >= hi:
-                continue
-            wi = np.float64(w[i])
-            wsum[j] += wi
-            counts[j] += 1
-            for f in range(d):
-                sums[j, f] += wi * np.float64(X[i, f])
-
-
-@njit(parallel=True, cache=True, nogil=True)
-def cluster_sums_ranged_csr(data, indices, indptr, w, labels, sums, wsum, counts):
-    """The same as :func:`cluster_sums_ranged` for a CSR matrix given by its parts."""
-    n = indptr.shape[0] - 1
-    k = sums.shape[0]
-    for r in prange(SUM_RANGES):
-        lo = r * k // SUM_RANGES
-        hi = (r + 1) * k // SUM_RANGES
-        for j in range(lo, hi):
-            sums[j, :] = 0.0
-            wsum[j] = 0.0
-            counts[j] = 0
-        for i in range(n):
-            j = labels[i]
-            if j < lo or j >= hi:
-                continue
-            wi = np.float64(w[i])
-            wsum[j] += wi
-            counts[j] += 1
-            for q in range(indptr[i], indptr[i + 1]):
-                sums[j, indices[q]] += wi * np.float64(data[q])
-
-
-@njit(parallel=True, cache=True, nogil=True)
-def cluster_sums_csr(data, indices, indptr, w, order, starts, sums, wsum):
-    """The same as :func:`cluster_sums_dense` for a CSR matrix given by its parts."""
-    for j in prange(sums.shape[0]):
-        sums[j, :] = 0.0
-        wsum[j] = 0.0
-        for p in range(starts[j], starts[j + 1]):
-            i = order[p]
-            wi = np.float64(w[i])
-            wsum[j] += wi
-            for q in range(indptr[i], indptr[i + 1]):
-                sums[j, indices[q]] += wi * np.float64(data[q])
 
 
 @njit(parallel=True, cache=True, nogil=True)
@@ -420,7 +397,17 @@ def farthest_rows(X, centers, labels, chunk, out_idx, out_dist):
     """The ``m = out_idx.shape[1]`` rows of each slot farthest from their centres (the
     squared distance summed directly in float64), farthest first, ties by row index;
     ``out_idx[s]``/``out_dist[s]`` for slot s (-1 / -inf past the slot's rows). No
-    n-sized array: the caller merges the slots."""
+    n-sized array: the caller merges the slots.
+
+    Parameters
+    ----------
+    X : IN (n, d)
+    centers : IN (k, d)
+    labels : IN (n,) each row's centre
+    chunk : IN int, rows per chunk
+    out_idx : OUT (S, m) int64, row ids
+    out_dist : OUT (S, m) float64, their squared distances
+    """
     n, d = X.shape
     n_slots, m = out_idx.shape
     n_chunks = (n + chunk - 1) // chunk
@@ -451,7 +438,17 @@ def farthest_rows(X, centers, labels, chunk, out_idx, out_dist):
 @njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
 def assigned_objective_dense(X, w, centers, labels, chunk, part):
     """``part[s]``: weighted squared distances of slot s's rows to their centres,
-    summed directly in float64 (no per-row array)."""
+    summed directly in float64 (no per-row array).
+
+    Parameters
+    ----------
+    X : IN (n, d)
+    w : IN (n,) sample weights
+    centers : IN (k, d)
+    labels : IN (n,) each row's centre
+    chunk : IN int, rows per chunk
+    part : OUT (S,) float64
+    """
     n, d = X.shape
     n_slots = part.shape[0]
     n_chunks = (n + chunk - 1) // chunk
@@ -483,18 +480,3 @@ def sums_objective(centers, sums, wsum, shift, part):
             cross += c * (sums[j, f] - wsum[j] * shift[f])
             norm += c * c
         part[j] = 2.0 * cross - wsum[j] * norm
-
-
-@njit(parallel=True, cache=True, nogil=True)
-def reduce_slots(sums, wsum, out_sums, out_wsum):
-    """Add the per-slot sums up, slot after slot for every entry (parallel over the
-    clusters, so the order of the additions never depends on threads)."""
-    n_slots, k, d = sums.shape
-    for j in prange(k):
-        out_wsum[j] = 0.0
-        for f in range(d):
-            out_sums[j, f] = 0.0
-        for s in range(n_slots):
-            out_wsum[j] += wsum[s, j]
-            for f in range(d):
-                out_sums[j, f] += sums[s, j, f]

@@ -36,7 +36,6 @@ __all__ = [
 _FAST = {"reassoc", "contract"}
 
 
-
 @njit(cache=True, nogil=True, fastmath=_FAST, inline="always")
 def _sqdist(X, i, C, t):
     """Exact squared distance of ``X[i]`` and ``C[t]``, summed in float64."""
@@ -51,7 +50,8 @@ def _sqdist(X, i, C, t):
 def _dot_sqdist(X, i, shift, C, csq, t):
     """``|x - s|^2 + |c - s|^2 - 2 (x - s).(c - s)`` for row i and (shifted) row t of C,
     the norm and product summed in X's dtype as :func:`_dots_2x4` forms them (clipped
-    at 0)."""
+    at 0). All IN: X (n, d), i, shift (d,), C (shifted rows), csq (their squared
+    norms), t."""
     acc = X[i, 0] - X[i, 0]
     sq = acc
     for f in range(X.shape[1]):
@@ -67,7 +67,18 @@ def _dots_2x4(X, idx, m, shift, cand, out, xsq):
     summed in X's dtype, for ``q < m``: two rows against four candidates per pass over
     the features (``cand`` has a multiple of 4 rows), the squared norms taken in the
     first pass. For few candidates and many features, where a BLAS product of that
-    thin shape runs at a fraction of its speed; no copy of the rows is made."""
+    thin shape runs at a fraction of its speed; no copy of the rows is made.
+
+    Parameters
+    ----------
+    X : IN (n, d)
+    idx : IN (>= m,) int64, the rows to take
+    m : IN int, how many
+    shift : IN (d,) subtracted from the rows
+    cand : IN (T, d), T a multiple of 4, X's dtype
+    out : OUT (T, >= m), X's dtype
+    xsq : OUT (>= m,) float64
+    """
     d = X.shape[1]
     z = X.dtype.type(0.0)
     for q in range(0, m, 2):
@@ -141,6 +152,17 @@ def center_distances(cand, csq, centers, n_centers, shift, err, out, out_min):
     (no copies), and each squared distance is lowered by ``err * (|c - s|^2 +
     |cand - s|^2)`` for its rounding. Candidate t cannot beat centre j for a point at
     squared distance ``cl`` from j when ``out[j, t] >= cl``.
+
+    Parameters
+    ----------
+    cand : IN (T, d), X's dtype, T a multiple of 4
+    csq : IN (t,) float64, squared norms of the t candidates
+    centers : IN (>= n_centers, d), X's dtype
+    n_centers : IN int, the centres chosen so far
+    shift : IN (d,)
+    err : IN float, relative rounding of the products
+    out : OUT (>= n_centers, t) float64
+    out_min : OUT (>= n_centers,) float64
     """
     n_cand = csq.shape[0]
     block = 64
@@ -150,7 +172,7 @@ def center_distances(cand, csq, centers, n_centers, shift, err, out, out_min):
         idx = np.arange(lo, hi)
         dots = np.empty((cand.shape[0], hi - lo), dtype=centers.dtype)
         jsq = np.empty(hi - lo)
-        _dots_2x4(centers, idx, hi - lo, shift, cand, dots, jsq)
+        _dots_2x4(X=centers, idx=idx, m=hi - lo, shift=shift, cand=cand, out=dots, xsq=jsq)
         for j in range(lo, hi):
             low = np.inf
             for t in range(n_cand):
@@ -163,9 +185,22 @@ def center_distances(cand, csq, centers, n_centers, shift, err, out, out_min):
 
 @njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
 def kpp_potentials(
-    X, shift, w, cand, csq, cc, cc_min, closest, nearest, use_dot, chunk, idxbufs,
-    rowbufs, pot_chunks, mask,
-):  # fmt: skip
+    X,
+    shift,
+    w,
+    cand,
+    csq,
+    cc,
+    cc_min,
+    closest,
+    nearest,
+    use_dot,
+    chunk,
+    idxbufs,
+    rowbufs,
+    pot_chunks,
+    mask,
+):
     """Per chunk, the potential each candidate would leave: ``sum w * min(closest, d^2)``.
 
     ``cc[j, t]`` bounds a quarter of the squared distance of candidate t to centre j
@@ -180,6 +215,23 @@ def kpp_potentials(
     ``pot_chunks[chunk, t]`` and, per point, ``mask[i]`` (16 or 32 bits): bit t set
     when candidate t comes closer than the point's centre (candidates past the width
     share the last bit: their points are compared again, which is exact, only slower).
+
+    Parameters
+    ----------
+    X : IN (n, d)
+    shift : IN (d,)
+    w : IN (n,) sample weights
+    cand : IN (T, d) the shifted candidates, padded; X's dtype
+    csq : IN (t,) float64, their squared norms
+    cc, cc_min : IN (k, t) and (k,) float64, from :func:`center_distances`
+    closest : IN (n,) float64, squared distance to the nearest centre
+    nearest : IN (n,) the nearest centre
+    use_dot : IN bool, distances through products (else summed directly)
+    chunk : IN int, rows per chunk
+    idxbufs : scratch (threads, chunk) int64
+    rowbufs : scratch (threads, 3, chunk) float64
+    pot_chunks : OUT (n_chunks, t) float64
+    mask : OUT (n,) uint16/uint32
     """
     n_cand = csq.shape[0]
     n_chunks = pot_chunks.shape[0]
@@ -207,7 +259,7 @@ def kpp_potentials(
             m += 1
         dots = np.empty((cand.shape[0] if use_dot else 0, m), dtype=X.dtype)
         if use_dot and m > 0:
-            _dots_2x4(X, idx, m, shift, cand, dots, xsq)
+            _dots_2x4(X=X, idx=idx, m=m, shift=shift, cand=cand, out=dots, xsq=xsq)
         bits = np.zeros(m, dtype=mask.dtype)
         zero = mask.dtype.type(0)
         for t in range(n_cand):
@@ -232,12 +284,23 @@ def kpp_potentials(
 
 
 @njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
-def kpp_update(X, shift, w, cand, csq, t, new_id, use_dot, mask, closest, nearest,
-               chunk, chunk_pot):  # fmt: skip
+def kpp_update(
+    X, shift, w, cand, csq, t, new_id, use_dot, mask, closest, nearest, chunk, chunk_pot
+):
     """Make candidate ``t`` centre ``new_id``: the points whose mask has t's bit are
     compared with it again (the same arithmetic as :func:`kpp_potentials`, up to the
     rounding of a product summed in another order), ``closest``/``nearest`` updated and
-    each chunk's potential ``chunk_pot`` moved by the change."""
+    each chunk's potential ``chunk_pot`` moved by the change.
+
+    Parameters
+    ----------
+    X, shift, w, cand, csq, use_dot, chunk : IN as in :func:`kpp_potentials`
+    t : IN int, the winning candidate
+    new_id : IN int, its centre id
+    mask : IN (n,) from :func:`kpp_potentials`
+    closest, nearest : IN/OUT (n,)
+    chunk_pot : IN/OUT (n_chunks,) float64, each chunk's potential
+    """
     n = X.shape[0]
     bit = _bit(t, mask)
     for c in prange(chunk_pot.shape[0]):
@@ -245,7 +308,7 @@ def kpp_update(X, shift, w, cand, csq, t, new_id, use_dot, mask, closest, neares
         for i in range(c * chunk, min(c * chunk + chunk, n)):
             if mask[i] & bit:
                 if use_dot:
-                    v = _dot_sqdist(X, i, shift, cand, csq, t)
+                    v = _dot_sqdist(X=X, i=i, shift=shift, C=cand, csq=csq, t=t)
                 else:
                     v = _sqdist(X, i, cand, t)
                 cl = closest[i]
@@ -259,13 +322,23 @@ def kpp_update(X, shift, w, cand, csq, t, new_id, use_dot, mask, closest, neares
 @njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
 def kpp_first(X, shift, w, first, csq0, use_dot, closest, nearest, chunk, chunk_pot):
     """The first centre (``first``: its row of X, shifted when ``use_dot``, with its
-    squared norm ``csq0``): every point's distance to it and each chunk's potential."""
+    squared norm ``csq0``): every point's distance to it and each chunk's potential.
+
+    Parameters
+    ----------
+    X, shift, w, use_dot, chunk : IN as in :func:`kpp_potentials`
+    first : IN (1, d), X's dtype
+    csq0 : IN (1,) float64
+    closest : OUT (n,) float64
+    nearest : OUT (n,)
+    chunk_pot : OUT (n_chunks,) float64
+    """
     n = X.shape[0]
     for c in prange(chunk_pot.shape[0]):
         local = 0.0
         for i in range(c * chunk, min(c * chunk + chunk, n)):
             if use_dot:
-                v = _dot_sqdist(X, i, shift, first, csq0, 0)
+                v = _dot_sqdist(X=X, i=i, shift=shift, C=first, csq=csq0, t=0)
             else:
                 v = _sqdist(X, i, first, 0)
             closest[i] = v
@@ -278,7 +351,16 @@ def kpp_first(X, shift, w, first, csq0, use_dot, closest, nearest, chunk, chunk_
 def kpp_sample(targets, chunk_pot, w, closest, chunk, out):
     """Rows drawn at ``targets`` along the cumulative ``w * closest`` (two levels:
     chunk totals first, then the rows of one chunk). Same rule as
-    ``searchsorted(cumsum(w * closest), targets)``, clipped to the last row."""
+    ``searchsorted(cumsum(w * closest), targets)``, clipped to the last row.
+
+    Parameters
+    ----------
+    targets : IN (q,) float64
+    chunk_pot : IN (n_chunks,) float64
+    w, closest : IN (n,)
+    chunk : IN int, rows per chunk
+    out : OUT (q,) the rows drawn
+    """
     n = closest.shape[0]
     cum = np.cumsum(chunk_pot)
     for q in range(targets.shape[0]):
@@ -299,11 +381,21 @@ def kpp_sample(targets, chunk_pot, w, closest, chunk, out):
 @njit(parallel=True, cache=True, nogil=True)
 def candidate_sqdist_csc(
     cdata, crows, cindptr, xsq, cand_data, cand_cols, cand_ptr, c_sqnorm, closest, out
-):  # fmt: skip
+):
     """``out[t, i] = min(closest[i], |x_i - cand[t]|^2)`` for sparse X given by its CSC
     parts (``cdata``, ``crows``, ``cindptr``) and row norms ``xsq``, and sparse
     candidates given by their CSR parts: a candidate's dot products only visit the
-    columns where it is non-zero."""
+    columns where it is non-zero.
+
+    Parameters
+    ----------
+    cdata, crows, cindptr : IN the CSC parts of X (n rows)
+    xsq : IN (n,) float64, X's squared row norms
+    cand_data, cand_cols, cand_ptr : IN the CSR parts of the t candidates
+    c_sqnorm : IN (t,) float64, their squared norms
+    closest : IN (n,) float64
+    out : OUT (>= t, n) float64
+    """
     n = xsq.shape[0]
     for t in prange(cand_ptr.shape[0] - 1):
         out[t, :] = 0.0

@@ -33,9 +33,22 @@ def _dist(X, i, C, j):
 
 @njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
 def yinyang_first_dense(
-    X, centers, ct, csq, gorder, gstart, shift, centre, chunk, err_scale, margin, bufs,
-    labels, upper, lower,
-):  # fmt: skip
+    X,
+    centers,
+    ct,
+    csq,
+    gorder,
+    gstart,
+    shift,
+    subtract_shift,
+    chunk,
+    err_scale,
+    margin,
+    bufs,
+    labels,
+    upper,
+    lower,
+):
     """Full assignment through BLAS products that also sets the bounds.
 
     The centres are taken in group order: ``ct`` (d, k) and ``csq`` (k,) are the shifted
@@ -45,6 +58,24 @@ def yinyang_first_dense(
     chosen one, from ``|x|^2 + |c|^2 - 2 x.c`` less its rounding error
     (``err_scale * (|x|^2 + max |c|^2)``); ``upper[i]`` the exact distance to the
     chosen one.
+
+    Parameters
+    ----------
+    X : IN (n, d) float32/float64
+    centers : IN (k, d), X's dtype
+    ct : IN (d, k) the centres ``gorder`` less ``shift``, transposed, X's dtype
+    csq : IN (k,) squared norms of the columns of ``ct``, X's dtype
+    gorder : IN (k,) int32, the centres in group order
+    gstart : IN (G + 1,) int64, where each group starts in ``gorder``
+    shift : IN (d,) subtracted from the rows when ``subtract_shift``
+    subtract_shift : IN bool, rows less ``shift`` before the product
+    chunk : IN int, rows per chunk
+    err_scale : IN float, relative rounding of the products (see above)
+    margin : IN float, relative rounding of the float32 bounds
+    bufs : scratch (threads, chunk, d), the shifted rows (may be empty without a shift)
+    labels : OUT (n,) int32
+    upper : OUT (n,) float32
+    lower : OUT (n, G) float32
     """
     n, d = X.shape
     k = centers.shape[0]
@@ -59,7 +90,7 @@ def yinyang_first_dense(
     for c in prange(n_chunks):
         lo = c * chunk
         hi = min(lo + chunk, n)
-        if centre:
+        if subtract_shift:
             buf = bufs[numba.get_thread_id()]
             for i in range(lo, hi):
                 for f in range(d):
@@ -98,12 +129,39 @@ def yinyang_first_dense(
 
 @njit(parallel=True, cache=True, nogil=True, fastmath=_FAST)
 def yinyang_assign_dense(
-    X, centers, group_of, gorder, gstart, move, gmove, chunk, margin,
-    labels, upper, lower, work,
-):  # fmt: skip
+    X,
+    centers,
+    group_of,
+    gorder,
+    gstart,
+    move,
+    gmove,
+    chunk,
+    margin,
+    labels,
+    upper,
+    lower,
+    work,
+):
     """One Yinyang assignment step after the centres moved by ``move`` (``gmove``:
     the largest move in each group). Updates labels and bounds; ``work[c]`` counts the
-    distances computed in chunk c."""
+    distances computed in chunk c.
+
+    Parameters
+    ----------
+    X : IN (n, d) float32/float64
+    centers : IN (k, d), X's dtype
+    group_of : IN (k,) int32, each centre's group
+    gorder, gstart : IN the centres in group order and where each group starts
+    move : IN (k,) how far each centre moved since the last step
+    gmove : IN (G,) the largest move in each group
+    chunk : IN int, rows per chunk
+    margin : IN float, relative rounding of the float32 bounds
+    labels : IN/OUT (n,) int32
+    upper : IN/OUT (n,) float32, bound on the distance to the row's centre
+    lower : IN/OUT (n, G) float32, bound on the distance to each group's other centres
+    work : OUT (n_chunks,) int64
+    """
     n = X.shape[0]
     n_groups = gstart.shape[0] - 1
     n_chunks = (n + chunk - 1) // chunk
@@ -178,7 +236,15 @@ def yinyang_pass_share(labels, upper, lower, move, gmove, chunk, out):
     """``out[c]``: how many points of chunk c pass Yinyang's global test after the
     centres moved (``move``; ``gmove`` the largest move of each group): their upper
     bound plus their centre's move is below every group bound less the group's move.
-    Reads the bounds only (no distances): the share tells whether a step would prune."""
+    Reads the bounds only (no distances): the share tells whether a step would prune.
+
+    Parameters
+    ----------
+    labels, upper, lower : IN the state, as in :func:`yinyang_assign_dense`
+    move, gmove : IN (k,) and (G,) as in :func:`yinyang_assign_dense`
+    chunk : IN int, rows per chunk
+    out : OUT (n_chunks,) int64
+    """
     n = labels.shape[0]
     n_groups = gmove.shape[0]
     for c in prange(out.shape[0]):

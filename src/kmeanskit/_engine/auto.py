@@ -62,8 +62,11 @@ def choose(X, n_clusters: int) -> str:
     if sp.issparse(X) or n * n_clusters * d < LLOYD_MAX_WORK:
         return "lloyd"
     fits = 4 * n_groups(n_clusters) <= GROUP_BOUNDS_SHARE * d * X.dtype.itemsize
-    if (fits and n_clusters >= YINYANG_MIN_CLUSTERS
-            and n >= YINYANG_MIN_ROWS_PER_CLUSTER * n_clusters):  # fmt: skip
+    if (
+        fits
+        and n_clusters >= YINYANG_MIN_CLUSTERS
+        and n >= YINYANG_MIN_ROWS_PER_CLUSTER * n_clusters
+    ):
         return "yinyang"
     return "hamerly"
 
@@ -96,8 +99,7 @@ def auto(
     options = {"max_iter": max_iter, "tol": tol, "frozen": frozen, "normalize": normalize}
     first = choose(X, centers_init.shape[0])
     if first == "lloyd":
-        return lloyd(X, sample_weight, centers_init, n_threads=n_threads, stats=stats,
-                     **options)  # fmt: skip
+        return lloyd(X, sample_weight, centers_init, n_threads=n_threads, stats=stats, **options)
     stats = column_stats(X) if stats is None else stats
     shift = gemm_shift(stats)
     centers = np.array(centers_init, dtype=X.dtype, order="C", copy=True)
@@ -111,12 +113,19 @@ def auto(
 
         def step(n_iter: int, move: np.ndarray) -> None:
             nonlocal state
-            if (isinstance(state, YinyangState) and state.bounded_steps == 0
-                    and state.bounds_will_be_tested()):  # fmt: skip
+            if (
+                isinstance(state, YinyangState)
+                and state.bounded_steps == 0
+                and state.bounds_will_be_tested()
+            ):
                 share = state.pass_share(move)
                 if share < YINYANG_MIN_PASS:
-                    logger.debug("iteration %d: Yinyang's bounds would let %.1f%% of the "
-                                 "rows skip; Hamerly goes on", n_iter, 100 * share)  # fmt: skip
+                    logger.debug(
+                        "iteration %d: Yinyang's bounds would let %.1f%% of the "
+                        "rows skip; Hamerly goes on",
+                        n_iter,
+                        100 * share,
+                    )
                     hamerly = HamerlyState(X, shift, centers.shape[0], labels=labels)
                     # Yinyang's bounds hold for these labels: its nearest group bound
                     # bounds every other centre

@@ -73,8 +73,9 @@ class Block:
     def _rows(self, X):
         X = self.X if X is None else np.ascontiguousarray(X)
         if X is None or X.shape[0] != self.n_samples:
-            raise ValueError(f"the block has {self.n_samples} rows; got "
-                             f"{None if X is None else X.shape}")  # fmt: skip
+            raise ValueError(
+                f"the block has {self.n_samples} rows; got {None if X is None else X.shape}"
+            )
         if self.w.dtype != X.dtype:
             self.w = self.w.astype(X.dtype)
         return X

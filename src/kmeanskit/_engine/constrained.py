@@ -28,6 +28,9 @@ EXCHANGE_MAX_ROWS = 5000
 
 @njit(cache=True, nogil=True)
 def _row(C, members, size, a, W, argW):
+    """Cluster a's cheapest single moves to every other cluster: IN C (n, k) costs,
+    members (k, n), size (k,), a; OUT row a of W (k, k), the cost, and of argW (k, k),
+    the point (-1: none)."""
     k = C.shape[1]
     for b in range(k):
         W[a, b] = np.inf
@@ -45,6 +48,8 @@ def _row(C, members, size, a, W, argW):
 
 @njit(cache=True, nogil=True)
 def _move(i, b, labels, members, slot, size):
+    """Point i to cluster b: IN i, b; IN/OUT labels (n,), members (k, n), slot (n,),
+    each point's place in its cluster's members, size (k,)."""
     a = labels[i]
     last = members[a, size[a] - 1]
     members[a, slot[i]] = last
@@ -57,10 +62,20 @@ def _move(i, b, labels, members, slot, size):
 
 
 @njit(cache=True, nogil=True)
-def _bellman_ford(W, size, lo, hi, sources, targets, eps, dist, pred):
-    """Relax the k+1 node graph (node k virtual). ``sources``/``targets`` switch the
-    virtual edges: V -> a when a may lose a point (and ``sources``), a -> V when a may
-    gain one (and ``targets``). Returns the last relaxed node at round k+1 (-1: none)."""
+def _bellman_ford(W, size, lo, hi, shrink_edges, grow_edges, eps, dist, pred):
+    """Relax the k+1 node graph (node k virtual). Returns the last relaxed node at round
+    k+1 (-1: none).
+
+    Parameters
+    ----------
+    W : IN (k, k) edge weights (inf: no edge)
+    size, lo, hi : IN (k,) cluster sizes and their bounds
+    shrink_edges : IN bool, edges V -> a to every cluster a that may lose a point
+    grow_edges : IN bool, edges a -> V from every cluster a that may gain one
+    eps : IN float, the least improvement relaxed
+    dist : OUT (k + 1,) float64
+    pred : OUT (k + 1,) int64, each node's predecessor (-1: none)
+    """
     k = W.shape[0]
     V = k
     for v in range(k + 1):
@@ -77,11 +92,11 @@ def _bellman_ford(W, size, lo, hi, sources, targets, eps, dist, pred):
                     dist[b] = da + w
                     pred[b] = a
                     last = b
-            if targets and size[a] < hi[a] and da < dist[V] - eps:
+            if grow_edges and size[a] < hi[a] and da < dist[V] - eps:
                 dist[V] = da
                 pred[V] = a
                 last = V
-        if sources:
+        if shrink_edges:
             for a in range(k):
                 if size[a] > lo[a] and dist[V] < dist[a] - eps:
                     dist[a] = dist[V]
@@ -94,7 +109,11 @@ def _bellman_ford(W, size, lo, hi, sources, targets, eps, dist, pred):
 
 @njit(cache=True, nogil=True)
 def _cancel(x, pred, W, argW, labels, members, slot, size, C, k):
-    """Walk into the cycle through ``x`` and apply it; returns the clusters touched."""
+    """Walk into the cycle through ``x`` and apply it; returns the moves made.
+
+    IN: x, pred (from :func:`_bellman_ford`), C (n, k), k. IN/OUT: W, argW (as
+    :func:`_row` makes them), labels, members, slot, size (as :func:`_move` keeps them).
+    """
     for _ in range(k + 1):
         x = pred[x]
     cycle = [x]
@@ -114,15 +133,18 @@ def _cancel(x, pred, W, argW, labels, members, slot, size, C, k):
             touched[u] = True
             touched[v] = True
     for t in range(len(moves_i)):
-        _move(moves_i[t], moves_b[t], labels, members, slot, size)
+        _move(i=moves_i[t], b=moves_b[t], labels=labels, members=members, slot=slot, size=size)
     for a in range(k):
         if touched[a]:
-            _row(C, members, size, a, W, argW)
+            _row(C=C, members=members, size=size, a=a, W=W, argW=argW)
     return len(moves_i)
 
 
 @njit(cache=True, nogil=True)
 def _solve(C, labels, lo, hi, max_moves, eps):
+    """The assignment of :func:`assign_bounded`: IN C (n, k), lo, hi (k,) int64,
+    max_moves, eps; IN/OUT labels (n,) int64. Returns ``(status, moves)``, status 1:
+    optimal, 0: out of moves, -1: the bounds cannot be met."""
     n, k = C.shape
     members = np.empty((k, n), dtype=np.int64)
     slot = np.empty(n, dtype=np.int64)
@@ -135,7 +157,7 @@ def _solve(C, labels, lo, hi, max_moves, eps):
     W = np.empty((k, k))
     argW = np.empty((k, k), dtype=np.int64)
     for a in range(k):
-        _row(C, members, size, a, W, argW)
+        _row(C=C, members=members, size=size, a=a, W=W, argW=argW)
     dist = np.empty(k + 1)
     pred = np.empty(k + 1, dtype=np.int64)
     moved = 0
@@ -152,7 +174,7 @@ def _solve(C, labels, lo, hi, max_moves, eps):
                         best, bi, bb = C[i, b] - C[i, a], i, b
             if bi < 0:
                 return -1, moved
-            _move(bi, bb, labels, members, slot, size)
+            _move(i=bi, b=bb, labels=labels, members=members, slot=slot, size=size)
             moved += 1
     for b in range(k):
         while size[b] < lo[b]:
@@ -166,16 +188,37 @@ def _solve(C, labels, lo, hi, max_moves, eps):
                         best, bi = C[i, b] - C[i, a], i
             if bi < 0:
                 return -1, moved
-            _move(bi, b, labels, members, slot, size)
+            _move(i=bi, b=b, labels=labels, members=members, slot=slot, size=size)
             moved += 1
     for a in range(k):
-        _row(C, members, size, a, W, argW)
+        _row(C=C, members=members, size=size, a=a, W=W, argW=argW)
     # phase 2: cancel negative cycles until none is left (optimal)
     while moved < max_moves:
-        x = _bellman_ford(W, size, lo, hi, True, True, eps, dist, pred)
+        x = _bellman_ford(
+            W=W,
+            size=size,
+            lo=lo,
+            hi=hi,
+            shrink_edges=True,
+            grow_edges=True,
+            eps=eps,
+            dist=dist,
+            pred=pred,
+        )
         if x < 0:
             return 1, moved
-        moved += _cancel(x, pred, W, argW, labels, members, slot, size, C, k)
+        moved += _cancel(
+            x=x,
+            pred=pred,
+            W=W,
+            argW=argW,
+            labels=labels,
+            members=members,
+            slot=slot,
+            size=size,
+            C=C,
+            k=k,
+        )
     return 0, moved
 
 
@@ -212,8 +255,14 @@ def assign_bounded(C, lo, hi, labels=None, max_moves: int | None = None):
     start = np.argmin(C, axis=1) if labels is None else np.asarray(labels)
     work = np.ascontiguousarray(start, dtype=np.int64).copy()
     eps = 1e-12 * max(float(np.abs(C).max()), 1.0)
-    status, _ = _solve(C, work, np.asarray(lo, np.int64), np.asarray(hi, np.int64),
-                       int(max_moves or 50 * n + 1000), eps)  # fmt: skip
+    status, _ = _solve(
+        C=C,
+        labels=work,
+        lo=np.asarray(lo, np.int64),
+        hi=np.asarray(hi, np.int64),
+        max_moves=int(max_moves or 50 * n + 1000),
+        eps=eps,
+    )
     if status < 0:
         raise ValueError("no assignment satisfies the size bounds")
     return work.astype(np.int32), status == 1
@@ -284,8 +333,10 @@ def _improve_demands(C, demand, room, labels, max_rounds):
                 gain = C[i, a] + C[j, b] - C[i, b] - C[j, a]
                 if gain <= 1e-12:
                     continue
-                if (demand[i] - demand[j] <= room[b] + 1e-12
-                        and demand[j] - demand[i] <= room[a] + 1e-12):  # fmt: skip
+                if (
+                    demand[i] - demand[j] <= room[b] + 1e-12
+                    and demand[j] - demand[i] <= room[a] + 1e-12
+                ):
                     room[a] += demand[i] - demand[j]
                     room[b] += demand[j] - demand[i]
                     labels[i], labels[j] = b, a

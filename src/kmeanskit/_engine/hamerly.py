@@ -23,6 +23,7 @@ from ._common import (
     rows_per_chunk,
     thread_limits,
 )
+from ._hamerly_kernels import BOUNDED, FULL, LABELS_ONLY
 from .lloyd import LloydResult
 
 logger = logging.getLogger(__name__)
@@ -60,9 +61,6 @@ MEMORY_SHARE = 0.25
 #: bytes a row of Hamerly's state without a runner-up: upper and lower bounds, and the
 #: labels the kept sums follow
 STATE_BYTES = 12
-
-#: step kinds of :class:`HamerlyState` (the kernel's ``mode``)
-BOUNDED, FULL, LABELS = 0, 1, 2
 #: the half gaps between centres (k^2 d flops) are computed while k is at most this
 #: share of n (their cost, next to a pass of n k d flops)
 GAPS_MAX_SHARE = 1 / 16
@@ -84,16 +82,22 @@ class HamerlyState:
     """
 
     def __init__(
-        self, X: np.ndarray, shift: np.ndarray | None, n_clusters: int,
-        full_share: float = 0.7, max_backoff: int = 16, labels: np.ndarray | None = None,
-    ):  # fmt: skip
+        self,
+        X: np.ndarray,
+        shift: np.ndarray | None,
+        n_clusters: int,
+        full_share: float = 0.7,
+        max_backoff: int = 16,
+        labels: np.ndarray | None = None,
+    ):
         n, d = X.shape
         self.X = X
         self.chunk = rows_per_chunk(n_clusters, n)
         self.use_gemm = d >= GEMM_MIN_FEATURES
-        self.centre = self.use_gemm and shift is not None
-        self.shift = (np.asarray(shift, dtype=X.dtype) if self.centre
-                      else np.zeros(d, dtype=X.dtype))  # fmt: skip
+        self.subtract_shift = self.use_gemm and shift is not None
+        self.shift = (
+            np.asarray(shift, dtype=X.dtype) if self.subtract_shift else np.zeros(d, dtype=X.dtype)
+        )
         # relative slack of the float32 bounds: covers their rounding and, for float32
         # data, distances summed in float32
         self.margin = 1e-5 if X.dtype == np.float32 else 1e-6
@@ -113,7 +117,8 @@ class HamerlyState:
         self.next = FULL
         self.backoff = 1
         self.lloyd_left = 0
-        self.steps = {BOUNDED: 0, FULL: 0, LABELS: 0}
+        #: steps taken, by kind (the kernel's ``mode``)
+        self.steps = {BOUNDED: 0, FULL: 0, LABELS_ONLY: 0}
 
     def adopt(self, upper: np.ndarray, lower: np.ndarray) -> None:
         """Start from bounds another algorithm kept on the same labels (``upper`` on the
@@ -130,13 +135,13 @@ class HamerlyState:
         """The kind of the next step, from the share of full scans of this one."""
         if mode == FULL:
             self.next = BOUNDED
-        elif mode == LABELS:
+        elif mode == LABELS_ONLY:
             self.lloyd_left -= 1
-            self.next = LABELS if self.lloyd_left > 0 else FULL
+            self.next = LABELS_ONLY if self.lloyd_left > 0 else FULL
         elif share > self.full_share:  # the bounds no longer prune
             self.lloyd_left = self.backoff
             self.backoff = min(2 * self.backoff, self.max_backoff)
-            self.next = LABELS
+            self.next = LABELS_ONLY
         else:
             self.backoff = 1
             self.next = BOUNDED
@@ -161,14 +166,32 @@ class HamerlyState:
         threads = numba.get_num_threads()
         width = d if self.use_gemm else 0
         _hk.hamerly_step_dense(
-            X, centers, shifted.T, csq.astype(X.dtype),
-            float(csq.max()), self.shift, self.centre, self.use_gemm,
-            np.asarray(half_gap, dtype=np.float64), np.asarray(move, dtype=np.float64),
-            top_v, top_id, self.chunk, self.margin, self.err_scale, mode,
-            np.empty((threads, self.chunk, width), dtype=X.dtype),
-            np.empty((threads, self.chunk), dtype=np.int64), np.empty((threads, self.chunk)),
-            self.labels, self.second, self.upper, self.lower, self.rest, self.work,
-        )  # fmt: skip
+            X=X,
+            centers=centers,
+            ct=shifted.T,
+            csq=csq.astype(X.dtype),
+            cmax=float(csq.max()),
+            shift=self.shift,
+            subtract_shift=self.subtract_shift,
+            use_gemm=self.use_gemm,
+            half_gap=np.asarray(half_gap, dtype=np.float64),
+            move=np.asarray(move, dtype=np.float64),
+            top_v=top_v,
+            top_id=top_id,
+            chunk=self.chunk,
+            margin=self.margin,
+            err_scale=self.err_scale,
+            mode=mode,
+            bufs=np.empty((threads, self.chunk, width), dtype=X.dtype),
+            idxbufs=np.empty((threads, self.chunk), dtype=np.int64),
+            xsqbufs=np.empty((threads, self.chunk)),
+            labels=self.labels,
+            second=self.second,
+            upper=self.upper,
+            lower=self.lower,
+            rest=self.rest,
+            work=self.work,
+        )
         self.steps[mode] += 1
         share = float(self.work.sum()) / max(n, 1)
         self._plan(share, mode)
@@ -220,6 +243,14 @@ def hamerly(
             logger.debug("iteration %d: %.1f%% of the rows scanned in full", n_iter, 100 * share)
 
         return iterate(
-            X, sample_weight, centers, state.labels, state.shift, step, max_iter=max_iter,
-            tol=tol, frozen=frozen, normalize=normalize,
-        )  # fmt: skip
+            X,
+            sample_weight,
+            centers,
+            state.labels,
+            state.shift,
+            step,
+            max_iter=max_iter,
+            tol=tol,
+            frozen=frozen,
+            normalize=normalize,
+        )

@@ -40,8 +40,18 @@ def hartigan_block(X, w, lo, dist, centers, weights, labels):
     """Hartigan moves for rows ``lo .. lo + len(dist)``; ``dist[r, j]``: squared
     distances of row ``lo + r`` to the centres as they were at the start of the pass,
     which only propose each row's target (the move is checked with exact distances to
-    the current centres). Updates ``centers`` (float64), ``weights`` and ``labels`` in
-    place; returns the number of moves."""
+    the current centres). Returns the number of moves.
+
+    Parameters
+    ----------
+    X : IN (n, d)
+    w : IN (n,) sample weights
+    lo : IN int, the block's first row
+    dist : IN (m, k) float64, as above
+    centers : IN/OUT (k, d) float64, the clusters' weighted means
+    weights : IN/OUT (k,) float64, the clusters' weights
+    labels : IN/OUT (n,) int32
+    """
     k = centers.shape[0]
     moves = 0
     for r in range(dist.shape[0]):
@@ -78,9 +88,13 @@ def hartigan_block(X, w, lo, dist, centers, weights, labels):
 
 
 def hartigan(
-    X, sample_weight: np.ndarray, centers: np.ndarray, labels: np.ndarray,
-    max_passes: int = 20, n_threads: int | None = None,
-):  # fmt: skip
+    X,
+    sample_weight: np.ndarray,
+    centers: np.ndarray,
+    labels: np.ndarray,
+    max_passes: int = 20,
+    n_threads: int | None = None,
+):
     """Refine a partition of dense X by Hartigan moves until a pass moves nothing.
 
     Parameters
@@ -122,7 +136,7 @@ def hartigan(
     sums = np.empty((k, X.shape[1]))
     weights = np.empty(k)
     _kernels.group_by_label(labels, k, order, starts)
-    _kernels.cluster_sums_dense(X, w, order, starts, sums, weights)
+    _kernels.cluster_sums_dense(X=X, w=w, order=order, starts=starts, sums=sums, wsum=weights)
     del order
     safe = np.where(weights > 0, weights, 1.0)
     c64 = np.where(weights[:, None] > 0, sums / safe[:, None], np.asarray(centers, np.float64))
@@ -137,7 +151,9 @@ def hartigan(
         for lo in range(0, n, CHUNK):
             hi = min(lo + CHUNK, n)
             dist = xsq[lo:hi, None] + csq[None, :] - 2.0 * (X[lo:hi] @ cx.T)
-            moves += hartigan_block(X, w, lo, dist, c64, weights, labels)
+            moves += hartigan_block(
+                X=X, w=w, lo=lo, dist=dist, centers=c64, weights=weights, labels=labels
+            )
         total += moves
         if moves == 0:
             converged = True

@@ -41,7 +41,12 @@ def _removal(near, dn, ds, k):
 def _swap_gains(DT, xc, near, dn, ds, removal, delta):
     """``delta[i]``: change of the loss if medoid i is swapped for ``xc`` (FastPAM1's
     shared accumulation: one pass over the points for all k medoids). ``DT`` is the
-    transposed matrix: ``DT[xc]`` holds every point's dissimilarity to ``xc``."""
+    transposed matrix: ``DT[xc]`` holds every point's dissimilarity to ``xc``.
+
+    IN: DT (n, n), xc, near (n,) each point's nearest medoid (its position), dn and ds
+    (n,) the dissimilarities to the nearest and second nearest, removal (k,) from
+    :func:`_removal`. OUT: delta (k,).
+    """
     delta[:] = removal
     acc = 0.0
     col = DT[xc]
@@ -71,6 +76,8 @@ def _state(D, med):
 
 @njit(cache=True, nogil=True)
 def _fasterpam(D, DT, med, order, max_cycles, tol):
+    """FasterPAM's loop: IN D, DT (n, n), order (n,) the visiting order, max_cycles,
+    tol; IN/OUT med (k,) int64. Returns ``(swaps, converged)``."""
     n, k = D.shape[0], med.shape[0]
     is_med, near, dn, ds = _state(D, med)
     removal = _removal(near, dn, ds, k)
@@ -79,7 +86,7 @@ def _fasterpam(D, DT, med, order, max_cycles, tol):
     while since < n and steps < max_cycles * n:
         xc = order[pos]
         if not is_med[xc]:
-            _swap_gains(DT, xc, near, dn, ds, removal, delta)
+            _swap_gains(DT=DT, xc=xc, near=near, dn=dn, ds=ds, removal=removal, delta=delta)
             best = np.argmin(delta)
             if delta[best] < -tol:
                 is_med[med[best]] = False
@@ -107,7 +114,7 @@ def _pam(D, DT, med, max_swaps, tol):
         for xc in range(n):
             if is_med[xc]:
                 continue
-            _swap_gains(DT, xc, near, dn, ds, removal, delta)
+            _swap_gains(DT=DT, xc=xc, near=near, dn=dn, ds=ds, removal=removal, delta=delta)
             i = np.argmin(delta)
             if delta[i] < best - tol:
                 best, best_i, best_x = delta[i], i, xc
@@ -265,7 +272,9 @@ def fasterpam(
     if random_state is not None:
         random_state.shuffle(order)
     DT = transposed(D) if DT is None else DT
-    swaps, converged = _fasterpam(D, DT, med, order, int(max_cycles), _tol(D))
+    swaps, converged = _fasterpam(
+        D=D, DT=DT, med=med, order=order, max_cycles=int(max_cycles), tol=_tol(D)
+    )
     return med, int(swaps), bool(converged)
 
 

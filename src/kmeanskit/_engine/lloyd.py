@@ -52,7 +52,9 @@ def farthest(X, centers: np.ndarray, labels: np.ndarray, m: int) -> np.ndarray:
     slots = int(min(max(1, -(-X.shape[0] // CHUNK)), MAX_SLOTS))
     ids = np.empty((slots, m), dtype=np.int64)
     dist = np.empty((slots, m))
-    _kernels.farthest_rows(X, centers, labels, CHUNK, ids, dist)
+    _kernels.farthest_rows(
+        X=X, centers=centers, labels=labels, chunk=CHUNK, out_idx=ids, out_dist=dist
+    )
     ids, dist = ids.ravel(), dist.ravel()
     keep = ids >= 0
     ids, dist = ids[keep], dist[keep]

@@ -44,9 +44,17 @@ def _kpp_csr(X, n_clusters, w, random_state, n_local_trials):
         _k.row_sqnorms_csr(rows.data, rows.indptr, c_sqnorm)
         dist = out[: len(cand)]
         _k.candidate_sqdist_csc(
-            Xc.data, Xc.indices, Xc.indptr, xsq,
-            rows.data, rows.indices, rows.indptr, c_sqnorm, closest, dist,
-        )  # fmt: skip
+            cdata=Xc.data,
+            crows=Xc.indices,
+            cindptr=Xc.indptr,
+            xsq=xsq,
+            cand_data=rows.data,
+            cand_cols=rows.indices,
+            cand_ptr=rows.indptr,
+            c_sqnorm=c_sqnorm,
+            closest=closest,
+            out=dist,
+        )
         return dist
 
     indices = np.full(n_clusters, -1, dtype=np.intp)
@@ -101,21 +109,74 @@ def _kpp_dense(X, n_clusters, w, random_state, n_local_trials, stats):
     indices[0] = first
     centers[0] = X[first]
     rows, csq = prepared(centers[:1])
-    _k.kpp_first(X, shift, w, rows, csq, use_dot, closest, nearest, CHUNK, chunk_pot)
+    _k.kpp_first(
+        X=X,
+        shift=shift,
+        w=w,
+        first=rows,
+        csq0=csq,
+        use_dot=use_dot,
+        closest=closest,
+        nearest=nearest,
+        chunk=CHUNK,
+        chunk_pot=chunk_pot,
+    )
     for c in range(1, n_clusters):
         targets = random_state.uniform(size=t) * chunk_pot.sum()
-        _k.kpp_sample(targets, chunk_pot, w, closest, CHUNK, cand_idx)
+        _k.kpp_sample(
+            targets=targets,
+            chunk_pot=chunk_pot,
+            w=w,
+            closest=closest,
+            chunk=CHUNK,
+            out=cand_idx,
+        )
         cand = X[cand_idx]
         rows, csq = prepared(cand)
         padded[:t] = rows
-        _k.center_distances(padded, csq, centers, c, shift, err, cc, cc_min)
+        _k.center_distances(
+            cand=padded,
+            csq=csq,
+            centers=centers,
+            n_centers=c,
+            shift=shift,
+            err=err,
+            out=cc,
+            out_min=cc_min,
+        )
         _k.kpp_potentials(
-            X, shift, w, padded, csq, cc, cc_min, closest, nearest, use_dot, CHUNK,
-            idxbufs, rowbufs, pot_chunks, mask,
-        )  # fmt: skip
+            X=X,
+            shift=shift,
+            w=w,
+            cand=padded,
+            csq=csq,
+            cc=cc,
+            cc_min=cc_min,
+            closest=closest,
+            nearest=nearest,
+            use_dot=use_dot,
+            chunk=CHUNK,
+            idxbufs=idxbufs,
+            rowbufs=rowbufs,
+            pot_chunks=pot_chunks,
+            mask=mask,
+        )
         best = int(np.argmin(pot_chunks.sum(axis=0)))
-        _k.kpp_update(X, shift, w, rows, csq, best, c, use_dot, mask, closest, nearest,
-                      CHUNK, chunk_pot)  # fmt: skip
+        _k.kpp_update(
+            X=X,
+            shift=shift,
+            w=w,
+            cand=rows,
+            csq=csq,
+            t=best,
+            new_id=c,
+            use_dot=use_dot,
+            mask=mask,
+            closest=closest,
+            nearest=nearest,
+            chunk=CHUNK,
+            chunk_pot=chunk_pot,
+        )
         centers[c] = cand[best]
         indices[c] = cand_idx[best]
     return indices

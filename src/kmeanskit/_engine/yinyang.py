@@ -56,13 +56,16 @@ class YinyangState:
     ``labels``: the array to fill (a new one by default)."""
 
     def __init__(
-        self, X: np.ndarray, shift: np.ndarray | None, centers: np.ndarray,
+        self,
+        X: np.ndarray,
+        shift: np.ndarray | None,
+        centers: np.ndarray,
         labels: np.ndarray | None = None,
-    ):  # fmt: skip
+    ):
         n, d = X.shape
         k = centers.shape[0]
         self.X, self.k = X, k
-        self.centre = shift is not None
+        self.subtract_shift = shift is not None
         self.shift = np.zeros(d, dtype=X.dtype) if shift is None else shift.astype(X.dtype)
         # relative slack of the float32 bounds: covers their rounding and, for float32
         # data, distances summed in float32
@@ -92,8 +95,15 @@ class YinyangState:
         (bounds only; see :func:`_yinyang_kernels.yinyang_pass_share`)."""
         gmove = np.zeros(self.n_groups)
         np.maximum.at(gmove, self.group_of, move)
-        _yk.yinyang_pass_share(self.labels, self.upper, self.lower, move, gmove,
-                               self.chunk, self.work)  # fmt: skip
+        _yk.yinyang_pass_share(
+            labels=self.labels,
+            upper=self.upper,
+            lower=self.lower,
+            move=move,
+            gmove=gmove,
+            chunk=self.chunk,
+            out=self.work,
+        )
         return float(self.work.sum()) / self.X.shape[0]
 
     def step(self, centers: np.ndarray, move: np.ndarray) -> float:
@@ -107,22 +117,44 @@ class YinyangState:
         if self.steps < FULL_PASSES or self.last_share > FULL_PASS_SHARE:
             shifted = centers[self.gorder] - self.shift  # group by group
             csq = np.einsum("ij,ij->i", shifted, shifted, dtype=np.float64)
-            bufs = np.empty((numba.get_num_threads() if self.centre else 0, self.chunk,
-                             X.shape[1]), dtype=X.dtype)  # fmt: skip
+            threads = numba.get_num_threads() if self.subtract_shift else 0
             _yk.yinyang_first_dense(
-                X, centers, shifted.T, csq.astype(X.dtype), self.gorder, self.gstart,
-                self.shift, self.centre, self.chunk, self.err_scale, self.margin, bufs,
-                self.labels, self.upper, self.lower,
-            )  # fmt: skip
+                X=X,
+                centers=centers,
+                ct=shifted.T,
+                csq=csq.astype(X.dtype),
+                gorder=self.gorder,
+                gstart=self.gstart,
+                shift=self.shift,
+                subtract_shift=self.subtract_shift,
+                chunk=self.chunk,
+                err_scale=self.err_scale,
+                margin=self.margin,
+                bufs=np.empty((threads, self.chunk, X.shape[1]), dtype=X.dtype),
+                labels=self.labels,
+                upper=self.upper,
+                lower=self.lower,
+            )
             self.steps += 1
             self.last_share = 0.0  # fresh bounds: try them on the next step
             return 1.0
         gmove = np.zeros(self.n_groups)
         np.maximum.at(gmove, self.group_of, move)
         _yk.yinyang_assign_dense(
-            X, centers, self.group_of, self.gorder, self.gstart, move, gmove, self.chunk,
-            self.margin, self.labels, self.upper, self.lower, self.work,
-        )  # fmt: skip
+            X=X,
+            centers=centers,
+            group_of=self.group_of,
+            gorder=self.gorder,
+            gstart=self.gstart,
+            move=move,
+            gmove=gmove,
+            chunk=self.chunk,
+            margin=self.margin,
+            labels=self.labels,
+            upper=self.upper,
+            lower=self.lower,
+            work=self.work,
+        )
         self.steps += 1
         self.bounded_steps += 1
         self.last_share = float(self.work.sum()) / (n * self.k)
@@ -169,6 +201,14 @@ def yinyang(
             logger.debug("iteration %d: %.1f%% of the distances computed", n_iter, 100 * share)
 
         return iterate(
-            X, sample_weight, centers, state.labels, state.shift, step, max_iter=max_iter,
-            tol=tol, frozen=frozen, normalize=normalize,
-        )  # fmt: skip
+            X,
+            sample_weight,
+            centers,
+            state.labels,
+            state.shift,
+            step,
+            max_iter=max_iter,
+            tol=tol,
+            frozen=frozen,
+            normalize=normalize,
+        )

@@ -30,6 +30,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from .. import _engine
 from ._transform import TRANSFORM_MODES, from_sqdist
 from ._validation import N_THREADS, check_magnitude, check_sample_weight
 from .kmeans import KMeans
@@ -62,7 +63,7 @@ class SplittingKMeans(
         "k_max": [Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "algorithm": [StrOptions({"auto", "lloyd", "hamerly", "yinyang"})],
+        "algorithm": [StrOptions(set(_engine.DRIVERS))],
         "random_state": ["random_state"],
         "splits_per_round": [Interval(Integral, 1, None, closed="left"), None],
         "n_threads": N_THREADS,
@@ -70,9 +71,20 @@ class SplittingKMeans(
         "temperature": [Interval(Real, 0, None, closed="neither"), None],
     }
 
-    def __init__(self, k_min=1, k_max=50, *, splits_per_round=1, max_iter=300, tol=1e-4,
-                 algorithm="auto", random_state=None, n_threads=None,
-                 transform_mode="distance", temperature=None):  # fmt: skip
+    def __init__(
+        self,
+        k_min=1,
+        k_max=50,
+        *,
+        splits_per_round=1,
+        max_iter=300,
+        tol=1e-4,
+        algorithm="auto",
+        random_state=None,
+        n_threads=None,
+        transform_mode="distance",
+        temperature=None,
+    ):
         self.k_min = k_min
         self.k_max = k_max
         self.splits_per_round = splits_per_round
@@ -113,9 +125,15 @@ class SplittingKMeans(
     # -- the loop ----------------------------------------------------------------
     def _kmeans(self, k, init, n_init=1):
         return KMeans(
-            n_clusters=k, init=init, n_init=n_init, max_iter=self.max_iter, tol=self.tol,
-            algorithm=self.algorithm, random_state=self._rs, n_threads=self.n_threads,
-        )  # fmt: skip
+            n_clusters=k,
+            init=init,
+            n_init=n_init,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            algorithm=self.algorithm,
+            random_state=self._rs,
+            n_threads=self.n_threads,
+        )
 
     def _split(self, X, w, center):
         v, var = principal_axis(X - center, w, self._rs)

@@ -105,7 +105,7 @@ class BisectingKMeans(KMeans):
         "tol": [Interval(Real, 0, None, closed="left")],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
-        "algorithm": [StrOptions({"auto", "lloyd", "hamerly", "yinyang"})],
+        "algorithm": [StrOptions(set(_engine.DRIVERS))],
         "bisecting_strategy": [StrOptions({"biggest_inertia", "largest_cluster"})],
         "n_threads": N_THREADS,
         "transform_mode": [StrOptions(set(TRANSFORM_MODES))],
@@ -168,8 +168,11 @@ class BisectingKMeans(KMeans):
         weight = np.zeros(n_nodes)
         inertia = np.zeros(n_nodes)
         members = {0: np.arange(n)}
-        centers[0] = (w @ X) / w.sum() if not hasattr(X, "toarray") else (
-            np.asarray(X.T @ w).ravel() / w.sum())  # fmt: skip
+        centers[0] = (
+            (w @ X) / w.sum()
+            if not hasattr(X, "toarray")
+            else (np.asarray(X.T @ w).ravel() / w.sum())
+        )
         weight[0] = float(w.sum())
         inertia[0] = _engine.assign(X, centers[:1], w, self.n_threads)[2]
         splits: list[int] = []
@@ -184,9 +187,16 @@ class BisectingKMeans(KMeans):
                 )
             node = max(leaves, key=lambda j: (score[j], -j))
             rows = members[node]
-            km = KMeans(2, init=self.init, n_init=self.n_init, max_iter=self.max_iter,
-                        tol=self.tol, algorithm=self.algorithm, random_state=rs,
-                        n_threads=self.n_threads)  # fmt: skip
+            km = KMeans(
+                2,
+                init=self.init,
+                n_init=self.n_init,
+                max_iter=self.max_iter,
+                tol=self.tol,
+                algorithm=self.algorithm,
+                random_state=rs,
+                n_threads=self.n_threads,
+            )
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)  # duplicate rows
                 km.fit(X[rows], sample_weight=w[rows])
@@ -206,8 +216,9 @@ class BisectingKMeans(KMeans):
                 centers[child] = km.cluster_centers_[side]
                 members[child] = part
                 weight[child] = float(w[part].sum())
-                inertia[child] = _engine.assign(X[part], km.cluster_centers_[side:side + 1],
-                                                w[part], self.n_threads)[2]  # fmt: skip
+                inertia[child] = _engine.assign(
+                    X[part], km.cluster_centers_[side : side + 1], w[part], self.n_threads
+                )[2]
             splits.append(node)
             t += 1
         self.tree_parent_, self.tree_children_ = parent, children
@@ -233,8 +244,7 @@ class BisectingKMeans(KMeans):
             if rows.size == 0:
                 continue
             pair = self.tree_children_[s]
-            labels, _, _ = _engine.assign(X[rows], self.tree_centers_[pair], None,
-                                          self.n_threads)  # fmt: skip
+            labels, _, _ = _engine.assign(X[rows], self.tree_centers_[pair], None, self.n_threads)
             node[rows] = pair[labels]
         return node
 
@@ -247,8 +257,9 @@ class BisectingKMeans(KMeans):
         if k is None:
             return self.n_clusters
         if not isinstance(k, Integral) or not 1 <= k <= self.n_clusters:
-            raise ValueError(f"k must be an integer in [1, n_clusters={self.n_clusters}]; "
-                             f"got {k!r}")  # fmt: skip
+            raise ValueError(
+                f"k must be an integer in [1, n_clusters={self.n_clusters}]; got {k!r}"
+            )
         return int(k)
 
     def cut(self, k) -> Cut:

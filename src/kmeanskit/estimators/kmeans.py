@@ -182,7 +182,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         "verbose": ["verbose"],
         "random_state": ["random_state"],
         "copy_x": ["boolean"],
-        "algorithm": [StrOptions({"auto", "lloyd", "hamerly", "yinyang"})],
+        "algorithm": [StrOptions(set(_engine.DRIVERS))],
         "n_threads": N_THREADS,
         "cluster_order": [StrOptions(set(ORDERS)), None],
         "refine": [StrOptions({"hartigan", "swap"}), None],
@@ -285,7 +285,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         return centers
 
     def _algorithm(self, X) -> str:
-        if self.algorithm in ("hamerly", "yinyang") and sp.issparse(X):
+        if self.algorithm in _engine.DENSE_ONLY and sp.issparse(X):
             raise ValueError(
                 f"algorithm={self.algorithm!r} needs dense X; got a sparse matrix "
                 "(use algorithm='lloyd' or 'auto')"
@@ -331,19 +331,18 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
 
         stats = _engine.column_stats(X)
         tol = _engine.tolerance(X, self.tol, stats)
-        run_one = {
-            "auto": _engine.auto,
-            "lloyd": _engine.lloyd,
-            "hamerly": _engine.hamerly,
-            "yinyang": _engine.yinyang,
-        }[self._algorithm(X)]
+        run_one = _engine.driver(self._algorithm(X))
         run_one = self._on_device(X, run_one, given)
         if self.refine is not None and self._engine_options().get("normalize"):
-            raise ValueError(f"refine={self.refine!r} moves centres off the unit sphere; "
-                             f"{type(self).__name__} needs refine=None")  # fmt: skip
+            raise ValueError(
+                f"refine={self.refine!r} moves centres off the unit sphere; "
+                f"{type(self).__name__} needs refine=None"
+            )
         if self.refine is not None and frozen is not None:
-            raise ValueError(f"refine={self.refine!r} moves every centre; it cannot be used "
-                             f"with frozen={self.frozen!r:.60}")  # fmt: skip
+            raise ValueError(
+                f"refine={self.refine!r} moves every centre; it cannot be used "
+                f"with frozen={self.frozen!r:.60}"
+            )
         best = best_init = None
         for run in range(n_init):
             if init_array is not None:
@@ -366,7 +365,8 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
                 **self._engine_options(),
             )
             if self.refine == "hartigan" or (
-                self.refine == "swap" and not sp.issparse(X)
+                self.refine == "swap"
+                and not sp.issparse(X)
                 # a start well above the best cannot win by Hartigan's small moves
                 and (best is None or res.inertia <= best.inertia * (1 + SWAP_HARTIGAN_SLACK))
             ):
@@ -455,20 +455,38 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             return _engine.LloydResult(
                 labels, objective, centers, res.n_iter, [*res.history, objective], True
             )
-        again = run_one(X, sample_weight, centers, max_iter=self.max_iter, tol=tol,
-                        n_threads=self.n_threads, stats=stats)  # fmt: skip
+        again = run_one(
+            X,
+            sample_weight,
+            centers,
+            max_iter=self.max_iter,
+            tol=tol,
+            n_threads=self.n_threads,
+            stats=stats,
+        )
         return again if again.inertia < res.inertia else res
 
     def _swaps(self, X, sample_weight, res, stats, run_one):
         """refine='swap' on one converged result: targeted swaps, then strict
         convergence and (dense X) Hartigan's moves; never raises the inertia."""
         swapped, kept = _engine.targeted_swaps(
-            X, sample_weight, res, max_trials=SWAP_TRIALS, max_iter=self.max_iter,
+            X,
+            sample_weight,
+            res,
+            max_trials=SWAP_TRIALS,
+            max_iter=self.max_iter,
             n_threads=self.n_threads,
-        )  # fmt: skip
+        )
         logger.debug("%d swaps kept", kept)
-        strict = run_one(X, sample_weight, swapped.centers, max_iter=self.max_iter, tol=0.0,
-                         n_threads=self.n_threads, stats=stats)  # fmt: skip
+        strict = run_one(
+            X,
+            sample_weight,
+            swapped.centers,
+            max_iter=self.max_iter,
+            tol=0.0,
+            n_threads=self.n_threads,
+            stats=stats,
+        )
         out = strict if strict.inertia <= swapped.inertia else swapped
         if not sp.issparse(X):
             out = self._hartigan(X, sample_weight, out, 0.0, stats, run_one)
