@@ -62,14 +62,23 @@ def test_cnn_extractor_is_saved_as_its_settings(tmp_path, monkeypatch):
     path (its weights are not copied)."""
     onnx = tmp_path / "net.onnx"
     km = KMeans(2, random_state=0).fit(np.random.RandomState(0).rand(10, 7))
-    model = ImageModel(ImageSpec(224, "rgb"), "cnn", CNNEmbedding(onnx_path=onnx.name,
-                       input_range=(0, 1), batch_size=8), None, km)  # fmt: skip
+    model = ImageModel(
+        ImageSpec(224, "rgb"),
+        "cnn",
+        CNNEmbedding(onnx_path=onnx.name, input_range=(0, 1), batch_size=8),
+        None,
+        km,
+    )
     monkeypatch.chdir(tmp_path)  # a relative --onnx path
     path = save_image_model(model, tmp_path / "cnn.kmk")
     monkeypatch.undo()
     back = load_image_model(path).extractor
-    assert back.get_params() == {"onnx_path": str(onnx), "input_range": (0.0, 1.0),
-                                 "batch_size": 8, "runtime": "auto"}  # fmt: skip
+    assert back.get_params() == {
+        "onnx_path": str(onnx),
+        "input_range": (0.0, 1.0),
+        "batch_size": 8,
+        "runtime": "auto",
+    }
 
 
 def test_cli_writes_model_kmk_and_predicts_from_it(folder, tmp_path, capsys):
@@ -87,8 +96,10 @@ def test_cli_writes_model_kmk_and_predicts_from_it(folder, tmp_path, capsys):
         assert [p["cluster"] for p in preds] == [int(r["cluster"]) for r in rows]
     # --joblib: both files, the summary names both
     out2 = tmp_path / "out2"
-    assert main(["cluster", str(folder), "--k", "3", "--size", "16", "--joblib",
-                 "--out", str(out2)]) == 0  # fmt: skip
+    assert (
+        main(["cluster", str(folder), "--k", "3", "--size", "16", "--joblib", "--out", str(out2)])
+        == 0
+    )
     summary = json.loads((out2 / "summary.json").read_text())
     assert summary["outputs"]["model"] == "model.kmk"
     assert summary["outputs"]["model_joblib"] == "model.joblib"
@@ -151,7 +162,7 @@ def test_a_renamed_pickle_is_not_unpickled(svd_result, tmp_path):
         (_set("params/reducer/attributes/n_components_", 5), "dimension c should be 5"),
         (_set("kind", "KMeans"), "not an image model"),
     ],
-)  # fmt: skip
+)
 def test_tampered_image_models_are_refused(svd_file, tmp_path, edit, message):
     bad = rewrite(svd_file, tmp_path / "bad.kmk", edit)
     with pytest.raises(ModelFileError, match=message) as info:
@@ -167,7 +178,7 @@ def test_extractor_parameters_are_checked(folder, tmp_path):
         with pytest.raises(ModelFileError, match=f"HOG parameter {key}="):
             load_image_model(rewrite(path, tmp_path / "bad.kmk", edit))
     edit = _set("params/extractor/params/pixels_per_cell", 16)
-    with pytest.raises(ModelFileError, match="too small for its HOG"):
+    with pytest.raises(ModelFileError, match="too small for HOG blocks"):
         load_image_model(rewrite(path, tmp_path / "bad.kmk", edit))
 
 
@@ -185,8 +196,7 @@ def test_pca_cache_is_a_model_file_and_a_damaged_one_is_refitted(folder, tmp_pat
     (saved,) = cache.glob("pca-*.kmk")
     saved.write_bytes(saved.read_bytes()[:100])
     with caplog.at_level(logging.WARNING):
-        again = cluster_images(folder, k=3, features="svd", size=16, n_components=4,
-                               cache=cache)  # fmt: skip
+        again = cluster_images(folder, k=3, features="svd", size=16, n_components=4, cache=cache)
     assert "fitting the PCA again" in caplog.text
     assert_array_equal(again.labels, first.labels)
     assert load_image_model(save_image_model(again.model, tmp_path / "m.kmk"))

@@ -14,13 +14,16 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import math
 import warnings
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
+from .._model_zip import ModelFileError, UnsupportedModelError
 from .cache import default_cache_dir
-from .features import _images, _Stateless
+from .features import Extractor, as_images, check_params
 
 logger = logging.getLogger(__name__)
 
@@ -71,16 +74,29 @@ def export_efficientnet_lite0(path) -> Path:
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the exporter's notes on tracing
         torch.onnx.export(
-            embed, torch.zeros(1, 3, IMAGE_SIZE, IMAGE_SIZE), str(tmp), input_names=["input"],
-            output_names=["features"], dynamic_axes={"input": {0: "n"}, "features": {0: "n"}},
+            embed,
+            torch.zeros(1, 3, IMAGE_SIZE, IMAGE_SIZE),
+            str(tmp),
+            input_names=["input"],
+            output_names=["features"],
+            dynamic_axes={"input": {0: "n"}, "features": {0: "n"}},
             dynamo=False,
-        )  # fmt: skip
+        )
     tmp.replace(path)
     logger.info("exported %s to %s", MODEL_NAME, path)
     return path
 
 
-class CNNEmbedding(_Stateless):
+def _valid(low_high: list, runtime) -> bool:
+    """Whether a model file's input_range (2 numbers) increases and runtime is known."""
+    return (
+        all(type(v) in (int, float) and math.isfinite(v) for v in low_high)
+        and low_high[0] < low_high[1]
+        and runtime in ("auto", "onnx", "torch")
+    )
+
+
+class CNNEmbedding(Extractor):
     """Pretrained CNN features of RGB images (grey ones are repeated on 3 channels).
 
     Parameters
@@ -103,11 +119,52 @@ class CNNEmbedding(_Stateless):
     (2, 1280)
     """
 
+    name = "cnn"
+    #: input_range and runtime are checked further by from_file_params
+    param_schema: ClassVar[dict] = {
+        "onnx_path": ((str, None), 1, 4096),
+        "input_range": (list, 2, 2),
+        "batch_size": (int, 1, 65536),
+        "runtime": (str, 0, 8),
+    }
+
     def __init__(self, onnx_path=None, input_range=(-1.0, 1.0), batch_size=32, runtime="auto"):
         self.onnx_path = onnx_path
         self.input_range = input_range
         self.batch_size = batch_size
         self.runtime = runtime
+
+    def width(self, spec) -> None:
+        """None: the row length is the network's, known only by running it."""
+        return None
+
+    def to_file_params(self) -> dict:
+        """The settings, the ONNX file by absolute path (its weights are not copied)."""
+        params = self.get_params(deep=False)
+        path = params["onnx_path"]
+        params["onnx_path"] = None if path is None else str(Path(path).resolve())
+        params["input_range"] = [float(v) for v in params["input_range"]]
+        check_params(params, self.param_schema, "the extractor CNNEmbedding", UnsupportedModelError)
+        if not _valid(params["input_range"], params["runtime"]):
+            raise UnsupportedModelError(
+                f"the extractor CNNEmbedding's input_range "
+                f"{self.input_range!r:.60} or runtime "
+                f"{self.runtime!r:.20} is invalid"
+            )
+        return params
+
+    @classmethod
+    def from_file_params(cls, params, where: str):
+        """The settings of a model file, with a finite, increasing ``input_range`` and a
+        known ``runtime``."""
+        emb = super().from_file_params(params, where)
+        low_high = emb.input_range
+        if not _valid(low_high, emb.runtime):
+            raise ModelFileError(
+                f"{where}: CNNEmbedding input_range {low_high!r:.60} or "
+                f"runtime {emb.runtime!r:.20} is invalid"
+            )
+        return emb.set_params(input_range=tuple(float(v) for v in low_high))
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -159,7 +216,7 @@ class CNNEmbedding(_Stateless):
 
     def transform(self, X):
         """Embed every image."""
-        X = _images(X)
+        X = as_images(X)
         if X.ndim == 3 or X.shape[-1] == 1:
             X = np.repeat(X.reshape(*X.shape[:3], 1), 3, axis=-1)
         low, high = self.input_range

@@ -4,17 +4,37 @@ Each takes a batch of decoded images, an array of shape ``(n, height, width)`` (
 ``(n, height, width, 3)`` (RGB) with values in [0, 1] (see :mod:`.io`), and returns a
 2-d float32 array, one row per image. They are stateless, so a batch at a time gives
 the same rows as all the images at once.
+
+Every extractor derives from :class:`Extractor`, which declares what the registry
+(:mod:`.extractors`), the feature recipes and the model file need: its registry
+``name``, its ``param_schema`` and its row length, ``width(spec)``.
 """
 
 from __future__ import annotations
 
+import math
+from typing import ClassVar
+
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
-__all__ = ["HOG", "ColorHistogram", "Pixels"]
+from .._model_zip import ModelFileError, UnsupportedModelError, check_keys
+
+__all__ = ["HOG", "ColorHistogram", "Extractor", "Pixels", "as_images", "check_params"]
+
+#: the types a ``param_schema`` entry may name (None: the value may be null)
+SCHEMA_TYPES = (int, float, bool, str, list, None)
 
 
-def _images(X) -> np.ndarray:
+def as_images(X) -> np.ndarray:
+    """``X`` as a float32 batch of images, ``(n, height, width)`` or
+    ``(n, height, width, 3)``; ValueError for another shape.
+
+    Examples
+    --------
+    >>> as_images(np.zeros((2, 4, 5, 3))).dtype
+    dtype('float32')
+    """
     X = np.asarray(X, dtype=np.float32)
     if X.ndim not in (3, 4) or (X.ndim == 4 and X.shape[-1] not in (1, 3)):
         raise ValueError(
@@ -23,10 +43,103 @@ def _images(X) -> np.ndarray:
     return X
 
 
-class _Stateless(TransformerMixin, BaseEstimator):
+def _fits(value, kinds, low, high) -> bool:
+    kinds = kinds if isinstance(kinds, tuple) else (kinds,)
+    if value is None:
+        return None in kinds
+    for kind in kinds:
+        if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
+            return math.isfinite(value) and low <= value <= high
+        if kind is not None and type(value) is kind:
+            return low <= (value if kind in (int, bool) else len(value)) <= high
+    return False
+
+
+def check_params(params: dict, schema: dict, what: str, error=ValueError) -> dict:
+    """``params`` if they are exactly the keys of ``schema`` and every value fits its
+    ``(type, low, high)`` entry, else ``error`` naming ``what`` and the first bad one.
+
+    int, float and bool: the value's range; str and list: its length; a tuple of types
+    with None: the value may also be null.
+
+    Examples
+    --------
+    >>> check_params({"bins": 8}, {"bins": (int, 1, 64)}, "ColorHistogram")
+    {'bins': 8}
+    >>> check_params({"bins": 0}, {"bins": (int, 1, 64)}, "ColorHistogram")
+    Traceback (most recent call last):
+    ...
+    ValueError: ColorHistogram parameter bins=0 is out of range
+    """
+    if set(params) != set(schema):
+        raise error(
+            f"{what}: its parameters {sorted(params)} are not those of its "
+            f"param_schema {sorted(schema)}"
+        )
+    for name, (kinds, low, high) in schema.items():
+        if not _fits(params[name], kinds, low, high):
+            raise error(f"{what} parameter {name}={params[name]!r:.60} is out of range")
+    return params
+
+
+def _plain(value):
+    """A parameter as JSON holds it: numpy scalars as Python's, tuples as lists."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+class Extractor(TransformerMixin, BaseEstimator):
+    """The base of the image feature extractors: stateless transformers from a batch of
+    images (see :func:`as_images`) to float32 rows.
+
+    A subclass declares, as class attributes and methods (and registers itself with
+    :func:`~kmeanskit.images.extractors.register`):
+
+    - ``name``: its registry name, which the feature recipes (``pipeline.FEATURES``) use;
+    - ``param_schema``: ``{parameter: (type, low, high)}`` for every ``__init__``
+      parameter, what a model file may hold (see :func:`check_params`);
+    - ``width(spec)``: its row length for images of an
+      :class:`~kmeanskit.images.io.ImageSpec`, None when known only by running it.
+
+    In a model file it is stored as its class name and :meth:`to_file_params`, and
+    rebuilt by :meth:`from_file_params`; override both to store something else.
+
+    Examples
+    --------
+    >>> from kmeanskit.images.io import ImageSpec
+    >>> Pixels().width(ImageSpec(8, "rgb")), Pixels().to_file_params()
+    (192, {})
+    """
+
+    name: ClassVar[str] = ""
+    param_schema: ClassVar[dict] = {}
+
+    def width(self, spec) -> int | None:
+        """The length of the rows for images of ``spec`` (None: known only by running)."""
+        raise NotImplementedError(f"{type(self).__name__} does not declare width(spec)")
+
+    def to_file_params(self) -> dict:
+        """The parameters a model file stores: ``get_params()`` as JSON, checked against
+        ``param_schema`` (:class:`~kmeanskit.model_io.UnsupportedModelError` if not)."""
+        params = {k: _plain(v) for k, v in self.get_params(deep=False).items()}
+        return check_params(
+            params, self.param_schema, f"the extractor {type(self).__name__}", UnsupportedModelError
+        )
+
+    @classmethod
+    def from_file_params(cls, params, where: str):
+        """The extractor of a model file's ``params``, checked against ``param_schema``
+        (:class:`~kmeanskit.model_io.ModelFileError` naming ``where`` if not)."""
+        kind = cls.__name__
+        check_keys(params, cls.param_schema, (), f"{kind} params", where)
+        return cls(**check_params(params, cls.param_schema, f"{where}: {kind}", ModelFileError))
+
     def fit(self, X, y=None):
         """Nothing to learn; checks the images' shape."""
-        _images(X)
+        as_images(X)
         return self
 
     def __sklearn_tags__(self):
@@ -35,7 +148,11 @@ class _Stateless(TransformerMixin, BaseEstimator):
         return tags
 
 
-class Pixels(_Stateless):
+def _channels(spec) -> int:
+    return 3 if spec.mode == "rgb" else 1
+
+
+class Pixels(Extractor):
     """The pixels, flattened: ``height x width (x 3)`` features.
 
     Examples
@@ -45,13 +162,20 @@ class Pixels(_Stateless):
     (2, 20)
     """
 
+    name = "pixels"
+    param_schema: ClassVar[dict] = {}
+
+    def width(self, spec) -> int:
+        """``width x height (x 3)``."""
+        return spec.size[0] * spec.size[1] * _channels(spec)
+
     def transform(self, X):
         """Flatten every image."""
-        X = _images(X)
+        X = as_images(X)
         return np.ascontiguousarray(X.reshape(len(X), -1))
 
 
-class ColorHistogram(_Stateless):
+class ColorHistogram(Extractor):
     """Normalised joint colour histogram (``bins ** 3`` features for RGB, ``bins`` for
     grey); each row sums to one.
 
@@ -68,12 +192,19 @@ class ColorHistogram(_Stateless):
     ((1, 8), 1.0)
     """
 
+    name = "color"
+    param_schema: ClassVar[dict] = {"bins": (int, 1, 64)}
+
     def __init__(self, bins: int = 8):
         self.bins = bins
 
+    def width(self, spec) -> int:
+        """``bins ** 3`` for RGB, ``bins`` for grey."""
+        return self.bins ** (3 if _channels(spec) == 3 else 1)
+
     def transform(self, X):
         """Histogram of every image."""
-        X = _images(X)
+        X = as_images(X)
         if not (isinstance(self.bins, int | np.integer) and 1 <= self.bins <= 64):
             raise ValueError(f"bins must be an integer from 1 to 64; got {self.bins!r}")
         b = int(self.bins)
@@ -91,7 +222,7 @@ class ColorHistogram(_Stateless):
         return out
 
 
-class HOG(_Stateless):
+class HOG(Extractor):
     """Histograms of oriented gradients (scikit-image's ``hog``), on the grey image.
 
     Parameters
@@ -107,10 +238,32 @@ class HOG(_Stateless):
     (2, 324)
     """
 
+    name = "hog"
+    param_schema: ClassVar[dict] = {
+        "orientations": (int, 1, 360),
+        "pixels_per_cell": (int, 1, 16384),
+        "cells_per_block": (int, 1, 64),
+    }
+
     def __init__(self, orientations: int = 9, pixels_per_cell: int = 8, cells_per_block: int = 2):
         self.orientations = orientations
         self.pixels_per_cell = pixels_per_cell
         self.cells_per_block = cells_per_block
+
+    def _too_small(self, w: int, h: int) -> str:
+        return (
+            f"images of {w} x {h} are too small for HOG blocks of "
+            f"{self.cells_per_block * self.pixels_per_cell} pixels"
+        )
+
+    def width(self, spec) -> int:
+        """Blocks x cells per block x orientations; ValueError when the images are
+        smaller than a block."""
+        (w, h), cell, block = spec.size, self.pixels_per_cell, self.cells_per_block
+        rows, cols = h // cell - block + 1, w // cell - block + 1
+        if rows < 1 or cols < 1:
+            raise ValueError(self._too_small(w, h))
+        return rows * cols * block * block * self.orientations
 
     def transform(self, X):
         """HOG descriptor of every image."""
@@ -118,19 +271,21 @@ class HOG(_Stateless):
             from skimage.feature import hog
         except ImportError as exc:  # pragma: no cover - the images extra is installed in CI
             raise ImportError("HOG needs scikit-image: pip install 'kmeanskit[images]'") from exc
-        X = _images(X)
+        X = as_images(X)
         if X.ndim == 4:
             X = X @ np.array([0.299, 0.587, 0.114], dtype=np.float32)
         cell = (self.pixels_per_cell, self.pixels_per_cell)
         block = (self.cells_per_block, self.cells_per_block)
         if X.shape[1] < cell[0] * block[0] or X.shape[2] < cell[1] * block[1]:
-            raise ValueError(
-                f"images of {X.shape[2]} x {X.shape[1]} are too small for HOG blocks of "
-                f"{block[0] * cell[0]} pixels"
-            )
+            raise ValueError(self._too_small(X.shape[2], X.shape[1]))
         rows = [
-            hog(img, orientations=self.orientations, pixels_per_cell=cell,
-                cells_per_block=block, feature_vector=True)
+            hog(
+                img,
+                orientations=self.orientations,
+                pixels_per_cell=cell,
+                cells_per_block=block,
+                feature_vector=True,
+            )
             for img in X
-        ]  # fmt: skip
+        ]
         return np.asarray(rows, dtype=np.float32)

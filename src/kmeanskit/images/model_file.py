@@ -6,9 +6,12 @@ An :class:`~kmeanskit.images.pipeline.ImageModel` is saved in the format of
 
 - ``features``: the feature name (a key of ``pipeline.FEATURES``);
 - ``spec``: the image size, mode and fit (:class:`~kmeanskit.images.io.ImageSpec`);
-- ``extractor``: ``Pixels``, ``HOG``, ``ColorHistogram`` or ``CNNEmbedding`` and its
-  parameters (stateless: the CNN's weights come from the installed package, or from
-  the user's ONNX file, whose absolute path is stored, not its contents);
+- ``extractor``: ``{"kind": <class name>, "params": {...}}``, a registered extractor
+  (:mod:`.extractors`: ``Pixels``, ``HOG``, ``ColorHistogram``, ``CNNEmbedding``...) and
+  its parameters, written by its ``to_file_params`` and read back by its
+  ``from_file_params``, checked against its ``param_schema`` (stateless: the CNN's
+  weights come from the installed package, or from the user's ONNX file, whose absolute
+  path is stored, not its contents); an extractor that is not registered is refused;
 - ``reducer``: the ``'svd'`` features' PCA (its arrays: ``reducer.components_``,
   ``reducer.mean_``...), or null;
 - ``kmeans``: the fitted :class:`~kmeanskit.KMeans` (``kmeans.cluster_centers_``...).
@@ -23,13 +26,11 @@ is what the PCA or k-means expects), so a file that loads also predicts.
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 from .. import _model_zip
 from ..model_io import ModelFileError, UnsupportedModelError, check_keys, describe, rebuild
-from .cnn import CNNEmbedding
-from .features import HOG, ColorHistogram, Pixels
+from .extractors import EXTRACTORS
 from .io import FITS, MODES, ImageSpec
 from .pipeline import FEATURES, ImageModel
 
@@ -40,25 +41,12 @@ KIND = "ImageModel"
 #: the longest image side a model file may ask for
 MAX_SIDE = 16384
 
-# name -> {parameter: (type, low, high)}; for CNNEmbedding the checks are in _extractor
-_EXTRACTORS = {
-    "Pixels": {},
-    "HOG": {"orientations": (int, 1, 360), "pixels_per_cell": (int, 1, MAX_SIDE),
-            "cells_per_block": (int, 1, 64)},
-    "ColorHistogram": {"bins": (int, 1, 64)},
-    "CNNEmbedding": {"onnx_path": (str, 1, 4096), "input_range": (list, 2, 2),
-                     "batch_size": (int, 1, 65536), "runtime": (str, 0, 8)},
-}  # fmt: skip
-_CLASSES = {"Pixels": Pixels, "HOG": HOG, "ColorHistogram": ColorHistogram,
-            "CNNEmbedding": CNNEmbedding}  # fmt: skip
-#: the extractor of each recipe
-_RECIPE = {"pixels": "Pixels", "hog": "HOG", "color": "ColorHistogram", "cnn": "CNNEmbedding"}
-
 
 def save_image_model(model: ImageModel, path, *, overwrite: bool = False) -> Path:
     """Save ``model`` to a model file that loads without pickle (see the module's
     docstring); raises :class:`~kmeanskit.model_io.UnsupportedModelError` for the
-    features ending in UMAP.
+    features ending in UMAP, and for an extractor that is not registered or whose
+    parameters its ``param_schema`` does not allow.
 
     Examples
     --------
@@ -71,14 +59,29 @@ def save_image_model(model: ImageModel, path, *, overwrite: bool = False) -> Pat
             "needs a neighbour graph and search index, not plain arrays: this model cannot "
             "be saved without pickle (use joblib)"
         )
-    kind = type(model.extractor).__name__
-    if _CLASSES.get(kind) is not type(model.extractor):
-        raise UnsupportedModelError(f"the extractor {kind} cannot be saved without pickle")
-    extractor = model.extractor.get_params(deep=False)
-    if kind == "CNNEmbedding":
-        path_ = extractor["onnx_path"]
-        extractor["onnx_path"] = None if path_ is None else str(Path(path_).resolve())
-        extractor["input_range"] = [float(v) for v in extractor["input_range"]]
+    cls = type(model.extractor)
+    kind = cls.__name__
+    name = getattr(cls, "name", None)
+    if not isinstance(name, str) or EXTRACTORS.get(name) is not cls:
+        raise UnsupportedModelError(
+            f"the extractor {kind} is not registered (kmeanskit.images.extractors.register):"
+            " a model file could not rebuild it"
+        )
+    recipe = FEATURES.get(model.features) if isinstance(model.features, str) else None
+    pca = model.reducer is not None
+    if (
+        recipe is None
+        or recipe.extractor != name
+        or recipe.pca != pca
+        or recipe.umap
+        or recipe.autoencoder
+    ):
+        raise UnsupportedModelError(
+            f"the features {model.features!r:.80} are not a recipe of FEATURES made of the "
+            f"{name!r} extractor{' and a PCA' if pca else ''} alone: a model file could not "
+            "rebuild them"
+        )
+    extractor = model.extractor.to_file_params()
     arrays = {}
     reducer = None
     if model.reducer is not None:
@@ -91,8 +94,7 @@ def save_image_model(model: ImageModel, path, *, overwrite: bool = False) -> Pat
         "reducer": reducer,
         "kmeans": kmeans,
     }
-    return _model_zip.write(path, KIND, params, {}, {**arrays, **km_arrays},
-                            overwrite=overwrite)  # fmt: skip
+    return _model_zip.write(path, KIND, params, {}, {**arrays, **km_arrays}, overwrite=overwrite)
 
 
 def load_image_model(path) -> ImageModel:
@@ -118,22 +120,39 @@ def load_image_model(path) -> ImageModel:
     where = f"model file {str(path)!r}"
     header, arrays = _model_zip.read(path)
     if header["kind"] != KIND:
-        raise ModelFileError(f"{where}: holds a {header['kind']!r:.80}, not an image model "
-                             "(use kmeanskit.load_model)")  # fmt: skip
-    params = check_keys(header["params"], ("features", "spec", "extractor", "reducer", "kmeans"),
-                        (), "params", where)  # fmt: skip
+        raise ModelFileError(
+            f"{where}: holds a {header['kind']!r:.80}, not an image model "
+            "(use kmeanskit.load_model)"
+        )
+    params = check_keys(
+        header["params"],
+        ("features", "spec", "extractor", "reducer", "kmeans"),
+        (),
+        "params",
+        where,
+    )
     features = params["features"]
     recipe = FEATURES.get(features) if isinstance(features, str) else None
     if recipe is None or recipe.umap or recipe.autoencoder:
-        raise ModelFileError(f"{where}: features {features!r:.80} cannot be in a model file; "
-                             f"expected one of pixels, svd, hog, color, cnn")  # fmt: skip
+        saved = [n for n, r in FEATURES.items() if not (r.umap or r.autoencoder)]
+        raise ModelFileError(
+            f"{where}: features {features!r:.80} cannot be in a model file; "
+            f"expected one of {', '.join(saved)}"
+        )
     spec = _spec(params["spec"], where)
-    extractor = _extractor(params["extractor"], _RECIPE[recipe.extractor], where)
+    cls = EXTRACTORS.get(recipe.extractor)
+    if cls is None:
+        raise ModelFileError(
+            f"{where}: the {features!r} features' extractor {recipe.extractor!r} is not registered"
+        )
+    extractor = _extractor(params["extractor"], cls, where)
     used: set = set()
     reducer = None
     if recipe.pca != (params["reducer"] is not None):
-        raise ModelFileError(f"{where}: the {features!r} features "
-                             f"{'need a' if recipe.pca else 'take no'} PCA reducer")  # fmt: skip
+        raise ModelFileError(
+            f"{where}: the {features!r} features "
+            f"{'need a' if recipe.pca else 'take no'} PCA reducer"
+        )
     if recipe.pca:
         reducer = rebuild(params["reducer"], arrays, "reducer.", where, used, kinds=("PCA",))
     kmeans = rebuild(params["kmeans"], arrays, "kmeans.", where, used, kinds=("KMeans",))
@@ -155,53 +174,37 @@ def load_image_model(path) -> ImageModel:
 def _spec(spec, where: str) -> ImageSpec:
     check_keys(spec, ("size", "mode", "fit"), (), "spec", where)
     size = spec["size"]
-    if not (isinstance(size, list) and len(size) == 2
-            and all(type(v) is int and 1 <= v <= MAX_SIDE for v in size)):  # fmt: skip
-        raise ModelFileError(f"{where}: spec size should be [width, height] of ints from 1 "
-                             f"to {MAX_SIDE}; got {size!r:.60}")  # fmt: skip
+    if not (
+        isinstance(size, list)
+        and len(size) == 2
+        and all(type(v) is int and 1 <= v <= MAX_SIDE for v in size)
+    ):
+        raise ModelFileError(
+            f"{where}: spec size should be [width, height] of ints from 1 "
+            f"to {MAX_SIDE}; got {size!r:.60}"
+        )
     if spec["mode"] not in MODES or spec["fit"] not in FITS:
-        raise ModelFileError(f"{where}: spec mode should be one of {MODES} and fit one of "
-                             f"{FITS}; got {spec['mode']!r:.30}, {spec['fit']!r:.30}")  # fmt: skip
+        raise ModelFileError(
+            f"{where}: spec mode should be one of {MODES} and fit one of "
+            f"{FITS}; got {spec['mode']!r:.30}, {spec['fit']!r:.30}"
+        )
     return ImageSpec(tuple(size), spec["mode"], spec["fit"])
 
 
-def _extractor(desc, expected: str, where: str):
+def _extractor(desc, cls, where: str):
+    """The extractor of the file's ``extractor`` entry, of the registered class ``cls``."""
     check_keys(desc, ("kind", "params"), (), "extractor", where)
-    if desc["kind"] != expected:
-        raise ModelFileError(f"{where}: extractor should be {expected}; got {desc['kind']!r:.60}")
-    table = _EXTRACTORS[expected]
-    params = check_keys(desc["params"], table, (), f"{expected} params", where)
-    for name, (kind, low, high) in table.items():
-        value = params[name]
-        if name == "onnx_path" and value is None:
-            continue
-        size = value if kind is int else len(value) if isinstance(value, kind) else None
-        if type(value) is not kind or not low <= size <= high:
-            raise ModelFileError(f"{where}: {expected} parameter {name}={value!r:.60} is out "
-                                 "of range")  # fmt: skip
-    if expected != "CNNEmbedding":
-        return _CLASSES[expected](**params)
-    low_high = params["input_range"]
-    if not (all(type(v) in (int, float) and math.isfinite(v) for v in low_high)
-            and low_high[0] < low_high[1] and params["runtime"] in ("auto", "onnx", "torch")):
-        raise ModelFileError(f"{where}: CNNEmbedding input_range {low_high!r:.60} or runtime "
-                             f"{params['runtime']!r:.20} is invalid")  # fmt: skip
-    return CNNEmbedding(**{**params, "input_range": tuple(float(v) for v in low_high)})
+    if desc["kind"] != cls.__name__:
+        raise ModelFileError(
+            f"{where}: extractor should be {cls.__name__}; got {desc['kind']!r:.60}"
+        )
+    return cls.from_file_params(desc["params"], where)
 
 
 def _width(extractor, spec: ImageSpec, where: str) -> int | None:
-    """The length of the extractor's rows for images of ``spec`` (None: the CNN's, known
-    only by running it)."""
-    w, h = spec.size
-    channels = 3 if spec.mode == "rgb" else 1
-    if isinstance(extractor, Pixels):
-        return w * h * channels
-    if isinstance(extractor, ColorHistogram):
-        return extractor.bins ** (3 if channels == 3 else 1)
-    if isinstance(extractor, HOG):
-        cell, block = extractor.pixels_per_cell, extractor.cells_per_block
-        rows, cols = h // cell - block + 1, w // cell - block + 1
-        if rows < 1 or cols < 1:
-            raise ModelFileError(f"{where}: images of {w} x {h} are too small for its HOG")
-        return rows * cols * block * block * extractor.orientations
-    return None
+    """The length of the extractor's rows for images of ``spec`` (None: known only by
+    running it, as the CNN's)."""
+    try:
+        return extractor.width(spec)
+    except ValueError as exc:  # as HOG's for images smaller than a block
+        raise ModelFileError(f"{where}: {exc}") from None
