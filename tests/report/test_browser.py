@@ -51,8 +51,11 @@ def show_every_gallery(driver):
         time.sleep(0.02)
         y += 600
         height = driver.execute_script("return document.body.scrollHeight")
-    _wait(driver, "return Array.from(document.querySelectorAll('section.cluster'))"
-                  ".every(s => s.dataset.filled === '1')")  # fmt: skip
+    _wait(
+        driver,
+        "return Array.from(document.querySelectorAll('section.cluster'))"
+        ".every(s => s.dataset.filled === '1')",
+    )
     _wait(driver, "return Array.from(document.images).every(i => i.complete)")
     driver.execute_script("window.scrollTo(0, 0)")
     return n
@@ -78,10 +81,12 @@ def images_state(driver):
 
 
 def visible_clusters(driver):
-    return set(driver.execute_script(
-        "return Array.from(document.querySelectorAll('section.cluster'))"
-        ".filter(s => s.offsetParent !== null).map(s => Number(s.dataset.cluster))"
-    ))  # fmt: skip
+    return set(
+        driver.execute_script(
+            "return Array.from(document.querySelectorAll('section.cluster'))"
+            ".filter(s => s.offsetParent !== null).map(s => Number(s.dataset.cluster))"
+        )
+    )
 
 
 def type_search(driver, text):
@@ -100,9 +105,27 @@ def test_coil20_report_in_chromium(chromium, shared_data, tmp_path):
     from selenium.webdriver.common.by import By
 
     run = tmp_path / "run"
-    assert main(["cluster", str(shared_data / "coil20" / "images"), "--k", "20",
-                 "--features", "pixels", "--size", "32", "--labels-from", r"obj(\d+)__",
-                 "--out", str(run), "--link", "--no-cache"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "cluster",
+                str(shared_data / "coil20" / "images"),
+                "--k",
+                "20",
+                "--features",
+                "pixels",
+                "--size",
+                "32",
+                "--labels-from",
+                r"obj(\d+)__",
+                "--out",
+                str(run),
+                "--link",
+                "--no-cache",
+            ]
+        )
+        == 0
+    )
     summary = json.loads((run / "summary.json").read_text())
     with open(run / "assignments.csv", newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
@@ -150,8 +173,9 @@ def test_coil20_report_in_chromium(chromium, shared_data, tmp_path):
         " c.width, c.height];"
     )
     chromium.execute_script("window.scrollTo(0, 0)")
-    ActionChains(chromium).move_to_element_with_offset(canvas, int(x - w / 2), int(y - h / 2))\
-        .click().perform()  # fmt: skip
+    ActionChains(chromium).move_to_element_with_offset(
+        canvas, int(x - w / 2), int(y - h / 2)
+    ).click().perform()
     hit = chromium.execute_script(
         "return Array.from(document.querySelectorAll('section.hit')).map(s => s.dataset.cluster)"
     )
@@ -179,8 +203,24 @@ def test_nasty_names_show_as_text_in_chromium(chromium, tmp_path):
     for i, name in enumerate(NASTY):
         Image.new("L", (16, 16), 20 if i % 2 else 230).save(photos / name, "PNG")
     run = tmp_path / "run"
-    assert main(["cluster", str(photos), "--k", "2", "--features", "pixels", "--size", "8",
-                 "--out", str(run), "--no-cache"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "cluster",
+                str(photos),
+                "--k",
+                "2",
+                "--features",
+                "pixels",
+                "--size",
+                "8",
+                "--out",
+                str(run),
+                "--no-cache",
+            ]
+        )
+        == 0
+    )
     open_report(chromium, run / "report.html")
     show_every_gallery(chromium)  # an alert() would stop selenium here
     imgs = images_state(chromium)
@@ -192,15 +232,48 @@ def test_nasty_names_show_as_text_in_chromium(chromium, tmp_path):
     )
     assert sorted(captions) == sorted(NASTY)
     # no element made from a name: only the page's own tags
-    tags = set(chromium.execute_script(
-        "return Array.from(document.querySelectorAll('body *')).map(e => e.tagName)"
-    ))  # fmt: skip
+    tags = set(
+        chromium.execute_script(
+            "return Array.from(document.querySelectorAll('body *')).map(e => e.tagName)"
+        )
+    )
     assert "B" not in tags and tags <= {
-        "H1", "H2", "H3", "SECTION", "TABLE", "TBODY", "TR", "TH", "TD", "P", "CANVAS", "SVG",
-        "RECT", "TITLE", "DIV", "INPUT", "SPAN", "OL", "LI", "A", "FIGURE", "IMG",
-        "FIGCAPTION", "SCRIPT", "POLYLINE", "LINE", "TEXT", "svg", "rect", "title",
-        "polyline", "line", "text", "UL", "BR",
-    }  # fmt: skip
+        "H1",
+        "H2",
+        "H3",
+        "SECTION",
+        "TABLE",
+        "TBODY",
+        "TR",
+        "TH",
+        "TD",
+        "P",
+        "CANVAS",
+        "SVG",
+        "RECT",
+        "TITLE",
+        "DIV",
+        "INPUT",
+        "SPAN",
+        "OL",
+        "LI",
+        "A",
+        "FIGURE",
+        "IMG",
+        "FIGCAPTION",
+        "SCRIPT",
+        "POLYLINE",
+        "LINE",
+        "TEXT",
+        "svg",
+        "rect",
+        "title",
+        "polyline",
+        "line",
+        "text",
+        "UL",
+        "BR",
+    }
     assert chromium.execute_script("return document.querySelectorAll('script').length") == 2
     type_search(chromium, "<SCRIPT>")
     assert chromium.find_element("id", "found").text.startswith("1 file matches, in 1 cluster")

@@ -57,8 +57,26 @@ def run(tmp_path):
         sub.mkdir(exist_ok=True)
         Image.new("L", (16, 16), 20 if i < len(NASTY) else 230).save(sub / name, "PNG")
     out = tmp_path / "run"
-    assert main(["cluster", str(photos), "--k", "2", "--features", "pixels", "--size", "8",
-                 "--labels-from", "parent", "--out", str(out), "--no-cache"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "cluster",
+                str(photos),
+                "--k",
+                "2",
+                "--features",
+                "pixels",
+                "--size",
+                "8",
+                "--labels-from",
+                "parent",
+                "--out",
+                str(out),
+                "--no-cache",
+            ]
+        )
+        == 0
+    )
     return out
 
 
@@ -119,8 +137,26 @@ def test_map_by_tsne_or_umap(tmp_path, method):
         pytest.importorskip("umap")
     photos = write_levels(tmp_path / "p", 30, (40, 120, 210), side=8, noise=5, seed=2)
     out = tmp_path / "run"
-    assert main(["cluster", str(photos), "--k", "3", "--features", "pixels", "--size", "8",
-                 "--map", method, "--out", str(out), "--no-cache"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "cluster",
+                str(photos),
+                "--k",
+                "3",
+                "--features",
+                "pixels",
+                "--size",
+                "8",
+                "--map",
+                method,
+                "--out",
+                str(out),
+                "--no-cache",
+            ]
+        )
+        == 0
+    )
     xy = np.load(out / "map.npy")
     assert xy.shape == (30, 2) and np.isfinite(xy).all() and xy.std(axis=0).min() > 0
     assert json.loads((out / "summary.json").read_text())["map"] == method
@@ -136,8 +172,24 @@ def test_colours_are_fixed_per_cluster_id():
 def test_k_curves_when_k_was_chosen(tmp_path):
     photos = write_levels(tmp_path / "p", 24, (40, 210), side=8, noise=5, seed=0)
     out = tmp_path / "run"
-    assert main(["cluster", str(photos), "--k", "2:5", "--features", "pixels", "--size", "8",
-                 "--out", str(out), "--no-cache"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "cluster",
+                str(photos),
+                "--k",
+                "2:5",
+                "--features",
+                "pixels",
+                "--size",
+                "8",
+                "--out",
+                str(out),
+                "--no-cache",
+            ]
+        )
+        == 0
+    )
     page = build_report(out).read_text(encoding="utf-8")
     assert page.count('class="kcurve"') >= 4
 
@@ -146,8 +198,24 @@ def test_plot_writes_the_figures(tmp_path):
     pytest.importorskip("matplotlib")
     photos = write_levels(tmp_path / "p", 24, (40, 210), side=8, noise=5, seed=1)
     out = tmp_path / "run"
-    assert main(["cluster", str(photos), "--k", "2:4", "--features", "pixels", "--size", "8",
-                 "--out", str(out), "--no-cache"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "cluster",
+                str(photos),
+                "--k",
+                "2:4",
+                "--features",
+                "pixels",
+                "--size",
+                "8",
+                "--out",
+                str(out),
+                "--no-cache",
+            ]
+        )
+        == 0
+    )
     assert main(["plot", str(out), "--out", str(tmp_path / "figs")]) == 0
     for name in ("sizes.png", "map.png", "k_scores.png"):
         with Image.open(tmp_path / "figs" / name) as im:

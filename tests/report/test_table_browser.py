@@ -49,8 +49,23 @@ def table_run(tmp_path_factory):
             centre = (i % 3) * 10.0
             w.writerow([name, centre + rng.normal(0, 1), 100 + centre + rng.normal(0, 1)])
     run = folder / "run"
-    assert main(["cluster", str(data), "--k", "2:5", "--id-column", "id",
-                 "--scale", "standard", "--out", str(run)]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "cluster",
+                str(data),
+                "--k",
+                "2:5",
+                "--id-column",
+                "id",
+                "--scale",
+                "standard",
+                "--out",
+                str(run),
+            ]
+        )
+        == 0
+    )
     return run, ids
 
 
@@ -86,9 +101,13 @@ def test_table_report_in_chromium(chromium, table_run, tmp_path):
     # the whole canvas in view: an offset outside the view lands elsewhere
     chromium.execute_script("arguments[0].scrollIntoView({block: 'center'})", canvas)
     ActionChains(chromium).move_to_element_with_offset(
-        canvas, int(x - w / 2), int(y - h / 2)).perform()  # fmt: skip
-    tip = _wait(chromium, "const t = document.getElementById('tip');"
-                          "return !t.classList.contains('hidden') && t.textContent")  # fmt: skip
+        canvas, int(x - w / 2), int(y - h / 2)
+    ).perform()
+    tip = _wait(
+        chromium,
+        "const t = document.getElementById('tip');"
+        "return !t.classList.contains('hidden') && t.textContent",
+    )
     hit = chromium.execute_script(f"return hitTest({x}, {y})")
     assert hit >= 0 and tip == f"{ids[hit]} (cluster {_cluster(run, hit)})"
     # every nasty id, through the page's own hit test and tooltip: text, never markup
@@ -99,7 +118,7 @@ def test_table_report_in_chromium(chromium, table_run, tmp_path):
             f" py = (1 - data.y[{i}]) * (c.height - 8) + 4;"
             f"const j = hitTest(px, py); showTip(j, px, py);"
             f"return [j, document.getElementById('tip').textContent];"
-        )  # fmt: skip
+        )
         # the nearest point: this one, or one drawn on the same spot
         assert shown[1] == f"{ids[shown[0]]} (cluster {_cluster(run, shown[0])})"
         tip = chromium.execute_script(
@@ -120,9 +139,11 @@ def test_table_report_in_chromium(chromium, table_run, tmp_path):
     assert chromium.find_elements(By.CSS_SELECTOR, "svg.kcurve")
 
     # no element made from an id: only the page's own tags, and its two scripts
-    tags = set(chromium.execute_script(
-        "return Array.from(document.querySelectorAll('body *')).map(e => e.tagName)"
-    ))  # fmt: skip
+    tags = set(
+        chromium.execute_script(
+            "return Array.from(document.querySelectorAll('body *')).map(e => e.tagName)"
+        )
+    )
     assert "B" not in tags and "IMG" not in tags
     assert chromium.execute_script("return document.querySelectorAll('script').length") == 2
     assert [e for e in chromium.get_log("browser") if e["level"] == "SEVERE"] == []

@@ -1,84 +1,99 @@
-"""The report's figures as PNG files, through matplotlib (the ``plot`` extra)."""
+"""The report's figures as PNG files, through matplotlib (the ``plot`` extra).
+
+Drawn on :class:`matplotlib.figure.Figure` objects, not through ``pyplot``: nothing
+global changes (the caller's backend, its open figures), and no GUI is needed.
+"""
 
 from __future__ import annotations
 
-import csv
-import json
 from pathlib import Path
 
 import numpy as np
 
 from .._atomic import atomic_path
-from .html import cluster_colours
+from ..errors import OutputExistsError
+from ..runs.layout import KINDS, MAP_FILE, n_items, read_summary
+from ._shared import cluster_colours, cluster_sizes, read_k_scores, read_map, read_rows
+from .pages import PAGES
 
-__all__ = ["plot_run"]
+__all__ = ["FIGURES", "plot_run"]
+
+#: the files :func:`plot_run` writes (the last two when the run has a map / k scores)
+FIGURES = ("sizes.png", "map.png", "k_scores.png")
 
 
 def plot_run(run, out=None, force: bool = False) -> list[Path]:
     """Write ``sizes.png``, ``map.png`` and (when k was chosen) ``k_scores.png`` for a
-    run folder of ``kmeanskit cluster``, into ``out`` (default: the run folder).
-    Returns the files written. Files already there are replaced only with ``force``
-    (checked before any is written); each is written whole or not at all."""
-    import matplotlib
+    run folder of ``kmeanskit cluster`` (of any kind), into ``out`` (default: the run
+    folder). Returns the files written.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    Files already there are replaced only with ``force`` (checked before any is
+    written); each is written whole or not at all. The summary is read with
+    :func:`kmeanskit.runs.layout.read_summary`; the titles say what the run's rows are
+    (``120 images``, ``500 rows``) and what its map is.
+
+    Examples
+    --------
+    >>> plot_run("no/such/run")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    kmeanskit.errors.NotARunFolderError: 'no/such/run' is not a run folder of ...
+    """
+    from matplotlib.figure import Figure
 
     run = Path(run)
-    if not (run / "summary.json").is_file():
-        raise FileNotFoundError(f"{str(run)!r} is not a run folder of 'kmeanskit cluster'")
+    summary = read_summary(run)
     out = Path(out) if out is not None else run
-    names = ["sizes.png", "map.png", "k_scores.png"]
-    there = [n for n in names if (out / n).exists()]
+    there = [n for n in FIGURES if (out / n).exists()]
     if there and not force:
-        raise FileExistsError(
-            f"{str(out / there[0])!r} exists; pass --force (force=True) to replace the figures"
+        raise OutputExistsError(
+            f"{str(out / there[0])!r} exists; pass force=True to replace the figures"
         )
-    out.mkdir(parents=True, exist_ok=True)
-    summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
-    k = int(summary["k"])
+    k = summary["k"]
+    sizes = cluster_sizes(run, summary)
     colours = cluster_colours(k)
+    # everything read (and checked) before the first file is written
+    rows, xy = [], None
+    if (run / MAP_FILE).is_file():
+        rows = read_rows(run, k)
+        xy = read_map(run, len(rows))
+    ks = read_k_scores(run)
+    out.mkdir(parents=True, exist_ok=True)
     written = []
 
-    fig, ax = plt.subplots(figsize=(8, 3))
-    ax.bar(range(k), summary["cluster_sizes"], color=colours)
+    fig = Figure(figsize=(8, 3))
+    ax = fig.add_subplot()
+    ax.bar(range(k), sizes, color=colours)
     ax.set_xlabel("cluster")
-    ax.set_ylabel("images")
-    ax.set_title(f"{summary['n_images']} images in {k} clusters")
-    written.append(out / "sizes.png")
-    _save(fig, written[-1])
-    plt.close(fig)
+    ax.set_ylabel(KINDS[summary["kind"]])
+    ax.set_title(f"{n_items(summary)} in {k} clusters")
+    written.append(_save(fig, out / "sizes.png"))
 
-    if (run / "map.npy").is_file():
-        xy = np.load(run / "map.npy")
-        with open(run / "assignments.csv", newline="", encoding="utf-8",
-                  errors="surrogateescape") as fh:  # fmt: skip
-            clusters = np.array([int(r["cluster"]) for r in csv.DictReader(fh)])
-        fig, ax = plt.subplots(figsize=(6, 5))
-        ax.scatter(xy[:, 0], xy[:, 1], s=6, c=[colours[c] for c in clusters])
-        ax.set_title("2-d PCA of the features, coloured by cluster")
-        written.append(out / "map.png")
-        _save(fig, written[-1])
-        plt.close(fig)
+    if xy is not None:
+        fig = Figure(figsize=(6, 5))
+        ax = fig.add_subplot()
+        ax.scatter(xy[:, 0], xy[:, 1], s=6, c=[colours[r["cluster"]] for r in rows])
+        describe = PAGES[summary["kind"]].describe_map(summary)
+        ax.set_title(f"2-d {describe}, coloured by cluster")
+        written.append(_save(fig, out / "map.png"))
 
-    if (run / "k_scores.json").is_file():
-        ks = json.loads((run / "k_scores.json").read_text())
+    if ks is not None and ks["scores"]:
         methods = list(ks["scores"])
-        fig, axes = plt.subplots(1, len(methods), figsize=(3.2 * len(methods), 2.8), squeeze=False)
+        fig = Figure(figsize=(3.2 * len(methods), 2.8))
+        axes = fig.subplots(1, len(methods), squeeze=False)
         for ax, method in zip(axes[0], methods, strict=True):
             values = [np.nan if v is None else v for v in ks["scores"][method]]
             ax.plot(ks["k"], values, marker=".")
-            if method in ks["best"]:
+            if ks["best"].get(method) is not None:
                 ax.axvline(ks["best"][method], color="tab:red", linestyle="--")
             ax.set_title(method, fontsize="small")
             ax.set_xlabel("k")
-        fig.suptitle(ks["explanation"], fontsize="small")
-        written.append(out / "k_scores.png")
-        _save(fig, written[-1])
-        plt.close(fig)
+        fig.suptitle(str(ks.get("explanation", "")), fontsize="small")
+        written.append(_save(fig, out / "k_scores.png"))
     return written
 
 
-def _save(fig, path: Path) -> None:
+def _save(fig, path: Path) -> Path:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=120, bbox_inches="tight", format="png")
+    return path

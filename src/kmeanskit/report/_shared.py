@@ -1,0 +1,328 @@
+"""What the report's pages (and its figures) share: the cluster colours, the figures
+drawn as inline SVG, reading a run folder's rows, map and k scores, and rendering a
+page with Jinja2.
+
+Everything read here comes from a run folder, and is untrusted: a damaged file raises
+:class:`~kmeanskit.errors.RunFolderError` naming it (a ValueError: one line on the
+command line), never a KeyError or an IndexError from deep inside a page.
+"""
+
+from __future__ import annotations
+
+import colorsys
+import csv
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from .._atomic import atomic_write
+from ..errors import RunFolderError
+from ..runs.layout import CSV_FILE, K_SCORES_FILE, MAP_FILE, REPORT_FILE, SUMMARY_FILE, n_items
+
+__all__ = [
+    "MAP_NAMES",
+    "bars_svg",
+    "cluster_colours",
+    "cluster_sizes",
+    "is_number",
+    "k_svg",
+    "normalise",
+    "read_k_scores",
+    "read_map",
+    "read_rows",
+    "render_page",
+    "require",
+    "script_json",
+]
+
+#: how a summary's ``map`` method is written on the page and in the figures
+MAP_NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
+
+
+def cluster_colours(k: int) -> list[str]:
+    """``k`` distinct colours (golden-ratio hues); cluster j always gets colour j, and
+    cluster ids are canonical (largest first), so colours are stable between runs.
+
+    Examples
+    --------
+    >>> cluster_colours(2)
+    ['#d84141', '#41d86d']
+    """
+    out = []
+    for j in range(k):
+        r, g, b = colorsys.hsv_to_rgb((j * 0.381966) % 1.0, 0.7, 0.85)
+        out.append(f"#{int(r * 255):02x}{int(g * 255):02x}{int(b * 255):02x}")
+    return out
+
+
+def script_json(data) -> str:
+    """``data`` as JSON to embed in a ``<script>``: with ``<`` and ``>`` escaped, no
+    ``</`` or ``<!--`` in a file name or an id can close or open anything.
+
+    Examples
+    --------
+    >>> script_json({"name": "</script><b>"})
+    '{"name": "\\\\u003c/script\\\\u003e\\\\u003cb\\\\u003e"}'
+    """
+    return json.dumps(data).replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def is_number(value) -> bool:
+    """A finite int or float (not a bool): what a number read back from JSON must be.
+
+    Examples
+    --------
+    >>> is_number(2.5), is_number(True), is_number(float("nan")), is_number("1")
+    (True, False, False, False)
+    """
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def require(run, summary: dict, key: str, test: Callable[[object], bool], what: str):
+    """``summary[key]`` when ``test`` accepts it; else a
+    :class:`~kmeanskit.errors.RunFolderError` naming the run's ``summary.json``. For what
+    :func:`kmeanskit.runs.layout.read_summary` does not check: the items of its lists.
+
+    Examples
+    --------
+    >>> require("run", {"k": 2}, "k", lambda v: v > 0, "positive")
+    2
+    """
+    value = summary[key]
+    if not test(value):
+        raise RunFolderError(
+            f"{str(Path(run) / SUMMARY_FILE)!r}: {key} should be {what}; got {value!r:.60}"
+        )
+    return value
+
+
+def cluster_sizes(run, summary: dict) -> list[int]:
+    """The summary's ``cluster_sizes``, checked to be ``k`` counts (read_summary checks
+    that it is a list of ``k`` items, not what they are).
+
+    Examples
+    --------
+    >>> cluster_sizes("run", {"cluster_sizes": [3, 1]})
+    [3, 1]
+    """
+    return require(
+        run,
+        summary,
+        "cluster_sizes",
+        lambda v: all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in v),
+        "a count per cluster",
+    )
+
+
+def read_rows(run, k: int, ints=("cluster",), floats=(), texts=()) -> list[dict]:
+    """The rows of the run's ``assignments.csv``, the columns ``ints`` and ``floats``
+    converted, ``cluster`` checked to lie in ``range(k)``, the columns ``texts`` there.
+
+    Names that are not UTF-8 are there as their own bytes: they are read back as the
+    same paths (``surrogateescape``).
+
+    Examples
+    --------
+    >>> read_rows("no/such/run", 2)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    kmeanskit.errors.RunFolderError: 'no/such/run/assignments.csv' cannot be read: ...
+    """
+    path = Path(run) / CSV_FILE
+    try:
+        with open(path, newline="", encoding="utf-8", errors="surrogateescape") as fh:
+            reader = csv.DictReader(fh)
+            rows = list(reader)
+            columns = reader.fieldnames or []
+    except (OSError, csv.Error) as exc:
+        raise RunFolderError(f"{str(path)!r} cannot be read: {exc}") from None
+    for name in (*ints, *floats, *texts):
+        if name not in columns:
+            raise RunFolderError(f"{str(path)!r}: no {name!r} column")
+    for line, row in enumerate(rows, start=2):
+        try:
+            row.update({name: int(row[name]) for name in ints})
+            row.update({name: float(row[name]) for name in floats})
+        except (TypeError, ValueError):
+            raise RunFolderError(
+                f"{str(path)!r}, line {line}: expected numbers in {', '.join((*ints, *floats))}"
+            ) from None
+        if any(row[name] is None for name in texts):
+            raise RunFolderError(f"{str(path)!r}, line {line}: too few values")
+        if "cluster" in ints and not 0 <= row["cluster"] < k:
+            raise RunFolderError(
+                f"{str(path)!r}, line {line}: cluster {row['cluster']} "
+                f"is not one of the {k} clusters"
+            )
+    return rows
+
+
+def read_map(run, n: int) -> np.ndarray | None:
+    """The run's ``map.npy`` (a 2-d view of its ``n`` rows), or None without one.
+
+    Examples
+    --------
+    >>> read_map("no/such/run", 3) is None
+    True
+    """
+    path = Path(run) / MAP_FILE
+    if not path.is_file():
+        return None
+    try:
+        xy = np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise RunFolderError(f"{str(path)!r} cannot be read: {exc}") from None
+    if xy.shape != (n, 2) or not np.issubdtype(xy.dtype, np.number):
+        raise RunFolderError(
+            f"{str(path)!r}: expected {n} rows of 2 numbers; got an "
+            f"array of shape {xy.shape} ({xy.dtype})"
+        )
+    return xy
+
+
+def normalise(xy: np.ndarray) -> tuple[list, list]:
+    """The columns of ``xy`` scaled to [0, 1] and rounded: the page's map coordinates.
+
+    Examples
+    --------
+    >>> normalise(np.array([[0.0, 5.0], [2.0, 5.0]]))
+    ([0.0, 1.0], [0.0, 0.0])
+    """
+    xy = np.asarray(xy, dtype=float)
+    span = np.ptp(xy, axis=0) if len(xy) else np.ones(2)
+    xy = (xy - (xy.min(axis=0) if len(xy) else 0)) / np.where(span > 0, span, 1.0)
+    return np.round(xy[:, 0], 4).tolist(), np.round(xy[:, 1], 4).tolist()
+
+
+def read_k_scores(run) -> dict | None:
+    """The run's ``k_scores.json`` (when k was chosen), checked; None without one.
+
+    Examples
+    --------
+    >>> read_k_scores("no/such/run") is None
+    True
+    """
+    path = Path(run) / K_SCORES_FILE
+    if not path.is_file():
+        return None
+    try:
+        ks = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise RunFolderError(f"{str(path)!r} cannot be read: {exc}") from None
+    good = (
+        isinstance(ks, dict)
+        and isinstance(ks.get("k"), list)
+        and all(isinstance(k, int) for k in ks["k"])
+        and len(ks["k"]) > 0
+        and isinstance(ks.get("scores"), dict)
+        and isinstance(ks.get("best"), dict)
+        and all(
+            isinstance(v, list)
+            and len(v) == len(ks["k"])
+            and all(x is None or is_number(x) for x in v)
+            for v in ks["scores"].values()
+        )
+        and all(v is None or isinstance(v, int) for v in ks["best"].values())
+    )
+    if not good:
+        raise RunFolderError(
+            f"{str(path)!r}: expected k, scores (one per k) and best "
+            "(see kmeanskit.choose_k.KChoice.to_dict)"
+        )
+    return ks
+
+
+def bars_svg(sizes, colours) -> str:
+    """The cluster sizes as an SVG bar chart (``id="sizes"``; each bar has the
+    ``data-cluster`` the page's script highlights).
+
+    Examples
+    --------
+    >>> bars_svg([2, 1], ["#000000", "#ffffff"])[:40]
+    '<svg id="sizes" width="640" height="120"'
+    """
+    width, height = 640, 120
+    top = max(max(sizes, default=0), 1)
+    bar = width / max(len(sizes), 1)
+    rects = "".join(
+        f'<rect x="{i * bar:.2f}" y="{height - s / top * height:.2f}" '
+        f'width="{max(bar - 1, 0.5):.2f}" height="{s / top * height:.2f}" '
+        f'fill="{colours[i]}" data-cluster="{i}"><title>cluster {i}: {s}</title></rect>'
+        for i, s in enumerate(sizes)
+    )
+    return f'<svg id="sizes" width="{width}" height="{height}" role="img">{rects}</svg>'
+
+
+def k_svg(k_scores: dict) -> str:
+    """One small SVG curve per method of ``k_scores.json``, its best k marked (methods
+    with fewer than two scores are left out).
+
+    Examples
+    --------
+    >>> k_svg({"k": [2, 3], "scores": {"elbow": [2.0, 1.0]}, "best": {"elbow": 3}})[:21]
+    '<svg class="kcurve" w'
+    """
+    ks = k_scores["k"]
+    panels = []
+    for method, values in k_scores["scores"].items():
+        pts = [(k, v) for k, v in zip(ks, values, strict=True) if v is not None]
+        if len(pts) < 2:
+            continue
+        lo_k, hi_k = ks[0], ks[-1]
+        lo_v, hi_v = min(v for _, v in pts), max(v for _, v in pts)
+        span_k, span_v = max(hi_k - lo_k, 1), (hi_v - lo_v) or 1.0
+
+        def xy(k, v, lo_k=lo_k, lo_v=lo_v, span_k=span_k, span_v=span_v):
+            return 10 + (k - lo_k) / span_k * 280, 110 - (v - lo_v) / span_v * 90
+
+        line = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(k, v) for k, v in pts))
+        best = k_scores["best"].get(method)
+        mark = ""
+        if best is not None:
+            x = xy(best, lo_v)[0]
+            mark = f'<line x1="{x:.1f}" x2="{x:.1f}" y1="15" y2="115" stroke="#d94040"/>'
+        panels.append(
+            f'<svg class="kcurve" width="300" height="130" role="img"><title>{method}</title>'
+            f'<polyline points="{line}" fill="none" stroke="#333"/>{mark}'
+            f'<text x="10" y="12" font-size="11">{method}: k={best}</text></svg>'
+        )
+    return "".join(panels)
+
+
+def render_page(template: str, run, out, summary: dict, *, sizes, colours, data, **context) -> Path:
+    """Render ``template`` (a page extending ``base.html.j2``) for the run folder
+    ``run`` and write it whole to ``out/report.html``; returns its path.
+
+    Jinja2 auto-escapes every value, whatever the template's name: file names and ids
+    reach the page as escaped text, or inside ``data`` (the page's JSON) escaped by
+    :func:`script_json`. The page's shared parts are made here: the summary's scores,
+    the sizes bars, the k curves (from ``k_scores.json``) and the embedded data.
+
+    Examples
+    --------
+    >>> from kmeanskit.runs.layout import read_summary
+    >>> render_page("table.html.j2", run, run, read_summary(run), sizes=[2, 1],
+    ...             colours=cluster_colours(2), data={})  # doctest: +SKIP
+    PosixPath('run/report.html')
+    """
+    from jinja2 import Environment, PackageLoader
+
+    env = Environment(loader=PackageLoader("kmeanskit.report"), autoescape=True)
+    k_scores = read_k_scores(run)
+    page = env.get_template(template).render(
+        summary=summary,
+        items=n_items(summary),
+        scores=[
+            (n, f"{v:.4g}" if isinstance(v, float) else v) for n, v in summary["scores"].items()
+        ],
+        sizes_svg=bars_svg(sizes, colours),
+        k_svg=k_svg(k_scores) if k_scores is not None else "",
+        data_json=script_json(data),
+        **context,
+    )
+    # a name that is not UTF-8 shows its undecodable bytes as U+FFFD on the page
+    page = page.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return atomic_write(Path(out) / REPORT_FILE, lambda fh: fh.write(page), text=True)
