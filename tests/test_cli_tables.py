@@ -21,15 +21,24 @@ def _assignments(run):
 @pytest.fixture(scope="module")
 def s1_run(shared_data, tmp_path_factory):
     run = tmp_path_factory.mktemp("s1") / "run"
-    assert main(["cluster", str(shared_data / "sipu" / "s1.txt"), "--k", "10:20",
-                 "--out", str(run)]) == 0  # fmt: skip
+    assert (
+        main(["cluster", str(shared_data / "sipu" / "s1.txt"), "--k", "10:20", "--out", str(run)])
+        == 0
+    )
     return run
 
 
 def test_s1_run_folder(s1_run, shared_data):
     names = {p.name for p in s1_run.iterdir()}
-    assert {"assignments.csv", "model.kmk", "table.json", "map.npy", "summary.json",
-            "report.html", "k_scores.json"} <= names  # fmt: skip
+    assert {
+        "assignments.csv",
+        "model.kmk",
+        "table.json",
+        "map.npy",
+        "summary.json",
+        "report.html",
+        "k_scores.json",
+    } <= names
     assert not [n for n in names if n.startswith(".")]
     summary = json.loads((s1_run / "summary.json").read_text())
     assert summary["kind"] == "table" and summary["k"] == 15
@@ -56,11 +65,14 @@ def test_predict_gives_the_same_clusters(s1_run, shared_data, capsys):
     rows = _assignments(s1_run)
     assert [r["cluster"] for r in predicted] == [r["cluster"] for r in rows]
     assert [r["id"] for r in predicted] == [r["id"] for r in rows]
-    np.testing.assert_allclose([float(r["distance"]) for r in predicted],
-                               [float(r["distance"]) for r in rows], rtol=1e-9)  # fmt: skip
+    np.testing.assert_allclose(
+        [float(r["distance"]) for r in predicted], [float(r["distance"]) for r in rows], rtol=1e-9
+    )
     # the model file itself, and --json
-    assert main(["predict", str(s1_run / "model.kmk"), str(shared_data / "sipu" / "s1.txt"),
-                 "--json"]) == 0  # fmt: skip
+    assert (
+        main(["predict", str(s1_run / "model.kmk"), str(shared_data / "sipu" / "s1.txt"), "--json"])
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)["predictions"]
     assert [str(r["cluster"]) for r in out] == [r["cluster"] for r in rows]
 
@@ -72,40 +84,61 @@ def _fruit(path, rows=60, seed=0):
         w.writerow(["name", "weight", "length", "colour"])
         for i in range(rows):
             big = i % 2
-            w.writerow([f"fruit-{i}", f"{100 + 400 * big + rng.normal(0, 10):.3f}",
-                        f"{5 + 10 * big + rng.normal(0, 1):.3f}",
-                        "red" if big else "green"])  # fmt: skip
+            w.writerow(
+                [
+                    f"fruit-{i}",
+                    f"{100 + 400 * big + rng.normal(0, 10):.3f}",
+                    f"{5 + 10 * big + rng.normal(0, 1):.3f}",
+                    "red" if big else "green",
+                ]
+            )
     return path
 
 
 def test_text_ids_and_standard_scaling(tmp_path, capsys):
     data = _fruit(tmp_path / "fruit.csv")
     run = tmp_path / "run"
-    assert main(["cluster", str(data), "--k", "2", "--id-column", "name",
-                 "--columns", "weight,length", "--scale", "standard", "--out", str(run),
-                 "--json"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "cluster",
+                str(data),
+                "--k",
+                "2",
+                "--id-column",
+                "name",
+                "--columns",
+                "weight,length",
+                "--scale",
+                "standard",
+                "--out",
+                str(run),
+                "--json",
+            ]
+        )
+        == 0
+    )
     printed = json.loads(capsys.readouterr().out)
     summary = json.loads((run / "summary.json").read_text())
     assert printed["k"] == summary["k"] == 2 and summary["scale"] == "standard"
-    assert summary["features"] == ["weight", "length"]
+    assert summary["feature_names"] == ["weight", "length"] and summary["features"] == "columns"
     assert summary["dropped_columns"] == ["colour"]
     rows = _assignments(run)
     assert [r["id"] for r in rows] == [f"fruit-{i}" for i in range(60)]
     # the centres in the original units are the means of the original rows of each cluster
     with open(data, newline="") as fh:
-        original = {r["name"]: [float(r["weight"]), float(r["length"])]
-                    for r in csv.DictReader(fh)}  # fmt: skip
+        original = {r["name"]: [float(r["weight"]), float(r["length"])] for r in csv.DictReader(fh)}
     for j, centre in enumerate(summary["centres"]):
         members = np.array([original[r["id"]] for r in rows if int(r["cluster"]) == j])
         assert len(members) == summary["cluster_sizes"][j]
         expect = members.mean(axis=0)
-        np.testing.assert_allclose([centre["weight"], centre["length"]], expect,
-                                   rtol=1e-9, atol=1e-9)  # fmt: skip
+        np.testing.assert_allclose(
+            [centre["weight"], centre["length"]], expect, rtol=1e-9, atol=1e-9
+        )
     # predict applies the same columns and scaling
     assert main(["predict", str(run), str(data)]) == 0
     predicted = list(csv.DictReader(capsys.readouterr().out.splitlines()))
-    assert [(r["id"], r["cluster"]) for r in predicted] == [
-        (r["id"], r["cluster"]) for r in rows]  # fmt: skip
+    assert [(r["id"], r["cluster"]) for r in predicted] == [(r["id"], r["cluster"]) for r in rows]
     # a stored column missing from the new data: one line naming it
     (tmp_path / "less.csv").write_text("name,weight\na,1\nb,2\n")
     assert main(["predict", str(run), str(tmp_path / "less.csv")]) == 1
@@ -146,8 +179,23 @@ def test_precomputed_distances(tmp_path, capsys):
         for n, row in zip(names, D, strict=True):
             w.writerow([n, *(f"{v:.17g}" for v in row)])
     run = tmp_path / "run"
-    assert main(["cluster", str(data), "--metric", "precomputed", "--k", "2",
-                 "--id-column", "name", "--out", str(run)]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "cluster",
+                str(data),
+                "--metric",
+                "precomputed",
+                "--k",
+                "2",
+                "--id-column",
+                "name",
+                "--out",
+                str(run),
+            ]
+        )
+        == 0
+    )
     summary = json.loads((run / "summary.json").read_text())
     assert summary["k"] == 2 and summary["metric"] == "precomputed"
     rows = _assignments(run)
@@ -162,8 +210,23 @@ def test_precomputed_distances(tmp_path, capsys):
     predicted = list(csv.DictReader(capsys.readouterr().out.splitlines()))
     assert [int(r["cluster"]) for r in predicted] == clusters
     # a range of k is refused before anything is written
-    assert main(["cluster", str(data), "--metric", "precomputed", "--k", "2:4",
-                 "--id-column", "name", "--out", str(tmp_path / "run2")]) == 1  # fmt: skip
+    assert (
+        main(
+            [
+                "cluster",
+                str(data),
+                "--metric",
+                "precomputed",
+                "--k",
+                "2:4",
+                "--id-column",
+                "name",
+                "--out",
+                str(tmp_path / "run2"),
+            ]
+        )
+        == 1
+    )
     assert not (tmp_path / "run2").exists()
 
 
@@ -172,7 +235,22 @@ def test_out_is_checked_first(tmp_path, capsys):
     out = tmp_path / "run"
     out.mkdir()
     (out / "keep.txt").write_text("mine")
-    assert main(["cluster", str(data), "--k", "2", "--id-column", "name",
-                 "--columns", "weight,length", "--out", str(out)]) == 1  # fmt: skip
+    assert (
+        main(
+            [
+                "cluster",
+                str(data),
+                "--k",
+                "2",
+                "--id-column",
+                "name",
+                "--columns",
+                "weight,length",
+                "--out",
+                str(out),
+            ]
+        )
+        == 1
+    )
     assert "not empty" in capsys.readouterr().err
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]

@@ -5,7 +5,9 @@ imported by ``import kmeanskit``.
 """
 
 from . import metrics, vq
+from ._version import __version__
 from .choose_k import KChoice, choose_k, score_sweep
+from .errors import KmeanskitError
 from .estimators import (
     BisectingKMeans,
     GMeans,
@@ -22,8 +24,6 @@ from .model_io import ModelFileError, load_model, save_model
 from .relabel import align_clusters, canonical_order, permute_clusters
 from .sweep import SweepResult, sweep
 
-__version__ = "0.1.0"
-
 __all__ = [
     "BisectingKMeans",
     "GMeans",
@@ -33,6 +33,7 @@ __all__ = [
     "KMeansFeatures",
     "KMedoids",
     "KernelKMeans",
+    "KmeanskitError",
     "MiniBatchKMeans",
     "ModelFileError",
     "SphericalKMeans",

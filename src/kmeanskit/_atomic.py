@@ -179,10 +179,8 @@ def file_lock(path, timeout: float) -> Iterator[None]:
     """
     try:
         from filelock import FileLock, Timeout
-    except ImportError as exc:  # pragma: no cover - the images extra brings filelock
-        raise ImportError(
-            "file locks need filelock: pip install 'kmeanskit[images]'"
-        ) from exc
+    except ImportError as exc:  # pragma: no cover - a dependency of kmeanskit
+        raise ImportError("file locks need filelock: pip install filelock") from exc
     lock = FileLock(str(path))
     try:
         lock.acquire(timeout=timeout)
@@ -270,7 +268,7 @@ def staged_folder(
     replaces : names
         Entries of ``out`` removed with ``force`` even when no new entry has their name.
     what : str
-        How errors name ``out`` (e.g. ``'--out'``).
+        How errors name ``out``: a parameter name (``'out'``: ``out='...'``) or words.
 
     Examples
     --------
@@ -293,7 +291,8 @@ def staged_folder(
     except FileExistsError:
         raise
     except OSError as exc:
-        raise type(exc)(f"cannot write into {what} {str(out)!r}: {exc.strerror or exc}") from None
+        where = f"{what}={str(out)!r}" if what.isidentifier() else f"{what} {str(out)!r}"
+        raise type(exc)(f"cannot write into {where}: {exc.strerror or exc}") from None
     for old in stale:
         logger.info("removing %s, left by a run that was killed", old)
         shutil.rmtree(old, ignore_errors=True)
@@ -321,9 +320,7 @@ def _publish(stage: Path, out: Path, force: bool, last: list, replaces: list) ->
     order = [n for n in names if n not in last] + [n for n in last if n in names]
     taken = [n for n in order if os.path.lexists(out / n)]
     if taken and not force:
-        raise FileExistsError(
-            f"{str(out / taken[0])!r} exists; pass force=True (--force) to replace it"
-        )
+        raise FileExistsError(f"{str(out / taken[0])!r} exists; pass force=True to replace it")
     old = [n for n in dict.fromkeys([*last, *replaces, *order]) if _simple_name(n)]
     old = [n for n in old if os.path.lexists(out / n)] if force else []
     if old:

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from ._atomic import atomic_path
+from .errors import KmeanskitError
 
 __all__ = ["FORMAT", "VERSION", "Array", "ModelFileError", "UnsupportedModelError"]
 
@@ -43,16 +44,27 @@ DTYPES = frozenset(np.dtype(c) for c in NUMBERS)
 _TOP_KEYS = {"format", "version", "kind", "params", "arrays"}
 _OPTIONAL_KEYS = {"kmeanskit_version", "attributes"}
 #: what the zip, zlib and npy readers raise on damaged bytes
-_DAMAGE = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, KeyError,
-           IndexError, struct.error, zlib.error, NotImplementedError, OverflowError)  # fmt: skip
+_DAMAGE = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    EOFError,
+    OSError,
+    ValueError,
+    KeyError,
+    IndexError,
+    struct.error,
+    zlib.error,
+    NotImplementedError,
+    OverflowError,
+)
 
 
-class ModelFileError(ValueError):
+class ModelFileError(KmeanskitError, ValueError):
     """A model file that cannot be loaded: not a model file, damaged, tampered with,
     or written by a newer kmeanskit. The message names the file and what is wrong."""
 
 
-class UnsupportedModelError(ValueError):
+class UnsupportedModelError(KmeanskitError, ValueError):
     """A model that the pickle-free format cannot hold (the message says which part);
     such a model can still be saved with joblib, from trusted code to trusted code."""
 
@@ -62,7 +74,7 @@ def write(path, kind: str, params: dict, attributes: dict, arrays: dict, *, over
     file in the same folder, then renamed): an interrupted write never leaves a half file
     under ``path``, and without ``overwrite`` a file that appears meanwhile is not
     replaced. Returns the path."""
-    from . import __version__
+    from ._version import __version__
 
     path = Path(path)
     if path.is_dir():
@@ -73,9 +85,14 @@ def write(path, kind: str, params: dict, attributes: dict, arrays: dict, *, over
         if not NAME.match(name):  # pragma: no cover - the names are ours
             raise ValueError(f"bad array name {name!r}")
     header = {
-        "format": FORMAT, "version": VERSION, "kind": kind, "kmeanskit_version": __version__,
-        "params": params, "attributes": attributes, "arrays": sorted(arrays),
-    }  # fmt: skip
+        "format": FORMAT,
+        "version": VERSION,
+        "kind": kind,
+        "kmeanskit_version": __version__,
+        "params": params,
+        "attributes": attributes,
+        "arrays": sorted(arrays),
+    }
     try:
         text = json.dumps(header, indent=1, allow_nan=False)
     except (TypeError, ValueError) as exc:
@@ -158,8 +175,9 @@ def _read_zip(zf: zipfile.ZipFile, where: str) -> tuple[dict, dict]:
         missing = sorted(expected - set(names))
         extra = sorted(set(names) - expected)
         _fail(where, f"the arrays do not match {HEADER}: missing {missing}, unexpected {extra}")
-    arrays = {name: _read_array(zf, zf.getinfo(f"{name}.npy"), where, name)
-              for name in header["arrays"]}  # fmt: skip
+    arrays = {
+        name: _read_array(zf, zf.getinfo(f"{name}.npy"), where, name) for name in header["arrays"]
+    }
     return header, arrays
 
 
@@ -171,18 +189,26 @@ def _check_header(header, where: str) -> None:
     if not isinstance(header, dict):
         _fail(where, f"{HEADER} must be a JSON object; got {type(header).__name__}")
     if header.get("format") != FORMAT:
-        _fail(where, f"not a kmeanskit model file (format {header.get('format')!r}, "
-                     f"expected {FORMAT!r})")  # fmt: skip
+        _fail(
+            where,
+            f"not a kmeanskit model file (format {header.get('format')!r}, expected {FORMAT!r})",
+        )
     version = header.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         _fail(where, f"version must be a positive integer; got {version!r}")
     if version > VERSION:
-        _fail(where, f"made by a newer kmeanskit (format version {version}; this one reads "
-                     f"up to {VERSION}); upgrade kmeanskit to load it")  # fmt: skip
+        _fail(
+            where,
+            f"made by a newer kmeanskit (format version {version}; this one reads "
+            f"up to {VERSION}); upgrade kmeanskit to load it",
+        )
     keys = set(header)
     if not _TOP_KEYS <= keys or not keys <= _TOP_KEYS | _OPTIONAL_KEYS:
-        _fail(where, f"{HEADER} keys: missing {sorted(_TOP_KEYS - keys)}, "
-                     f"unexpected {sorted(keys - _TOP_KEYS - _OPTIONAL_KEYS)}")  # fmt: skip
+        _fail(
+            where,
+            f"{HEADER} keys: missing {sorted(_TOP_KEYS - keys)}, "
+            f"unexpected {sorted(keys - _TOP_KEYS - _OPTIONAL_KEYS)}",
+        )
     if not isinstance(header["kind"], str):
         _fail(where, f"kind must be a string; got {header['kind']!r:.80}")
     for key in ("params", "attributes"):
@@ -224,16 +250,21 @@ def _read_array(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, name: st
         if dtype.hasobject:
             _fail(where, f"array {name!r} holds Python objects (pickled data); refused")
         if dtype not in DTYPES:
-            _fail(where, f"array {name!r} has dtype {dtype}; a model file holds only "
-                         "little-endian numbers and booleans")  # fmt: skip
+            _fail(
+                where,
+                f"array {name!r} has dtype {dtype}; a model file holds only "
+                "little-endian numbers and booleans",
+            )
         if any(s < 0 for s in shape):
             _fail(where, f"array {name!r} has a negative dimension in {shape}")
         count = math.prod(shape)
         nbytes = count * dtype.itemsize
         held = info.file_size - fh.tell()
         if held != nbytes:
-            _fail(where, f"array {name!r} of shape {shape} needs {nbytes} bytes; "
-                         f"the file holds {held}")  # fmt: skip
+            _fail(
+                where,
+                f"array {name!r} of shape {shape} needs {nbytes} bytes; the file holds {held}",
+            )
         data = fh.read(nbytes)
         if len(data) != nbytes or fh.read(1):  # the last read also checks the CRC
             _fail(where, f"array {name!r} is truncated")
@@ -280,16 +311,20 @@ def scalar_ok(value, rule) -> bool:
 
 def check_array(arr, spec: Array, sizes: dict, key: str, where: str):
     if arr.dtype not in [np.dtype(d) for d in spec.dtypes]:
-        raise ModelFileError(f"{where}: array {key!r} has dtype {arr.dtype}; expected "
-                             f"{' or '.join(str(np.dtype(d)) for d in spec.dtypes)}")  # fmt: skip
+        raise ModelFileError(
+            f"{where}: array {key!r} has dtype {arr.dtype}; expected "
+            f"{' or '.join(str(np.dtype(d)) for d in spec.dtypes)}"
+        )
     if arr.ndim != len(spec.shape):
-        raise ModelFileError(f"{where}: array {key!r} has shape {arr.shape}; expected "
-                             f"{len(spec.shape)} dimensions")  # fmt: skip
+        raise ModelFileError(
+            f"{where}: array {key!r} has shape {arr.shape}; expected {len(spec.shape)} dimensions"
+        )
     for sym, n in zip(spec.shape, arr.shape, strict=True):
         want = sizes.setdefault(sym, n) if isinstance(sym, str) else sym
         if n != want:
-            raise ModelFileError(f"{where}: array {key!r} has shape {arr.shape}; dimension "
-                                 f"{sym} should be {want}")  # fmt: skip
+            raise ModelFileError(
+                f"{where}: array {key!r} has shape {arr.shape}; dimension {sym} should be {want}"
+            )
     if spec.check == "finite" and not np.isfinite(arr).all():
         raise ModelFileError(f"{where}: array {key!r} holds NaN or infinite values")
     if spec.check == "labels" and arr.size and not (0 <= arr.min() and arr.max() < sizes["k"]):

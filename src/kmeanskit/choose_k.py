@@ -22,18 +22,136 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_samples
+from sklearn.metrics import (
+    calinski_harabasz_score,
+    davies_bouldin_score,
+    silhouette_samples,
+    silhouette_score,
+)
 from sklearn.utils import check_random_state
 
 from ._gap import gap_statistic
 from .estimators._bic import bic_score
 from .sweep import SweepResult, sweep
 
-__all__ = ["METHODS", "KChoice", "bic_score", "choose_k", "kneedle", "score_sweep"]
+__all__ = [
+    "AUTO_K",
+    "GAP_MAX_ROWS",
+    "INTERNAL_SCORES",
+    "METHODS",
+    "KChoice",
+    "bic_score",
+    "choose_k",
+    "default_methods",
+    "internal_scores",
+    "kneedle",
+    "parse_k",
+    "score_sweep",
+]
 
 METHODS = ("elbow", "silhouette", "calinski_harabasz", "davies_bouldin", "gap", "bic")
 #: which direction is better, for methods whose best k is an extreme of the score
 _BEST = {"silhouette": "max", "calinski_harabasz": "max", "davies_bouldin": "min", "bic": "max"}
+#: the k range that ``k='auto'`` searches
+AUTO_K = (2, 50)
+#: above this many rows a k range is scored without the gap statistic (its reference
+#: sweeps take minutes on 5000 rows); the Dask path scores a sample of this many rows
+GAP_MAX_ROWS = 3000
+#: rows the silhouette is computed on (a fixed random sample beyond)
+SILHOUETTE_MAX_SAMPLES = 3000
+
+
+def _silhouette_score(X, labels, random_state=None, max_samples=SILHOUETTE_MAX_SAMPLES):
+    sample = max_samples if X.shape[0] > max_samples else None
+    return silhouette_score(X, labels, sample_size=sample, random_state=random_state)
+
+
+#: the internal indices of a clustering: name -> (score(X, labels, random_state,
+#: max_samples), greater is better); used by :func:`internal_scores`, :func:`score_sweep`
+#: and :class:`~kmeanskit.search.ClusterSearch`
+INTERNAL_SCORES = {
+    "silhouette": (_silhouette_score, True),
+    "calinski_harabasz": (
+        lambda X, labels, rs=None, m=None: calinski_harabasz_score(X, labels),
+        True,
+    ),
+    "davies_bouldin": (lambda X, labels, rs=None, m=None: davies_bouldin_score(X, labels), False),
+}
+
+
+def internal_scores(
+    X, labels, random_state=None, max_samples: int = SILHOUETTE_MAX_SAMPLES
+) -> dict:
+    """The internal indices of one clustering (:data:`INTERNAL_SCORES`): silhouette (on
+    a random sample of ``max_samples`` rows beyond that many), Calinski-Harabasz and
+    Davies-Bouldin; empty when the labels hold one cluster or every row alone.
+
+    Examples
+    --------
+    >>> X = np.array([[0.0], [0.1], [5.0], [5.1]])
+    >>> sorted(internal_scores(X, np.array([0, 0, 1, 1])))
+    ['calinski_harabasz', 'davies_bouldin', 'silhouette']
+    >>> internal_scores(X, np.zeros(4, int))
+    {}
+    """
+    labels = np.asarray(labels)
+    if not 2 <= np.unique(labels).size < len(X):
+        return {}
+    return {
+        name: float(score(X, labels, random_state, max_samples))
+        for name, (score, _) in INTERNAL_SCORES.items()
+    }
+
+
+def default_methods(n_rows: int) -> tuple:
+    """The methods a k range is chosen by: every one of :data:`METHODS`, but the gap
+    statistic only up to ``GAP_MAX_ROWS`` rows.
+
+    Examples
+    --------
+    >>> "gap" in default_methods(1000), "gap" in default_methods(50_000)
+    (True, False)
+    """
+    return tuple(m for m in METHODS if m != "gap" or n_rows <= GAP_MAX_ROWS)
+
+
+def parse_k(k, n_rows: int):
+    """``int``, ``'auto'``, ``'A:B'`` / ``'A:B:STEP'`` / ``(A, B)`` (inclusive), or a list
+    of ints -> an int or a sorted list of candidate k, checked against ``n_rows``.
+
+    Examples
+    --------
+    >>> parse_k("3:5", 100), parse_k(7, 100), parse_k("auto", 10), parse_k("10:30:10", 99)
+    ([3, 4, 5], 7, [2, 3, 4, 5, 6, 7, 8, 9], [10, 20, 30])
+    """
+    usage = f"k must be an int, 'auto', 'A:B' or 'A:B:STEP'; got k={k!r}"
+    if isinstance(k, str):
+        if k == "auto":
+            lo, hi = AUTO_K
+            return list(range(lo, max(lo, min(hi, n_rows - 1)) + 1))
+        try:
+            parts = [int(v) for v in k.split(":")]
+        except ValueError:
+            raise ValueError(usage) from None
+        if len(parts) == 1:
+            k = parts[0]
+        elif len(parts) in (2, 3):
+            lo, hi, step = [*parts, 1][:3]
+            k = list(range(lo, hi + 1, step)) if step > 0 else []
+        else:
+            raise ValueError(usage)
+    if isinstance(k, tuple) and len(k) == 2:
+        k = list(range(k[0], k[1] + 1))
+    if isinstance(k, int | np.integer):
+        if not 1 <= k <= n_rows:
+            raise ValueError(f"k must be between 1 and the number of rows ({n_rows}); got k={k}")
+        return int(k)
+    ks = sorted({int(v) for v in k})
+    if not ks or ks[0] < 2 or ks[-1] > n_rows:
+        raise ValueError(
+            f"the k range must lie between 2 and the number of rows ({n_rows}); got k={k!r}"
+        )
+    return ks
 
 
 def kneedle(ks, values) -> int:
@@ -88,12 +206,14 @@ class KChoice:
         folder's ``k_scores.json`` holds; NaN scores become None)."""
         return {
             "k": self.k.tolist(),
-            "scores": {m: [None if not np.isfinite(v) else float(v) for v in vals]
-                       for m, vals in self.scores.items()},
+            "scores": {
+                m: [None if not np.isfinite(v) else float(v) for v in vals]
+                for m, vals in self.scores.items()
+            },
             "best": {m: int(v) for m, v in self.best.items()},
             "recommended": int(self.recommended),
             "explanation": self.explanation,
-        }  # fmt: skip
+        }
 
 
 def _silhouette(X, result, max_samples, rs):
@@ -165,10 +285,8 @@ def score_sweep(
             continue
         if method == "silhouette":
             scores[method], errors[method] = _silhouette(X, result, silhouette_max_samples, rs)
-        elif method == "calinski_harabasz":
-            scores[method] = _internal(X, result, calinski_harabasz_score)
-        elif method == "davies_bouldin":
-            scores[method] = _internal(X, result, davies_bouldin_score)
+        elif method in INTERNAL_SCORES:
+            scores[method] = _internal(X, result, INTERNAL_SCORES[method][0])
         elif method == "bic":
             scores[method] = np.array(
                 [bic_score(X, result.labels(int(kk)), result.centers(int(kk))) for kk in ks]
@@ -234,6 +352,10 @@ def choose_k(
     rs = check_random_state(random_state)
     result = sweep(X, k, n_init=n_init, random_state=rs, **sweep_params)
     return score_sweep(
-        X, result, methods, silhouette_max_samples=silhouette_max_samples, n_refs=n_refs,
+        X,
+        result,
+        methods,
+        silhouette_max_samples=silhouette_max_samples,
+        n_refs=n_refs,
         random_state=rs,
-    )  # fmt: skip
+    )

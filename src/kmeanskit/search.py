@@ -12,26 +12,19 @@ import time
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
-from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 from sklearn.model_selection import ParameterGrid
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
+
+from .choose_k import INTERNAL_SCORES
 
 __all__ = ["ClusterSearch"]
 
 logger = logging.getLogger(__name__)
 
-#: name -> (score(X, labels, random_state, max_samples), greater is better)
-SCORERS = {
-    "silhouette": (
-        lambda X, labels, rs, m: silhouette_score(
-            X, labels, sample_size=m if X.shape[0] > m else None, random_state=rs
-        ),
-        True,
-    ),
-    "calinski_harabasz": (lambda X, labels, rs, m: calinski_harabasz_score(X, labels), True),
-    "davies_bouldin": (lambda X, labels, rs, m: davies_bouldin_score(X, labels), False),
-}
+#: name -> (score(X, labels, random_state, max_samples), greater is better): the
+#: internal indices of :mod:`kmeanskit.choose_k`
+SCORERS = INTERNAL_SCORES
 
 
 def _labels_of(estimator, X) -> np.ndarray:
@@ -78,8 +71,15 @@ default='silhouette'
     ({'n_clusters': 3}, 'degenerate: 1 cluster')
     """
 
-    def __init__(self, estimator, param_grid, scoring="silhouette", *,
-                 silhouette_max_samples=5000, random_state=None):  # fmt: skip
+    def __init__(
+        self,
+        estimator,
+        param_grid,
+        scoring="silhouette",
+        *,
+        silhouette_max_samples=5000,
+        random_state=None,
+    ):
         self.estimator = estimator
         self.param_grid = param_grid
         self.scoring = scoring

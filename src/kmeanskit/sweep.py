@@ -20,7 +20,6 @@ small, i.e. at the large k a sweep goes to.
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -99,37 +98,13 @@ def _check_ks(k, n_samples: int) -> np.ndarray:
     return ks
 
 
-def _grow(X, w, centers: np.ndarray, k: int, random_state) -> np.ndarray:
-    """``centers`` plus ``k - len(centers)`` greedy k-means++ centres drawn against them."""
-    n = X.shape[0]
-    _, closest, _ = _engine.assign(X, centers, w)
-    closest = closest.astype(np.float64)
-    xsq = (
-        np.asarray(X.multiply(X).sum(axis=1)).ravel()
-        if sp.issparse(X)
-        else np.einsum("ij,ij->i", X, X, dtype=np.float64)
+def _grow(X, w, centers: np.ndarray, k: int, random_state, n_threads=None) -> np.ndarray:
+    """``centers`` plus ``k - len(centers)`` greedy k-means++ centres drawn against them
+    (the engine's k-means++ from given centres)."""
+    grown, _ = _engine.kmeans_plusplus(
+        X, k, w, random_state, n_threads=n_threads, given=np.asarray(centers, dtype=X.dtype)
     )
-    trials = 2 + int(math.log(k))
-    out = [np.asarray(centers, dtype=X.dtype)]
-    for _ in range(k - centers.shape[0]):
-        cumulative = np.cumsum(w * closest)
-        if cumulative[-1] <= 0:  # every row sits on a centre: take any free row
-            pick = random_state.choice(n, size=1)
-            cand = X[pick]
-            cand = cand.toarray() if sp.issparse(cand) else cand
-            out.append(np.asarray(cand, dtype=X.dtype))
-            continue
-        picks = np.searchsorted(cumulative, random_state.uniform(size=trials) * cumulative[-1])
-        picks = np.minimum(picks, n - 1)
-        cand = X[picks]
-        cand = np.ascontiguousarray(cand.toarray() if sp.issparse(cand) else cand)
-        csq = np.einsum("ij,ij->i", cand, cand, dtype=np.float64)
-        dist = xsq[:, None] + csq[None, :] - 2.0 * np.asarray(X @ cand.T, dtype=np.float64)
-        dist = np.minimum(np.maximum(dist, 0.0), closest[:, None])
-        best = int(np.argmin(w @ dist))
-        closest = dist[:, best]
-        out.append(cand[best : best + 1])
-    return np.vstack(out)
+    return grown
 
 
 def sweep(
@@ -195,10 +170,15 @@ def sweep(
 
     def fit(kk, start):
         model = KMeans(
-            n_clusters=int(kk), init=start, n_init=1, max_iter=max_iter, tol=tol,
-            algorithm=algorithm, n_threads=n_threads,
+            n_clusters=int(kk),
+            init=start,
+            n_init=1,
+            max_iter=max_iter,
+            tol=tol,
+            algorithm=algorithm,
+            n_threads=n_threads,
             refine=None if sp.issparse(X) else refine,
-        )  # fmt: skip
+        )
         return model.fit(X, sample_weight=w)
 
     models: dict[int, KMeans] = {}
@@ -210,7 +190,7 @@ def sweep(
             kk = int(kk)
             tries = []
             if grow and previous is not None:
-                tries.append(fit(kk, _grow(X, w, previous.cluster_centers_, kk, rs)))
+                tries.append(fit(kk, _grow(X, w, previous.cluster_centers_, kk, rs, n_threads)))
             if grown_wins < NESTED_PATIENCE:
                 tries.append(fit(kk, seeds[:kk]))
             best = min(tries, key=lambda m: m.inertia_)

@@ -55,8 +55,12 @@ def _cli_without_privileges(args):
         setpriv = shutil.which("setpriv")
         assert setpriv, "running as root needs util-linux's setpriv to drop capabilities"
         prefix = [setpriv, "--bounding-set=-all", "--inh-caps=-all", "--"]
-    done = subprocess.run([*prefix, sys.executable, "-m", "kmeanskit", *args],
-                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    done = subprocess.run(
+        [*prefix, sys.executable, "-m", "kmeanskit", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     return done.returncode, done.stdout, done.stderr
 
 
@@ -68,8 +72,12 @@ def _png_header(width: int, height: int) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + crc
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr)
-            + chunk(b"IDAT", zlib.compress(b"\0" * 64)) + chunk(b"IEND", b""))  # fmt: skip
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+        + chunk(b"IEND", b"")
+    )
 
 
 def _encoded(img, fmt: str, **kw) -> bytes:
@@ -172,8 +180,22 @@ def corpus(tmp_path):
 def test_every_bad_file_is_skipped_with_its_reason(corpus, tmp_path, capsysbinary):
     root, skipped, names = corpus
     out = tmp_path / "out"
-    code = main(["cluster", str(root), "--k", "2", "--features", "pixels", "--size", "16",
-                 "--cache", str(tmp_path / "cache"), "--out", str(out)])  # fmt: skip
+    code = main(
+        [
+            "cluster",
+            str(root),
+            "--k",
+            "2",
+            "--features",
+            "pixels",
+            "--size",
+            "16",
+            "--cache",
+            str(tmp_path / "cache"),
+            "--out",
+            str(out),
+        ]
+    )
     captured = capsysbinary.readouterr()
     assert code == 0, captured.err
     assert b"Traceback" not in captured.err
@@ -186,8 +208,9 @@ def test_every_bad_file_is_skipped_with_its_reason(corpus, tmp_path, capsysbinar
     assert summary["n_images"] == n_read  # the files of sub/up (the parent) not again
     assert f"{n_read} images in 2 clusters".encode() in captured.out
     assert f"{len(skipped)} files skipped".encode() in captured.out
-    with open(out / "assignments.csv", newline="", encoding="utf-8",
-              errors="surrogateescape") as fh:  # fmt: skip
+    with open(
+        out / "assignments.csv", newline="", encoding="utf-8", errors="surrogateescape"
+    ) as fh:
         clustered = {os.path.basename(r["path"]) for r in csv.DictReader(fh)}
     assert set(READ) <= clustered and not clustered & set(skipped)
     copies = {os.path.basename(p) for p in os.listdir(out) if p.startswith("cluster_")}
@@ -200,8 +223,20 @@ def test_an_unreadable_file_is_skipped(tmp_path, monkeypatch, capsys, how):
     locked = root / "locked.png"
     _noise(3, 16).save(locked)
     out = tmp_path / "out"
-    args = ["cluster", str(root), "--k", "2", "--features", "pixels", "--size", "8",
-            "--cache", str(tmp_path / "cache"), "--out", str(out)]  # fmt: skip
+    args = [
+        "cluster",
+        str(root),
+        "--k",
+        "2",
+        "--features",
+        "pixels",
+        "--size",
+        "8",
+        "--cache",
+        str(tmp_path / "cache"),
+        "--out",
+        str(out),
+    ]
     if how == "chmod":
         locked.chmod(0)
         code, printed, _ = _cli_without_privileges(args)
@@ -226,20 +261,37 @@ def test_names_that_are_not_utf8(corpus, tmp_path, capsysbinary):
     if not names:
         pytest.skip("this file system refuses names that are not UTF-8")
     out = tmp_path / "out"
-    code = main(["cluster", str(root), "--k", "2", "--features", "pixels", "--size", "16",
-                 "--out", str(out)])  # fmt: skip
+    code = main(
+        [
+            "cluster",
+            str(root),
+            "--k",
+            "2",
+            "--features",
+            "pixels",
+            "--size",
+            "16",
+            "--out",
+            str(out),
+        ]
+    )
     printed = capsysbinary.readouterr().out
     assert code == 0
     assert b"bad\xff.png: not an image" in printed  # stdout: the name's own bytes
     # the copy in its cluster folder has the same bytes as its name
-    copies = [c for d in os.listdir(os.fsencode(out)) if d.startswith(b"cluster_")
-              for c in os.listdir(os.fsencode(out) + b"/" + d)]  # fmt: skip
+    copies = [
+        c
+        for d in os.listdir(os.fsencode(out))
+        if d.startswith(b"cluster_")
+        for c in os.listdir(os.fsencode(out) + b"/" + d)
+    ]
     assert b"caf\xe9.png" in copies
     # CSV: the name's own bytes, so the path column opens the file
     raw = (out / "assignments.csv").read_bytes()
     assert os.fsencode(names["good"]) in raw
-    with open(out / "assignments.csv", newline="", encoding="utf-8",
-              errors="surrogateescape") as fh:  # fmt: skip
+    with open(
+        out / "assignments.csv", newline="", encoding="utf-8", errors="surrogateescape"
+    ) as fh:
         paths = [r["path"] for r in csv.DictReader(fh)]
     assert names["good"] in paths and os.path.isfile(paths[paths.index(names["good"])])
     # JSON: ASCII with \udcXX escapes; json.loads gives the same str path back
@@ -253,9 +305,13 @@ def test_names_that_are_not_utf8(corpus, tmp_path, capsysbinary):
 
 @pytest.mark.parametrize(
     "name, expected",
-    [("sixteen-dark", 1000 / 65535), ("sixteen-bright", 1.0), ("cmyk-white", 1.0),
-     ("cmyk-black", 0.0)],
-)  # fmt: skip
+    [
+        ("sixteen-dark", 1000 / 65535),
+        ("sixteen-bright", 1.0),
+        ("cmyk-white", 1.0),
+        ("cmyk-black", 0.0),
+    ],
+)
 def test_sixteen_bit_and_cmyk_pixels(tmp_path, name, expected):
     if name.startswith("sixteen"):
         value = 1000 if name.endswith("dark") else 65535
@@ -307,8 +363,7 @@ def test_output_folder_inside_the_input_is_never_input(tmp_path, capsys):
         err = capsys.readouterr().err
         assert f"--out {str(where)!r} is or holds the input" in err and err.count("\n") == 1
     # clustering a cluster folder of an earlier run back into that run: refused
-    assert main(["cluster", str(out / "cluster_00"), "--k", "2", "--out", str(out),
-                 "--force"]) == 1  # fmt: skip
+    assert main(["cluster", str(out / "cluster_00"), "--k", "2", "--out", str(out), "--force"]) == 1
     assert "is or holds the input" in capsys.readouterr().err
     assert len(list((out / "cluster_00").iterdir())) == 5
 
@@ -323,8 +378,9 @@ def test_an_output_folder_that_cannot_be_written(tmp_path, monkeypatch, capsys, 
     if how == "chmod":
         out.chmod(0o555)
         try:
-            code, _, err = _cli_without_privileges(["cluster", str(root), "--k", "2",
-                                                    "--out", str(out)])  # fmt: skip
+            code, _, err = _cli_without_privileges(
+                ["cluster", str(root), "--k", "2", "--out", str(out)]
+            )
         finally:
             out.chmod(0o755)
         assert code == 1

@@ -12,9 +12,9 @@ pytest.importorskip("joblib")
 from PIL import Image, ImageDraw
 
 from conftest import write_levels
+from kmeanskit.choose_k import parse_k
 from kmeanskit.cli import main
 from kmeanskit.images import cluster_images, load_model
-from kmeanskit.images.pipeline import parse_k
 from kmeanskit.metrics import cluster_accuracy
 
 SHAPES = ("dot", "bar", "ring")
@@ -61,8 +61,9 @@ def photos(tmp_path, huge_png):
 def _hashes(root):
     return {
         p.relative_to(root): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(root.rglob("*")) if p.is_file()
-    }  # fmt: skip
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.mark.parametrize("features", ["pixels", "svd", "hog", "color"])
@@ -84,15 +85,31 @@ def test_k_auto_and_ranges(tmp_path):
     assert parse_k("auto", 100) == list(range(2, 51))
     with pytest.raises(ValueError, match="k must be an int, 'auto', 'A:B' or 'A:B:STEP'"):
         parse_k("many", 10)
-    with pytest.raises(ValueError, match="between 1 and the number of images"):
+    with pytest.raises(ValueError, match="between 1 and the number of rows"):
         parse_k(40, 30)
 
 
 def test_cli_cluster_writes_everything_and_touches_nothing(photos, tmp_path, capsys):
     before = _hashes(photos)
     out = tmp_path / "out"
-    code = main(["cluster", str(photos), "--k", "3", "--features", "svd", "--size", "32",
-                 "--components", "10", "--labels-from", "parent", "--out", str(out)])  # fmt: skip
+    code = main(
+        [
+            "cluster",
+            str(photos),
+            "--k",
+            "3",
+            "--features",
+            "svd",
+            "--size",
+            "32",
+            "--components",
+            "10",
+            "--labels-from",
+            "parent",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "30 images in 3 clusters" in printed and "accuracy 1.000" in printed
@@ -126,8 +143,24 @@ def test_cli_cluster_writes_everything_and_touches_nothing(photos, tmp_path, cap
     assert main(["cluster", str(photos), "--k", "3", "--out", str(out)]) == 1
     err = capsys.readouterr().err
     assert "is not empty" in err and "--force" in err and len(err.strip().splitlines()) == 1
-    assert main(["cluster", str(photos), "--k", "3", "--size", "32", "--out", str(out),
-                 "--force", "--link", "--json"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "cluster",
+                str(photos),
+                "--k",
+                "3",
+                "--size",
+                "32",
+                "--out",
+                str(out),
+                "--force",
+                "--link",
+                "--json",
+            ]
+        )
+        == 0
+    )
     assert json.loads(capsys.readouterr().out)["n_images"] == 30
     feats = tmp_path / "f.npz"
     assert main(["features", str(photos), "--k", "2:3", "--size", "16", "--out", str(feats)]) == 0
@@ -191,8 +224,24 @@ def test_real_digits_written_as_png(shared_data, tmp_path, capsys):
         (photos / str(lab)).mkdir(parents=True, exist_ok=True)
         Image.fromarray(img).save(photos / str(lab) / f"{i}.png")
     out = tmp_path / "out"
-    assert main(["cluster", str(photos), "--k", "10", "--size", "28", "--labels-from",
-                 "parent", "--out", str(out), "--json"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "cluster",
+                str(photos),
+                "--k",
+                "10",
+                "--size",
+                "28",
+                "--labels-from",
+                "parent",
+                "--out",
+                str(out),
+                "--json",
+            ]
+        )
+        == 0
+    )
     summary = json.loads(capsys.readouterr().out)
     assert summary["n_images"] == 400 and summary["k"] == 10
     assert summary["scores"]["accuracy"] > 0.45  # k-means on pixels: about 0.55

@@ -18,8 +18,10 @@ from kmeanskit.images.cnn import CNNEmbedding
 
 @pytest.fixture(scope="module")
 def pictures():
-    imgs = [np.asarray(Image.fromarray(im).resize((224, 224))) / 255.0
-            for im in load_sample_images().images]  # fmt: skip
+    imgs = [
+        np.asarray(Image.fromarray(im).resize((224, 224))) / 255.0
+        for im in load_sample_images().images
+    ]
     return np.stack([*imgs, imgs[0][:, ::-1]]).astype(np.float32)
 
 
@@ -90,10 +92,11 @@ def test_a_user_onnx_model_on_the_command_line(tmp_path, capsys):
     from onnx import TensorProto, helper
 
     graph = helper.make_graph(
-        [helper.make_node("GlobalAveragePool", ["x"], ["y"])], "mean-colour",
+        [helper.make_node("GlobalAveragePool", ["x"], ["y"])],
+        "mean-colour",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 3, "h", "w"])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 3, 1, 1])],
-    )  # fmt: skip
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
     model.ir_version = 8
     path = tmp_path / "mean.onnx"
@@ -103,8 +106,27 @@ def test_a_user_onnx_model_on_the_command_line(tmp_path, capsys):
     for i in range(8):
         Image.new("RGB", (20, 20), ((250, 10, 10), (10, 10, 250))[i % 2]).save(photos / f"{i}.png")
     out = tmp_path / "out"
-    assert main(["cluster", str(photos), "--features", "cnn", "--onnx", str(path), "--k", "2",
-                 "--size", "8", "--out", str(out), "--json", "--no-cache"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "cluster",
+                str(photos),
+                "--features",
+                "cnn",
+                "--onnx",
+                str(path),
+                "--k",
+                "2",
+                "--size",
+                "8",
+                "--out",
+                str(out),
+                "--json",
+                "--no-cache",
+            ]
+        )
+        == 0
+    )
     import json
 
     sizes = json.loads(capsys.readouterr().out)["cluster_sizes"]

@@ -66,8 +66,21 @@ def test_segment_by_colour_and_position(tmp_path, capsys):
 def test_features_command_writes_distances_for_every_k(tmp_path, capsys):
     write_levels(tmp_path, 24, (40, 200), side=12, noise=10, seed=0)
     out = tmp_path / "feats.npz"
-    code = main(["features", str(tmp_path), "--k", "2:6:2", "--features", "pixels",
-                 "--size", "12", "--gmm", "--out", str(out)])  # fmt: skip
+    code = main(
+        [
+            "features",
+            str(tmp_path),
+            "--k",
+            "2:6:2",
+            "--features",
+            "pixels",
+            "--size",
+            "12",
+            "--gmm",
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     data = np.load(out)
     assert data["k"].tolist() == [2, 4, 6]

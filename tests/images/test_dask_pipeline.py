@@ -52,8 +52,22 @@ def test_same_features_as_in_memory(photos, tmp_path, features):
 
 
 def _run(photos, out, *extra):
-    return main(["cluster", str(photos), "--features", "svd", "--size", "16",
-                 "--components", "5", "--out", str(out), "--json", *extra])  # fmt: skip
+    return main(
+        [
+            "cluster",
+            str(photos),
+            "--features",
+            "svd",
+            "--size",
+            "16",
+            "--components",
+            "5",
+            "--out",
+            str(out),
+            "--json",
+            *extra,
+        ]
+    )
 
 
 def test_cli_on_a_local_cluster(photos, tmp_path, capsys):
@@ -62,8 +76,9 @@ def test_cli_on_a_local_cluster(photos, tmp_path, capsys):
     expected = json.loads(capsys.readouterr().out)
     out = tmp_path / "dask"
     # a tcp address, as a real scheduler has; ':0': no clash with a dashboard on 8787
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  protocol="tcp", dashboard_address=":0") as cluster:  # fmt: skip
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, protocol="tcp", dashboard_address=":0"
+    ) as cluster:
         assert cluster.scheduler_address.startswith("tcp://")
         code = _run(photos, out, "--k", "3", "--scheduler", cluster.scheduler_address)
     assert code == 0
@@ -107,14 +122,23 @@ def test_cli_threads_with_a_k_range(photos, tmp_path, capsys):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--features", "umap"], "--features umap cannot run on Dask (--scheduler)"),
-        (["--features", "ae-umap"], "--features ae-umap cannot run on Dask"),
-        (["--scheduler", "nonsense"], "--scheduler must be 'threads' or a scheduler address"),
+        (["--features", "umap"], "--features 'umap' cannot run on Dask (with a scheduler)"),
+        (["--features", "ae-umap"], "--features 'ae-umap' cannot run on Dask"),
+        (["--scheduler", "nonsense"], "--scheduler 'nonsense' is not 'threads' nor a scheduler"),
     ],
 )
 def test_cli_errors(photos, tmp_path, capsys, extra, message):
-    args = ["cluster", str(photos), "--k", "3", "--out", str(tmp_path / "out"),
-            "--scheduler", "threads", *extra]  # fmt: skip
+    args = [
+        "cluster",
+        str(photos),
+        "--k",
+        "3",
+        "--out",
+        str(tmp_path / "out"),
+        "--scheduler",
+        "threads",
+        *extra,
+    ]
     assert main(args) == 1
     err = capsys.readouterr().err
     assert message in err and err.count("\n") == 1 and "Traceback" not in err

@@ -64,9 +64,8 @@ def test_fit_pad_crop(tmp_path):
 
 @pytest.mark.parametrize(
     "content, reason",
-    [(b"", "empty file"), (b"hello, not an image", "not an image"),
-     (None, "cannot decode")],
-)  # fmt: skip
+    [(b"", "empty file"), (b"hello, not an image", "not an image"), (None, "cannot decode")],
+)
 def test_bad_files_give_a_reason(tmp_path, content, reason):
     path = tmp_path / "bad.png"
     if content is None:  # a truncated PNG

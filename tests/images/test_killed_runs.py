@@ -53,13 +53,32 @@ def slow_photos(tmp_path_factory):
 
 def _argv(photos, out, *cache):
     cache = ["--cache", str(cache[0])] if cache else ["--no-cache"]
-    return ["cluster", str(photos), "--k", "4", "--features", "pixels", "--size", "16",
-            "--jobs", "1", "--seed", "0", *cache, "--out", str(out)]  # fmt: skip
+    return [
+        "cluster",
+        str(photos),
+        "--k",
+        "4",
+        "--features",
+        "pixels",
+        "--size",
+        "16",
+        "--jobs",
+        "1",
+        "--seed",
+        "0",
+        *cache,
+        "--out",
+        str(out),
+    ]
 
 
 def _start(argv):
-    return subprocess.Popen([sys.executable, "-m", "kmeanskit", *argv], text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "kmeanskit", *argv],
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def _wait_for_a_cached_batch(cache, proc, timeout=90.0):
@@ -104,8 +123,9 @@ def test_sigkill_leaves_nothing_half_written_and_the_next_run_resumes(
 
     caplog.set_level(logging.INFO, logger="kmeanskit")
     assert main(_argv(slow_photos, out, cache)) == 0  # the same command: no --force
-    found = re.search(r"(\d+) of (\d+) files found in the feature cache, (\d+) to decode",
-                      caplog.text)  # fmt: skip
+    found = re.search(
+        r"(\d+) of (\d+) files found in the feature cache, (\d+) to decode", caplog.text
+    )
     n_found, n_files, n_todo = map(int, found.groups())
     assert n_files == N_FILES and n_found >= 256 and n_todo == N_FILES - n_found
     assert sorted(os.listdir(out)) == _visible(out)  # the killed run's staging folder: gone

@@ -57,20 +57,38 @@ def _commands(photos, run, tmp_path):
     photo = str(photos / "red.jpg")
     return {
         "cluster": (["cluster", str(photos), *CLUSTER, "--out", str(run)], run / "summary.json"),
-        "features": (["features", str(photos), "--k", "2", "--features", "pixels", "--size",
-                      "8", "--out", str(tmp_path / "f.npz")], tmp_path / "f.npz"),
-        "quantize": (["quantize", photo, "--colors", "2", "--out", str(tmp_path / "q.png")],
-                     tmp_path / "q.png"),
-        "segment": (["segment", photo, "--k", "2", "--out", str(tmp_path / "s.png")],
-                    tmp_path / "s.png"),
-        "plot": (["plot", str(run), "--out", str(tmp_path / "figs")],
-                 tmp_path / "figs" / "sizes.png"),
-    }  # fmt: skip
+        "features": (
+            [
+                "features",
+                str(photos),
+                "--k",
+                "2",
+                "--features",
+                "pixels",
+                "--size",
+                "8",
+                "--out",
+                str(tmp_path / "f.npz"),
+            ],
+            tmp_path / "f.npz",
+        ),
+        "quantize": (
+            ["quantize", photo, "--colors", "2", "--out", str(tmp_path / "q.png")],
+            tmp_path / "q.png",
+        ),
+        "segment": (
+            ["segment", photo, "--k", "2", "--out", str(tmp_path / "s.png")],
+            tmp_path / "s.png",
+        ),
+        "plot": (
+            ["plot", str(run), "--out", str(tmp_path / "figs")],
+            tmp_path / "figs" / "sizes.png",
+        ),
+    }
 
 
 @pytest.mark.parametrize("command", ["cluster", "features", "quantize", "segment", "plot"])
-def test_no_overwrite_without_force_and_inputs_untouched(photos, run, tmp_path, capsys,
-                                                         command):  # fmt: skip
+def test_no_overwrite_without_force_and_inputs_untouched(photos, run, tmp_path, capsys, command):
     if command == "plot":
         pytest.importorskip("matplotlib")
     argv, written = _commands(photos, run, tmp_path)[command]
@@ -116,8 +134,24 @@ def test_a_failed_run_leaves_the_previous_outputs_whole(photos, run, capsys, mon
         raise OSError("disk full")
 
     monkeypatch.setattr(report, "build_report", broken)  # fails after everything else
-    assert main(["cluster", str(photos), "--k", "3", "--features", "pixels", "--size", "8",
-                 "--out", str(run), "--force"]) == 1  # fmt: skip
+    assert (
+        main(
+            [
+                "cluster",
+                str(photos),
+                "--k",
+                "3",
+                "--features",
+                "pixels",
+                "--size",
+                "8",
+                "--out",
+                str(run),
+                "--force",
+            ]
+        )
+        == 1
+    )
     assert capsys.readouterr().err == "kmeanskit: error: disk full\n"
     assert snapshot(run) == before  # the old run, whole; no staging folder left
 
@@ -141,18 +175,39 @@ def test_force_replaces_the_previous_run_and_nothing_else(photos, run, capsys):
     first = json.loads((run / "summary.json").read_text())
     (run / "notes.txt").write_text("mine")
     (run / "cluster_01" / "extra.png").write_bytes(b"")  # would linger in a reused folder
-    assert main(["cluster", str(photos), "--k", "3", "--features", "pixels", "--size", "8",
-                 "--out", str(run), "--force"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "cluster",
+                str(photos),
+                "--k",
+                "3",
+                "--features",
+                "pixels",
+                "--size",
+                "8",
+                "--out",
+                str(run),
+                "--force",
+            ]
+        )
+        == 0
+    )
     assert first["k"] == 2
-    assert sorted(p.name for p in run.glob("cluster_*")) == ["cluster_00", "cluster_01",
-                                                             "cluster_02"]  # fmt: skip
+    assert sorted(p.name for p in run.glob("cluster_*")) == [
+        "cluster_00",
+        "cluster_01",
+        "cluster_02",
+    ]
     assert not (run / "cluster_01" / "extra.png").exists()
     assert (run / "notes.txt").read_text() == "mine"
     n_copies = sum(len(list(d.iterdir())) for d in run.glob("cluster_*"))
     assert n_copies == json.loads((run / "summary.json").read_text())["n_images"] == 12
     # k chosen before, fixed now: the k curves of the old run are not left behind
-    assert main(["cluster", str(photos), "--k", "2:3", *CLUSTER[2:], "--out", str(run),
-                 "--force"]) == 0  # fmt: skip
+    assert (
+        main(["cluster", str(photos), "--k", "2:3", *CLUSTER[2:], "--out", str(run), "--force"])
+        == 0
+    )
     assert (run / "k_scores.json").is_file()
     assert main(["cluster", str(photos), *CLUSTER, "--out", str(run), "--force"]) == 0
     assert not (run / "k_scores.json").exists()

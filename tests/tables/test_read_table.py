@@ -101,10 +101,13 @@ def test_parquet(tmp_path):
     pd = pytest.importorskip("pandas")
     frame = pd.DataFrame({"name": ["a", "b"], "x": [1.5, None], "n": pd.array([1, 2], "Int64")})
     frame.to_parquet(tmp_path / "t.parquet")
-    with pytest.raises(TableError, match=exact(
-        f"{tmp_path / 't.parquet'}: missing value at row 2, column 'x' (1); "
-        "pass --missing mean|median|drop to fill or drop"
-    )):  # fmt: skip
+    with pytest.raises(
+        TableError,
+        match=exact(
+            f"{tmp_path / 't.parquet'}: missing value at row 2, column 'x' (1); "
+            "pass missing='mean', 'median' or 'drop' to fill or drop"
+        ),
+    ):
         read_table(tmp_path / "t.parquet", id_column="name")
     table = read_table(tmp_path / "t.parquet", id_column="name", missing="median")
     assert table.X.tolist() == [[1.5, 1.0], [1.5, 2.0]] and table.ids == ["a", "b"]
@@ -163,8 +166,9 @@ def test_trailing_delimiter_is_not_a_column(tmp_path):
 def test_sep_given(tmp_path):
     path = write(tmp_path, "t.txt", "a|b\n1|2\n")
     assert read_table(path, sep="|").X.tolist() == [[1, 2]]
-    with pytest.raises(ValueError, match=exact("sep='||' should be None, one character or "
-                                               "'whitespace'")):  # fmt: skip
+    with pytest.raises(
+        ValueError, match=exact("sep='||' should be None, one character or 'whitespace'")
+    ):
         read_table(path, sep="||")
 
 
@@ -173,15 +177,21 @@ def test_sep_given(tmp_path):
 
 def test_non_numeric_column_is_refused_not_skipped(tmp_path):
     path = write(tmp_path, "fruit.csv", FRUIT)
-    with pytest.raises(TableError, match=exact(
-        f"{path}: column 'name' (0) is not numeric: line 2 has 'apple'; "
-        "choose columns with --columns or name it with --id-column"
-    )):  # fmt: skip
+    with pytest.raises(
+        TableError,
+        match=exact(
+            f"{path}: column 'name' (0) is not numeric: line 2 has 'apple'; "
+            "choose columns with columns=... or name it with id_column=..."
+        ),
+    ):
         read_table(path)
-    with pytest.raises(TableError, match=exact(
-        f"{path}: column 'colour' (3) is not numeric: line 2 has 'red'; "
-        "choose columns with --columns or name it with --id-column"
-    )):  # fmt: skip
+    with pytest.raises(
+        TableError,
+        match=exact(
+            f"{path}: column 'colour' (3) is not numeric: line 2 has 'red'; "
+            "choose columns with columns=... or name it with id_column=..."
+        ),
+    ):
         read_table(path, id_column="name")
     path = write(tmp_path, "late.csv", FRUIT + "fig,7,3,purple\n" * 2 + "kiwi,x7,2,brown\n")
     with pytest.raises(TableError, match=r"column 'weight' \(1\) is not numeric: line 7 has 'x7'"):
@@ -223,19 +233,25 @@ def test_ragged_row(tmp_path):
 def test_missing_value(tmp_path, token):
     rows = "".join(f"{i},{i + 1}\n" for i in range(7))
     path = write(tmp_path, "m.csv", f"a,b\n{rows}7,{token}\n")
-    with pytest.raises(TableError, match=exact(
-        f"{path}: missing value at line 9, column 'b' (1); "
-        "pass --missing mean|median|drop to fill or drop"
-    )):  # fmt: skip
+    with pytest.raises(
+        TableError,
+        match=exact(
+            f"{path}: missing value at line 9, column 'b' (1); "
+            "pass missing='mean', 'median' or 'drop' to fill or drop"
+        ),
+    ):
         read_table(path)
 
 
 def test_infinite_value(tmp_path):
     path = write(tmp_path, "inf.csv", "id,a,b\nr1,1,2\nr2,-inf,4\nr3,1,inf\n")
-    with pytest.raises(TableError, match=exact(
-        f"{path}: infinite value '-inf' at line 3, column 'a' (1); "
-        "only finite numbers can be clustered"
-    )):  # fmt: skip
+    with pytest.raises(
+        TableError,
+        match=exact(
+            f"{path}: infinite value '-inf' at line 3, column 'a' (1); "
+            "only finite numbers can be clustered"
+        ),
+    ):
         read_table(path, id_column="id", missing="mean")
     np.save(tmp_path / "inf.npy", np.array([[1.0, 2.0], [np.inf, np.nan]]))
     with pytest.raises(TableError, match=r"infinite value 'inf' at row 2, column 'x0' \(0\)"):
@@ -245,19 +261,22 @@ def test_infinite_value(tmp_path):
 def test_not_utf8(tmp_path):
     path = tmp_path / "latin.csv"
     path.write_bytes("a,b\ncaf\xe9,1\n".encode("latin-1"))
-    with pytest.raises(TableError, match=exact(
-        f"{path} is not a text table (encoding: byte 0xe9 at position 7 is not UTF-8; "
-        "save it as UTF-8)"
-    )):  # fmt: skip
+    with pytest.raises(
+        TableError,
+        match=exact(
+            f"{path} is not a text table (encoding: byte 0xe9 at position 7 is not UTF-8; "
+            "save it as UTF-8)"
+        ),
+    ):
         read_table(path)
 
 
 def test_binary_file_named_csv(tmp_path):
     path = tmp_path / "photo.csv"
     path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
-    with pytest.raises(TableError, match=exact(
-        f"{path} is not a text table (it holds binary data: byte 8 is NUL)"
-    )):  # fmt: skip
+    with pytest.raises(
+        TableError, match=exact(f"{path} is not a text table (it holds binary data: byte 8 is NUL)")
+    ):
         read_table(path)
     path = tmp_path / "u16.csv"
     path.write_bytes("a,b\n1,2\n".encode("utf-16"))
@@ -268,14 +287,18 @@ def test_binary_file_named_csv(tmp_path):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        ({"columns": "weight,size"}, "no column 'size'; the columns are name, weight, length, "
-                                     "colour"),
+        (
+            {"columns": "weight,size"},
+            "no column 'size'; the columns are name, weight, length, colour",
+        ),
         ({"columns": [1, 9]}, "column index 9 is out of range; the table has 4 columns (0-3)"),
         ({"columns": "weight,1"}, "column 'weight' (1) is chosen twice"),
-        ({"id_column": "name", "columns": [0, 1]},
-         "column 'name' (0) cannot be both the id column and a feature"),
+        (
+            {"id_column": "name", "columns": [0, 1]},
+            "column 'name' (0) cannot be both the id column and a feature",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_columns(tmp_path, kwargs, message):
     path = write(tmp_path, "fruit.csv", FRUIT)
     with pytest.raises(TableError, match=exact(f"{path}: {message}")):
@@ -284,9 +307,9 @@ def test_bad_columns(tmp_path, kwargs, message):
 
 def test_bad_options(tmp_path):
     path = write(tmp_path, "t.csv", "1,2\n")
-    with pytest.raises(ValueError, match=exact(
-        "missing='zero' should be one of 'error', 'mean', 'median', 'drop'"
-    )):  # fmt: skip
+    with pytest.raises(
+        ValueError, match=exact("missing='zero' should be one of 'error', 'mean', 'median', 'drop'")
+    ):
         read_table(path, missing="zero")
     with pytest.raises(ValueError, match=exact("header='yes' should be 'auto', True or False")):
         read_table(path, header="yes")
@@ -298,12 +321,15 @@ def test_bad_options(tmp_path):
 @pytest.mark.parametrize(
     ("array", "message"),
     [
-        (np.arange(3.0), "the array has 1 dimensions, shape (3,); a table needs 2 "
-                         "(reshape(-1, 1) for one feature)"),
+        (
+            np.arange(3.0),
+            "the array has 1 dimensions, shape (3,); a table needs 2 "
+            "(reshape(-1, 1) for one feature)",
+        ),
         (np.array([["a", "b"]]), "the array holds <U1 values, not numbers"),
         (np.zeros((0, 3)), "is empty (the array has shape (0, 3))"),
     ],
-)  # fmt: skip
+)
 def test_bad_npy(tmp_path, array, message):
     path = tmp_path / "bad.npy"
     np.save(path, array)
@@ -314,9 +340,10 @@ def test_bad_npy(tmp_path, array, message):
 
 def test_bad_npz(tmp_path):
     np.savez(tmp_path / "two.npz", a=np.zeros((2, 2)), b=np.ones(2))
-    with pytest.raises(TableError, match=exact(
-        f"{tmp_path / 'two.npz'} holds 2 arrays (a, b); name the table X or data"
-    )):  # fmt: skip
+    with pytest.raises(
+        TableError,
+        match=exact(f"{tmp_path / 'two.npz'} holds 2 arrays (a, b); name the table X or data"),
+    ):
         read_table(tmp_path / "two.npz")
     (tmp_path / "junk.npz").write_bytes(b"not a zip")
     with pytest.raises(TableError, match=r"junk\.npz is not a valid \.npz file"):
@@ -363,13 +390,14 @@ def test_missing_drop_says_how_many(tmp_path, caplog):
 
 def test_missing_fill_impossible(tmp_path):
     path = write(tmp_path, "g.csv", "a,b\n1,\n2,NA\n")
-    with pytest.raises(TableError, match=exact(
-        f"{path}: column 'b' (1) has no values to compute the mean from"
-    )):  # fmt: skip
+    with pytest.raises(
+        TableError, match=exact(f"{path}: column 'b' (1) has no values to compute the mean from")
+    ):
         read_table(path, missing="mean")
-    with pytest.raises(TableError, match=exact(
-        f"{path}: every row has a missing value; nothing is left after --missing drop"
-    )):  # fmt: skip
+    with pytest.raises(
+        TableError,
+        match=exact(f"{path}: every row has a missing value; nothing is left after missing='drop'"),
+    ):
         read_table(path, missing="drop")
 
 
@@ -379,5 +407,5 @@ def test_missing_in_sparse(tmp_path):
     with pytest.raises(TableError, match=r"missing value at row 2, column 'x0' \(0\)"):
         read_table(tmp_path / "s.npz")
     assert read_table(tmp_path / "s.npz", missing="drop").X.toarray().tolist() == [[1, 0], [0, 3]]
-    with pytest.raises(TableError, match="--missing mean is not supported for a sparse matrix"):
+    with pytest.raises(TableError, match="missing='mean' is not supported for a sparse matrix"):
         read_table(tmp_path / "s.npz", missing="mean")

@@ -76,10 +76,13 @@ def test_sparse_whiten_and_none_stay_sparse():
 
 
 def test_sparse_standard_is_refused():
-    with pytest.raises(ValueError, match=exact(
-        "kind='standard' cannot scale a sparse matrix: subtracting the mean would make it "
-        "dense; use kind='whiten' (divide by the deviation only) or 'none'"
-    )):  # fmt: skip
+    with pytest.raises(
+        ValueError,
+        match=exact(
+            "kind='standard' cannot scale a sparse matrix: subtracting the mean would make it "
+            "dense; use kind='whiten' (divide by the deviation only) or 'none'"
+        ),
+    ):
         Scaler("standard").fit(sp.csr_matrix(X))
 
 
@@ -99,17 +102,17 @@ def test_dict_round_trip_through_json():
 
 
 def test_errors():
-    with pytest.raises(ValueError, match=exact(
-        "kind='minmax' should be one of 'standard', 'whiten', 'none'"
-    )):  # fmt: skip
+    with pytest.raises(
+        ValueError, match=exact("kind='minmax' should be one of 'standard', 'whiten', 'none'")
+    ):
         Scaler("minmax").fit(X)
     with pytest.raises(ValueError, match=exact("this Scaler is not fitted yet; call fit(X) first")):
         Scaler().transform(X)
     with pytest.raises(ValueError, match=exact("X has 3 columns; the scaler was fitted on 2")):
         Scaler().fit(X).transform(np.ones((2, 3)))
-    with pytest.raises(ValueError, match=exact(
-        "X holds NaN or infinite values; fill or drop them first"
-    )):  # fmt: skip
+    with pytest.raises(
+        ValueError, match=exact("X holds NaN or infinite values; fill or drop them first")
+    ):
         Scaler().fit([[1.0, np.nan]])
     with pytest.raises(ValueError, match=exact("feature_names has 1 names; X has 2 columns")):
         Scaler().fit(X, feature_names=["a"])

@@ -5,13 +5,16 @@ Needs the ``images`` extra (Pillow, scikit-image, joblib); nothing here is impor
 """
 
 from .export import labels_from_paths, load_model, write_outputs
-from .features import HOG, ColorHistogram, Pixels
+from .extractors import EXTRACTORS, register
+from .features import HOG, ColorHistogram, Extractor, Pixels
 from .io import Failure, ImageSpec, decode, iter_decoded, list_images
 from .pipeline import ImageClusters, ImageModel, cluster_images
 
 __all__ = [
+    "EXTRACTORS",
     "HOG",
     "ColorHistogram",
+    "Extractor",
     "Failure",
     "ImageClusters",
     "ImageModel",
@@ -23,5 +26,6 @@ __all__ = [
     "labels_from_paths",
     "list_images",
     "load_model",
+    "register",
     "write_outputs",
 ]

@@ -55,8 +55,16 @@ class Autoencoder(TransformerMixin, BaseEstimator):
     (64, 3)
     """
 
-    def __init__(self, n_components=10, hidden=(500, 500, 2000), epochs=60, batch_size=256,
-                 learning_rate=1e-3, device="auto", random_state=0):  # fmt: skip
+    def __init__(
+        self,
+        n_components=10,
+        hidden=(500, 500, 2000),
+        epochs=60,
+        batch_size=256,
+        learning_rate=1e-3,
+        device="auto",
+        random_state=0,
+    ):
         self.n_components = n_components
         self.hidden = hidden
         self.epochs = epochs

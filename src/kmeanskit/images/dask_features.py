@@ -23,9 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..choose_k import choose_k
+from ..choose_k import GAP_MAX_ROWS, choose_k, default_methods, internal_scores, parse_k
 from ..estimators import KMeans
 from ..relabel import canonical_order, permute_clusters
+from ..views import _reduce_block
 from .io import Failure, iter_decoded
 from .pipeline import (
     FEATURES,
@@ -34,18 +35,16 @@ from .pipeline import (
     _extractor,
     _feature_rows,
     _fit_pca,
-    _internal_scores,
     _pca_sample,
     _spec_and_paths,
-    parse_k,
 )
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["check_features", "cluster_images_dask", "extract_features_dask", "project_rows"]
+__all__ = ["check_features", "cluster_images_dask", "extract_features_dask"]
 
 #: rows computed on the client for choosing k and for the internal scores
-SCORE_SAMPLE = 3000
+SCORE_SAMPLE = GAP_MAX_ROWS
 
 
 def _require():
@@ -80,14 +79,14 @@ def check_features(features: str):
     'hog'
     """
     if features not in FEATURES:
-        raise ValueError(f"features must be one of {sorted(FEATURES)}; got {features!r}")
+        raise ValueError(f"features must be one of {sorted(FEATURES)}; got features={features!r}")
     recipe = FEATURES[features]
     if recipe.umap or recipe.autoencoder:
         blockwise = sorted(n for n, r in FEATURES.items() if not (r.umap or r.autoencoder))
         raise ValueError(
-            f"--features {features} cannot run on Dask (--scheduler): its "
+            f"features={features!r} cannot run on Dask (with a scheduler): its "
             f"{'autoencoder and ' if recipe.autoencoder else ''}UMAP are fitted on all the "
-            f"rows at once, not block by block; with --scheduler use one of {blockwise}"
+            f"rows at once, not block by block; on Dask use one of {blockwise}"
         )
     return recipe
 
@@ -109,10 +108,6 @@ def _extract_batch(paths, lo, spec, extractor, store):
     return bad
 
 
-def _reduce_block(block, reducer):
-    return np.asarray(reducer.transform(block), dtype=np.float32)
-
-
 def _run(dask, tasks, sizes, client, progress):
     """Compute the tasks (on ``client``, else on threads), calling ``progress`` with
     the number of files of each finished batch."""
@@ -132,11 +127,22 @@ def _run(dask, tasks, sizes, client, progress):
 
 
 def extract_features_dask(
-    source, store, *, features: str = "svd", size=None, mode: str | None = None,
-    fit: str = "fit", n_components: int = 50, sample_size: int = 2000, random_state=0,
-    batch_size: int = 256, progress: Callable[[int], None] | None = None, client=None,
-    onnx_model=None, overwrite: bool = False,
-):  # fmt: skip
+    source,
+    store,
+    *,
+    features: str = "svd",
+    size=None,
+    mode: str | None = None,
+    fit: str = "fit",
+    n_components: int = 50,
+    sample_size: int = 2000,
+    random_state=0,
+    batch_size: int = 256,
+    progress: Callable[[int], None] | None = None,
+    client=None,
+    onnx_model=None,
+    overwrite: bool = False,
+):
     """Feature rows of the images as Dask tasks (one per ``batch_size`` files), written to
     the zarr array ``store``: ``(model, X, paths, failures)`` as
     :func:`~kmeanskit.images.pipeline.extract_features` returns them, but ``X`` a lazy
@@ -172,12 +178,18 @@ def extract_features_dask(
     store = str(Path(store).resolve())
     if Path(store).exists() and not overwrite:
         raise FileExistsError(
-            f"the feature store {store!r} exists; pass overwrite=True (--force) to replace it"
+            f"the feature store {store!r} exists; pass overwrite=True to replace it"
         )
     extractor = _extractor(recipe.extractor, onnx_model)
     width = _feature_rows(np.ones((1, *spec.shape), np.float32), extractor).shape[1]
-    arr = zarr.open_array(store, mode="w", shape=(len(paths), width), dtype="float32",
-                          chunks=(batch_size, width), fill_value=np.nan)  # fmt: skip
+    arr = zarr.open_array(
+        store,
+        mode="w",
+        shape=(len(paths), width),
+        dtype="float32",
+        chunks=(batch_size, width),
+        fill_value=np.nan,
+    )
     client = client if client is not None else _active_client()
     files = [os.path.realpath(p) for p in paths]  # workers may run elsewhere (a loop: kept)
     starts = range(0, len(paths), batch_size)
@@ -187,10 +199,13 @@ def extract_features_dask(
     logger.info("%d files in %d Dask tasks -> %s", len(paths), len(tasks), store)
     bad = sorted(b for batch in _run(dask, tasks, sizes, client, progress) for b in batch)
     failures = [Failure(str(paths[i]), reason) for i, reason in bad]  # (logged by the tasks)
-    arr.attrs.update({
-        "paths": [str(p) for p in paths], "features": features,
-        "failures": [{"path": f.path, "reason": f.reason} for f in failures],
-    })  # fmt: skip
+    arr.attrs.update(
+        {
+            "paths": [str(p) for p in paths],
+            "features": features,
+            "failures": [{"path": f.path, "reason": f.reason} for f in failures],
+        }
+    )
     kept = np.setdiff1d(np.arange(len(paths)), [i for i, _ in bad])
     if not len(kept):
         raise ValueError(f"no readable image among the {len(paths)} files")
@@ -201,35 +216,11 @@ def extract_features_dask(
         sample = np.intersect1d(_pca_sample(len(paths), sample_size, random_state), kept)
         rows = raw[sample].compute(scheduler=client or "threads")
         reducer = _fit_pca([rows], n_components, random_state, len(paths))
-        X = X.map_blocks(_reduce_block, reducer, chunks=(X.chunks[0], (reducer.n_components_,)),
-                         dtype=np.float32)  # fmt: skip
+        X = X.map_blocks(
+            _reduce_block, reducer, chunks=(X.chunks[0], (reducer.n_components_,)), dtype=np.float32
+        )
     model = ImageModel(spec, features, extractor, reducer, KMeans(1))
     return model, X, [str(paths[i]) for i in kept], failures
-
-
-def project_rows(X, n_components: int = 50, random_state=0) -> np.ndarray:
-    """A dask array's rows as numpy, with at most ``n_components`` columns: a PCA
-    fitted on a sample of up to ``SCORE_SAMPLE`` rows and applied block by block when
-    X is wider (for the report's 2-d map).
-
-    Examples
-    --------
-    >>> import dask.array as da
-    >>> X = da.from_array(np.random.RandomState(0).rand(100, 80), chunks=(30, 80))
-    >>> project_rows(X, 10).shape
-    (100, 10)
-    """
-    from sklearn.decomposition import PCA
-
-    if X.shape[1] <= n_components:
-        return np.asarray(X.compute(), dtype=np.float32)
-    rs = np.random.RandomState(random_state)
-    sample = np.sort(rs.choice(X.shape[0], min(X.shape[0], SCORE_SAMPLE), replace=False))
-    pca = PCA(min(n_components, len(sample)), random_state=random_state)
-    pca.fit(X[sample].compute())
-    out = X.map_blocks(_reduce_block, pca, chunks=(X.chunks[0], (pca.n_components_,)),
-                       dtype=np.float32)  # fmt: skip
-    return out.compute()
 
 
 def _in_memory_kmeans(centers, labels, fitted, random_state) -> KMeans:
@@ -249,9 +240,16 @@ def _in_memory_kmeans(centers, labels, fitted, random_state) -> KMeans:
 
 
 def cluster_images_dask(
-    source, k="auto", *, store, overwrite: bool = False, n_init: int = 1, random_state=0,
-    client=None, **options,
-) -> ImageClusters:  # fmt: skip
+    source,
+    k="auto",
+    *,
+    store,
+    overwrite: bool = False,
+    n_init: int = 1,
+    random_state=0,
+    client=None,
+    **options,
+) -> ImageClusters:
     """:func:`~kmeanskit.images.pipeline.cluster_images` on Dask: the features by
     :func:`extract_features_dask` into the zarr ``store``, k-means by
     :class:`kmeanskit.distributed.KMeans` (k-means|| seeding, best of ``n_init``) over
@@ -293,12 +291,13 @@ def cluster_images_dask(
         choice = None
         if isinstance(kk, list) and kk[-1] > len(rows):
             raise ValueError(
-                f"--k {k}: on Dask a k range is chosen on a sample of "
+                f"k={k!r}: on Dask a k range is chosen on a sample of "
                 f"{len(rows)} images; give one k or a range up to {len(rows)}"
             )
         if isinstance(kk, list):
-            methods = ("elbow", "silhouette", "calinski_harabasz", "davies_bouldin", "bic", "gap")
-            choice = choose_k(rows, kk, methods, n_init=3, random_state=random_state)
+            choice = choose_k(
+                rows, kk, default_methods(len(rows)), n_init=3, random_state=random_state
+            )
             kk = choice.recommended
             logger.info("chose k=%d on %d images: %s", kk, len(rows), choice.explanation)
         dkm = DaskKMeans(kk, n_init=n_init, random_state=random_state).fit(X)
@@ -306,8 +305,11 @@ def cluster_images_dask(
     order = canonical_order(dkm.cluster_centers_, labels, by="size")
     centers, labels = permute_clusters(order, dkm.cluster_centers_, labels)
     model.kmeans = _in_memory_kmeans(centers, labels, dkm, random_state)
-    scores = _internal_scores(rows, labels[sample], random_state)
-    algorithm = (f"distributed k-means (Dask), k-means|| seeding, best of {n_init}, Lloyd "
-                 f"iterations ({dkm.n_iter_} to converge)")  # fmt: skip
-    return ImageClusters(paths, X, labels, distances[:, order], model, failures, choice, scores,
-                         algorithm)  # fmt: skip
+    scores = internal_scores(rows, labels[sample], random_state)
+    algorithm = (
+        f"distributed k-means (Dask), k-means|| seeding, best of {n_init}, Lloyd "
+        f"iterations ({dkm.n_iter_} to converge)"
+    )
+    return ImageClusters(
+        paths, X, labels, distances[:, order], model, failures, choice, scores, algorithm
+    )

@@ -25,9 +25,19 @@ __all__ = ["Failure", "ImageSpec", "decode", "iter_decoded", "list_images", "rea
 
 #: file name endings read as images (case-insensitive)
 SUFFIXES = (
-    ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm",
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".gif",
+    ".bmp",
+    ".tif",
+    ".tiff",
+    ".webp",
+    ".pgm",
+    ".ppm",
+    ".pbm",
     ".pnm",
-)  # fmt: skip
+)
 #: the decoders Pillow may use, whatever a file is called: those of SUFFIXES only (no
 #: EPS, which Pillow renders by running Ghostscript, nor the dozens of rarer formats)
 DECODERS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "PPM")

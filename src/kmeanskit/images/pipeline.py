@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 from sklearn.decomposition import PCA
 
-from ..choose_k import KChoice, choose_k
+from ..choose_k import KChoice, choose_k, default_methods, internal_scores, parse_k
 from ..estimators import KMeans
 from .cache import FeatureCache, file_key, settings_key
-from .features import HOG, ColorHistogram, Pixels
+from .extractors import extractor_class
 from .io import ImageSpec, iter_decoded, list_images
 
 logger = logging.getLogger(__name__)
@@ -31,14 +31,15 @@ __all__ = [
     "ImageModel",
     "cluster_images",
     "extract_features",
-    "parse_k",
 ]
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """How a feature name is computed: an extractor, then optionally a PCA (fitted on a
-    sample) and a UMAP (fitted on all the rows); the image size and mode it wants."""
+    """How a feature name is computed: an extractor (its name in the registry,
+    :data:`~kmeanskit.images.extractors.EXTRACTORS`), then optionally a PCA (fitted on a
+    sample), an autoencoder and a UMAP (fitted on all the rows); the image size and mode
+    it wants."""
 
     extractor: str
     pca: bool = False
@@ -63,13 +64,14 @@ UMAP_PARAMS = {"n_components": 10, "n_neighbors": 15, "min_dist": 0.0}
 
 
 def _extractor(name: str, onnx_model=None):
-    if name == "cnn":
-        from .cnn import CNNEmbedding
-
-        return CNNEmbedding(onnx_path=onnx_model)
-    if onnx_model is not None:
+    """A new extractor of the registry's ``name``; ``onnx_model`` becomes the
+    ``onnx_path`` of one that takes it (the CNN)."""
+    cls = extractor_class(name)
+    if onnx_model is None:
+        return cls()
+    if "onnx_path" not in cls.param_schema:
         raise ValueError(f"onnx_model is for the cnn features; got features using {name!r}")
-    return {"pixels": Pixels, "hog": HOG, "color": ColorHistogram}[name]()
+    return cls(onnx_path=onnx_model)
 
 
 def _fit_umap(X, random_state):
@@ -84,53 +86,6 @@ def _fit_umap(X, random_state):
         warnings.simplefilter("ignore")  # umap's notes on n_jobs with a random_state
         embedding = reducer.fit_transform(X)
     return reducer, np.asarray(embedding, dtype=np.float32)
-
-
-#: the k range that ``k='auto'`` searches
-AUTO_K = (2, 50)
-
-
-def parse_k(k, n_images: int):
-    """``int``, ``'auto'``, ``'A:B'`` / ``'A:B:STEP'`` / ``(A, B)`` (inclusive), or a list
-    of ints -> an int or a sorted list of candidate k.
-
-    Examples
-    --------
-    >>> parse_k("3:5", 100), parse_k(7, 100), parse_k("auto", 10), parse_k("10:30:10", 99)
-    ([3, 4, 5], 7, [2, 3, 4, 5, 6, 7, 8, 9], [10, 20, 30])
-    """
-    if isinstance(k, str):
-        if k == "auto":
-            lo, hi = AUTO_K
-            return list(range(lo, max(lo, min(hi, n_images - 1)) + 1))
-        if ":" in k:
-            try:
-                parts = [int(v) for v in k.split(":")]
-                lo, hi, step = [*parts, 1][:3] if len(parts) in (2, 3) else [0, 0, 0]
-                k = list(range(lo, hi + 1, step))
-            except ValueError:
-                raise ValueError(
-                    f"k must be an int, 'auto', 'A:B' or 'A:B:STEP'; got {k!r}"
-                ) from None
-        else:
-            try:
-                k = int(k)
-            except ValueError:
-                raise ValueError(
-                    f"k must be an int, 'auto', 'A:B' or 'A:B:STEP'; got {k!r}"
-                ) from None
-    if isinstance(k, tuple) and len(k) == 2:
-        k = list(range(k[0], k[1] + 1))
-    if isinstance(k, int | np.integer):
-        if not 1 <= k <= n_images:
-            raise ValueError(f"k must be between 1 and the number of images ({n_images}); got {k}")
-        return int(k)
-    ks = sorted({int(v) for v in k})
-    if not ks or ks[0] < 2 or ks[-1] > n_images:
-        raise ValueError(
-            f"the k range must lie between 2 and the number of images ({n_images}); got {k!r}"
-        )
-    return ks
 
 
 def _content_keys(paths) -> list:
@@ -184,8 +139,9 @@ def _feature_rows(images, extractor, reducer=None) -> np.ndarray:
     return np.asarray(feats, dtype=np.float32)
 
 
-def _fit_reducer(paths, spec, extractor, n_components, sample_size, random_state,
-                 batch_size, n_jobs, cache, keys):  # fmt: skip
+def _fit_reducer(
+    paths, spec, extractor, n_components, sample_size, random_state, batch_size, n_jobs, cache, keys
+):
     """The PCA of the ``'svd'`` features, fitted on a random sample of the images (and
     kept in the cache, keyed by the sample's contents, as a model file that loads
     without pickle; a damaged one is fitted again)."""
@@ -201,8 +157,10 @@ def _fit_reducer(paths, spec, extractor, n_components, sample_size, random_state
                 return load_model(saved)
             except ModelFileError as exc:
                 logger.warning("fitting the PCA again: %s", exc)
-    rows = [extractor.transform(imgs) for _, imgs, _ in
-            iter_decoded([paths[i] for i in sample], spec, batch_size, n_jobs)]  # fmt: skip
+    rows = [
+        extractor.transform(imgs)
+        for _, imgs, _ in iter_decoded([paths[i] for i in sample], spec, batch_size, n_jobs)
+    ]
     reducer = _fit_pca(rows, n_components, random_state, len(paths))
     if saved is not None:
         saved.parent.mkdir(parents=True, exist_ok=True)
@@ -264,13 +222,18 @@ class ImageModel:
                     todo.append(i)
                 else:
                     found[i] = row
-            logger.info("%d of %d files found in the feature cache, %d to decode",
-                        len(found), len(paths), len(todo))  # fmt: skip
+            logger.info(
+                "%d of %d files found in the feature cache, %d to decode",
+                len(found),
+                len(paths),
+                len(todo),
+            )
             if progress is not None and found:
                 progress(len(found))
         failures = []
-        for idx, images, bad in iter_decoded([paths[i] for i in todo], self.spec,
-                                             batch_size, n_jobs):  # fmt: skip
+        for idx, images, bad in iter_decoded(
+            [paths[i] for i in todo], self.spec, batch_size, n_jobs
+        ):
             idx = np.asarray([todo[j] for j in idx], dtype=np.int64)
             if len(idx):
                 feats = _feature_rows(images, self.extractor, self.reducer)
@@ -373,8 +336,18 @@ def extract_features(
     keys = _content_keys(paths) if cache is not None else None
     reducer = None
     if recipe.pca:
-        reducer = _fit_reducer(paths, spec, extractor, n_components, sample_size, random_state,
-                               batch_size, n_jobs, cache, keys)  # fmt: skip
+        reducer = _fit_reducer(
+            paths,
+            spec,
+            extractor,
+            n_components,
+            sample_size,
+            random_state,
+            batch_size,
+            n_jobs,
+            cache,
+            keys,
+        )
     model = ImageModel(spec, features, extractor, reducer, KMeans(1))
     X, kept, failures = model.transform_paths(
         paths, batch_size, n_jobs, progress, cache=cache, keys=keys
@@ -431,6 +404,8 @@ default='svd'
         ``'cnn-umap'``: those, then UMAP to 10 dimensions (``UMAP_PARAMS``);
         ``'ae-umap'``: N2D's path, the pixels (32 x 32) through an autoencoder trained on
         these images (:class:`~kmeanskit.images.autoencoder.Autoencoder`), then UMAP.
+        Any other key of ``FEATURES``: its recipe (an extractor of
+        :mod:`~kmeanskit.images.extractors`, its steps, size and mode).
     size, mode, fit
         How images are brought to one shape (:class:`~kmeanskit.images.io.ImageSpec`);
         ``size`` and ``mode`` default to the features' own (64 and grey; 224 and RGB for
@@ -463,16 +438,24 @@ default='svd'
     True
     """
     model, X, kept_paths, failures = extract_features(
-        source, features=features, size=size, mode=mode, fit=fit, n_components=n_components,
-        sample_size=sample_size, random_state=random_state, batch_size=batch_size,
-        n_jobs=n_jobs, progress=progress, cache=cache, onnx_model=onnx_model,
-    )  # fmt: skip
+        source,
+        features=features,
+        size=size,
+        mode=mode,
+        fit=fit,
+        n_components=n_components,
+        sample_size=sample_size,
+        random_state=random_state,
+        batch_size=batch_size,
+        n_jobs=n_jobs,
+        progress=progress,
+        cache=cache,
+        onnx_model=onnx_model,
+    )
     kk = parse_k(k, len(kept_paths))
     choice = None
     if isinstance(kk, list):
-        methods = ("elbow", "silhouette", "calinski_harabasz", "davies_bouldin", "bic")
-        if len(kept_paths) <= 5000:
-            methods += ("gap",)
+        methods = default_methods(len(kept_paths))
         choice = choose_k(X, kk, methods, n_init=n_init, random_state=random_state)
         kk = choice.recommended
         logger.info("chose k=%d: %s", kk, choice.explanation)
@@ -480,22 +463,7 @@ default='svd'
     # colours from run to run
     km = KMeans(kk, n_init=n_init, random_state=random_state, cluster_order="size").fit(X)
     model.kmeans = km
-    scores = _internal_scores(X, km.labels_, random_state)
+    scores = internal_scores(X, km.labels_, random_state)
     return ImageClusters(
         kept_paths, X, km.labels_, km.transform(X), model, failures, choice, scores
     )
-
-
-def _internal_scores(X, labels, random_state) -> dict:
-    from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
-
-    n_labels = np.unique(labels).size
-    if not 2 <= n_labels < len(X):
-        return {}
-    sample = 3000 if len(X) > 3000 else None
-    silhouette = silhouette_score(X, labels, sample_size=sample, random_state=random_state)
-    return {
-        "silhouette": float(silhouette),
-        "calinski_harabasz": float(calinski_harabasz_score(X, labels)),
-        "davies_bouldin": float(davies_bouldin_score(X, labels)),
-    }

@@ -8,7 +8,7 @@ from ._common import RawTable, TableError, column_label, parse_numbers, show
 
 __all__ = ["choose", "parse_features"]
 
-_CHOOSE_HINT = "choose columns with --columns or name it with --id-column"
+_CHOOSE_HINT = "choose columns with columns=... or name it with id_column=..."
 
 
 def _as_list(columns) -> list:

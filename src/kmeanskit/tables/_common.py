@@ -13,13 +13,15 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from ..errors import KmeanskitError
+
 __all__ = ["MISSING_TOKENS", "RawTable", "TableError", "column_label", "parse_numbers"]
 
 #: fields read as a missing value (compared after stripping blanks, case-insensitively)
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
 
 
-class TableError(ValueError):
+class TableError(KmeanskitError, ValueError):
     """A table that cannot be read as it is; the message is one line naming the file,
     and where it applies the line (or row) and the column."""
 

@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 _TEXT = (".csv", ".tsv", ".txt", ".dat")
 _BINARY = {".npy": read_npy, ".npz": read_npz, ".parquet": read_parquet, ".pq": read_parquet}
 _MISSING = ("error", "mean", "median", "drop")
-_FILL_HINT = "pass --missing mean|median|drop to fill or drop"
+_FILL_HINT = "pass missing='mean', 'median' or 'drop' to fill or drop"
 
 
 @dataclass
@@ -120,7 +120,7 @@ def _check_values(raw: RawTable, X, chosen: list[int], missing: str):
         kept = np.setdiff1d(np.arange(X.shape[0]), bad)
         if kept.size == 0:
             raise TableError(
-                f"{raw.source}: every row has a missing value; nothing is left after --missing drop"
+                f"{raw.source}: every row has a missing value; nothing is left after missing='drop'"
             )
         logger.warning(
             "%s: dropped %d of %d rows with a missing value (the first at %s)",
@@ -132,8 +132,8 @@ def _check_values(raw: RawTable, X, chosen: list[int], missing: str):
         return X[kept], kept, 0
     if raw.matrix is not None:
         raise TableError(
-            f"{raw.source}: --missing {missing} is not supported for a sparse "
-            "matrix; use --missing drop, or fill it before saving"
+            f"{raw.source}: missing={missing!r} is not supported for a sparse "
+            "matrix; use missing='drop', or fill it before saving"
         )
     stat = np.nanmean if missing == "mean" else np.nanmedian
     for k in np.unique(cols):
@@ -228,7 +228,7 @@ def read_table(
     path = Path(path)
     raw = _read(path, sep, header)
     if raw.matrix is not None and id_column is not None:
-        raise TableError(f"{path}: a sparse matrix has no id column; leave out --id-column")
+        raise TableError(f"{path}: a sparse matrix has no id column; leave out id_column=...")
     chosen, ident = choose(raw, columns, id_column)
     if raw.matrix is None:
         X = parse_features(raw, chosen)

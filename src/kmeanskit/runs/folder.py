@@ -1,0 +1,178 @@
+"""Writing a run folder: the output checks, the staging, and the writers every kind shares.
+
+A run writes into a hidden staging folder inside ``out`` (:func:`staged_run`); each writer
+records the file it wrote in the summary's ``outputs``; :meth:`RunFolder.write_summary`
+writes ``summary.json`` once, checked against the schema of :mod:`.layout`; the folder is
+published into ``out`` when the block ends, ``summary.json`` last (a run folder without it
+is incomplete), and a run that fails leaves ``out`` as it was. An ``out`` that holds files
+is refused unless ``force``, which replaces only the outputs the previous run's summary
+names (and the report), never anything else. The input files are only read.
+
+A new kind of output is one writer: a method that writes its file and records it with
+:meth:`RunFolder.record`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from .._atomic import STAGE_PREFIX, staged_folder
+from ..errors import OutputExistsError
+from . import layout
+
+__all__ = ["RunFolder", "check_out", "describe_kmeans", "staged_run"]
+
+
+def check_out(out, force: bool) -> None:
+    """Refuse an output folder that exists and holds files, unless ``force`` (the hidden
+    staging folders that killed runs leave do not count).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> check_out(tempfile.mkdtemp(), force=False)  # an empty folder is fine
+    """
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutputExistsError(f"out={str(out)!r} exists and is not a folder")
+    held = out.exists() and any(not p.name.startswith(STAGE_PREFIX) for p in out.iterdir())
+    if held and not force:
+        raise OutputExistsError(
+            f"out={str(out)!r} is not empty; choose another folder or pass force=True "
+            "(which overwrites kmeanskit's own files there and nothing else)"
+        )
+
+
+def previous_outputs(out) -> list:
+    """The names of the outputs of the run whose ``summary.json`` is in ``out`` (read as
+    untrusted: only plain names count), with the report and the older fixed names."""
+    out = Path(out)
+    try:
+        listed = json.loads((out / layout.SUMMARY_FILE).read_text(encoding="utf-8"))["outputs"]
+        names = [*listed.values(), *listed.get("folders", [])]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return []
+    names += [layout.REPORT_FILE, layout.THUMBS, layout.MAP_FILE, layout.K_SCORES_FILE]
+    return [n for n in names if isinstance(n, str)]
+
+
+class RunFolder:
+    """The staging folder of a run, with the writers image and table runs share.
+
+    Attributes
+    ----------
+    path : Path
+        Where to write (published into ``out`` at the end of :func:`staged_run`).
+    outputs : dict
+        Role -> file name of every output written so far (the summary's ``outputs``).
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self.outputs: dict = {}
+        self.summary: dict | None = None
+
+    def record(self, role: str, name) -> Path:
+        """Record the output ``name`` (a plain file or folder name) under ``role``;
+        returns its path in the staging folder."""
+        self.outputs[role] = name
+        return self.path / name
+
+    def write_assignments(self, header: list, rows: Iterable) -> Path:
+        """``assignments.csv``: one row per clustered row (names that are not UTF-8 are
+        written as their own bytes, kept usable as paths)."""
+        path = self.record("csv", layout.CSV_FILE)
+        with open(path, "w", newline="", encoding="utf-8", errors="surrogateescape") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(header)
+            writer.writerows(rows)
+        return path
+
+    def write_map(self, xy) -> Path:
+        """``map.npy``: the 2-d view of every row (:mod:`kmeanskit.views`)."""
+        path = self.record("map", layout.MAP_FILE)
+        np.save(path, np.asarray(xy, dtype=np.float32))
+        return path
+
+    def write_k_scores(self, choice) -> Path | None:
+        """``k_scores.json`` of a :class:`~kmeanskit.KChoice`; nothing when k was given."""
+        if choice is None:
+            return None
+        path = self.record("k_scores", layout.K_SCORES_FILE)
+        path.write_text(json.dumps(choice.to_dict(), indent=1), encoding="utf-8")
+        return path
+
+    def write_json(self, role: str, name: str, data) -> Path:
+        """Any other JSON output (a table run's ``table.json``)."""
+        path = self.record(role, name)
+        path.write_text(json.dumps(data, indent=1), encoding="utf-8")
+        return path
+
+    def write_summary(self, summary: dict) -> dict:
+        """``summary.json``, once: ``summary`` with the outputs written so far, checked
+        against the schema of its kind (:func:`~kmeanskit.runs.layout.check_summary`)."""
+        if self.summary is not None:
+            raise RuntimeError("summary.json is written once per run")
+        summary = layout.check_summary(
+            {**summary, "outputs": {**self.outputs, **summary.get("outputs", {})}}
+        )
+        (self.path / layout.SUMMARY_FILE).write_text(
+            json.dumps(summary, indent=2), encoding="utf-8"
+        )
+        self.summary = summary
+        return summary
+
+
+@contextmanager
+def staged_run(out, force: bool = False, finish: Callable[[Path], object] | None = None):
+    """Write a run into a :class:`RunFolder` staged in ``out``; publish it when the block
+    ends, ``summary.json`` last. ``finish(path)`` runs after the block, before the
+    publication (the command line builds the report there, so that a run is published
+    with its report or not at all).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "run"
+    >>> with staged_run(out) as run:
+    ...     _ = run.write_assignments(["id", "cluster", "distance"], [["a", 0, 0.0]])
+    >>> sorted(p.name for p in out.iterdir())
+    ['assignments.csv']
+    """
+    check_out(out, force)
+    with staged_folder(
+        out, force=force, last=[layout.SUMMARY_FILE], replaces=previous_outputs(out), what="out"
+    ) as stage:
+        run = RunFolder(stage)
+        yield run
+        if finish is not None and run.summary is not None:
+            finish(stage)
+
+
+def describe_kmeans(km, X) -> str:
+    """One line on how a fitted :class:`~kmeanskit.KMeans` found its clusters, for the
+    summary and the report.
+
+    Examples
+    --------
+    >>> from kmeanskit import KMeans
+    >>> X = np.array([[0.0], [0.1], [5.0], [5.1]])
+    >>> describe_kmeans(KMeans(2, n_init=1, random_state=0).fit(X), X)
+    'k-means, k-means++ seeding, best of 1, auto (lloyd) iterations (2 to converge)'
+    """
+    init = km.init if isinstance(km.init, str) else "given"
+    algorithm = km._algorithm(X)
+    if algorithm == "auto":
+        from .._engine.auto import choose
+
+        algorithm = f"auto ({choose(X, km.n_clusters)})"
+    return (
+        f"k-means, {init} seeding, best of {km._resolve_n_init()}, {algorithm} iterations "
+        f"({km.n_iter_} to converge)" + (f", {km.refine} refinement" if km.refine else "")
+    )

@@ -1,0 +1,307 @@
+"""The table pipeline: a table file to a run folder, and a saved table model to the
+clusters of new rows.
+
+:func:`cluster_table` reads the table (:func:`kmeanskit.tables.read_table`), scales it,
+chooses k (:mod:`kmeanskit.choose_k`), fits :class:`~kmeanskit.KMeans` (or
+:class:`~kmeanskit.KMedoids` on a precomputed distance table) and writes the run folder
+(:mod:`.folder`). Everything that can fail on the input fails before anything is written.
+Needs no image library.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from ..choose_k import choose_k, default_methods, internal_scores, parse_k
+from ..errors import InputError
+from . import layout
+from .folder import check_out, describe_kmeans, staged_run
+
+__all__ = ["TABLE_SUFFIXES", "cluster_table", "is_table", "is_table_model", "predict_table"]
+
+#: suffixes of the files read as tables
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt", ".dat", ".parquet", ".pq", ".npy", ".npz")
+TABLE_FORMAT = "kmeanskit-table"
+SCALES = ("standard", "whiten", "none")
+METRICS = ("euclidean", "precomputed")
+
+
+def is_table(path) -> bool:
+    """Whether ``path`` is an existing file with a table's suffix.
+
+    Examples
+    --------
+    >>> is_table("no/such/file.csv")
+    False
+    """
+    path = Path(path)
+    return path.suffix.lower() in TABLE_SUFFIXES and path.is_file()
+
+
+def is_table_model(path) -> bool:
+    """Whether ``path`` is a table run folder, or a model file with ``table.json`` beside it."""
+    path = Path(path)
+    folder = path if path.is_dir() else path.parent
+    return (folder / layout.TABLE_FILE).is_file()
+
+
+def _read(path, columns, id_column, missing):
+    from ..tables import read_table
+
+    return read_table(path, columns=columns, id_column=id_column, missing=missing)
+
+
+def _dense(table):
+    import scipy.sparse as sp
+
+    return table.X.toarray() if sp.issparse(table.X) else np.asarray(table.X)
+
+
+def _choose(X, k, random_state, precomputed: bool):
+    """k (an int) and the KChoice (None when k was given)."""
+    kk = parse_k(k, X.shape[0])
+    if isinstance(kk, int):
+        return kk, None
+    if precomputed:
+        raise InputError(f"metric='precomputed' takes one k; got k={k!r}")
+    choice = choose_k(X, kk, default_methods(X.shape[0]), n_init=3, random_state=random_state)
+    return int(choice.recommended), choice
+
+
+def _scores(X, labels, random_state, precomputed: bool) -> dict:
+    if not precomputed:
+        return internal_scores(X, labels, random_state)
+    from sklearn.metrics import silhouette_score
+
+    if not 2 <= np.unique(labels).size < len(X):
+        return {}
+    return {"silhouette": float(silhouette_score(X, labels, metric="precomputed"))}
+
+
+def _fit(X, k, random_state, precomputed: bool):
+    from ..estimators import KMeans, KMedoids
+
+    if precomputed:
+        if X.shape[0] != X.shape[1]:
+            raise InputError(
+                f"metric='precomputed' needs a square distance table; got "
+                f"{X.shape[0]} rows and {X.shape[1]} columns"
+            )
+        return KMedoids(k, metric="precomputed", random_state=random_state).fit(X)
+    return KMeans(k, random_state=random_state, cluster_order="size").fit(X)
+
+
+def cluster_table(
+    data,
+    out,
+    *,
+    k="auto",
+    columns=None,
+    id_column=None,
+    scale: str = "none",
+    missing: str = "error",
+    metric: str = "euclidean",
+    random_state=0,
+    force: bool = False,
+    finish: Callable[[Path], object] | None = None,
+) -> dict:
+    """Cluster the rows of a table file and write the run folder ``out``; returns the
+    summary.
+
+    Parameters
+    ----------
+    data : path
+        CSV/TSV/TXT, Parquet or .npy/.npz (:func:`kmeanskit.tables.read_table`).
+    out : path
+        The run folder: new or empty unless ``force``.
+    k : int, 'auto', 'A:B' or 'A:B:STEP', default='auto'
+        A range is chosen by :func:`~kmeanskit.choose_k`.
+    columns, id_column, missing
+        As for :func:`~kmeanskit.tables.read_table`.
+    scale : {'standard', 'whiten', 'none'}, default='none'
+    metric : {'euclidean', 'precomputed'}, default='euclidean'
+        ``'precomputed'``: the table is a square distance table, clustered by k-medoids.
+    random_state : int
+    force : bool, default=False
+        Write into a non-empty ``out``, replacing the outputs of the run there.
+    finish : callable, optional
+        Called with the staging folder once the summary is written, before the folder is
+        published (the command line builds the report there).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "t.csv").write_text("a,b\\n0,0\\n0,1\\n9,9\\n9,8\\n")
+    >>> summary = cluster_table(d / "t.csv", d / "run", k=2)
+    >>> summary["kind"], summary["cluster_sizes"]
+    ('table', [2, 2])
+    """
+    from ..tables import Scaler
+
+    if scale not in SCALES:
+        raise InputError(f"scale must be one of {', '.join(SCALES)}; got scale={scale!r}")
+    if metric not in METRICS:
+        raise InputError(f"metric must be one of {', '.join(METRICS)}; got metric={metric!r}")
+    check_out(out, force)  # before the work, not after it
+    start = time.perf_counter()
+    precomputed = metric == "precomputed"
+    table = _read(data, columns, id_column, missing)
+    raw = _dense(table)
+    if precomputed and scale != "none":
+        raise InputError(
+            f"metric='precomputed' reads distances: they are not scaled; leave out scale={scale!r}"
+        )
+    scaler = Scaler(scale)
+    X = scaler.fit_transform(raw, table.feature_names)
+    k, choice = _choose(X, k, random_state, precomputed)
+    model = _fit(X, k, random_state, precomputed)
+    labels = np.asarray(model.labels_)
+    dist = model.transform(X)[np.arange(len(labels)), labels]
+    if precomputed:
+        from ..views import mds
+
+        centres = [{"medoid": table.ids[i]} for i in model.medoid_indices_]
+        xy = mds(X)
+    else:
+        from ..views import map2d
+
+        original = scaler.inverse_transform(model.cluster_centers_)
+        centres = [dict(zip(table.feature_names, map(float, row), strict=True)) for row in original]
+        xy = map2d(X, "pca", random_state=random_state)
+    settings = {
+        "format": TABLE_FORMAT,
+        "version": 1,
+        "metric": metric,
+        "columns": columns,
+        "id_column": id_column,
+        "missing": missing,
+        "feature_names": table.feature_names,
+        "scaler": scaler.to_dict(),
+        "model": None if precomputed else layout.MODEL_FILE,
+        "medoid_indices": [int(i) for i in model.medoid_indices_] if precomputed else None,
+        "n_train": int(X.shape[0]),
+    }
+    summary = {
+        "kind": "table",
+        "input": str(data),
+        "n_rows": int(X.shape[0]),
+        "n_features": int(X.shape[1]),
+        "features": "columns",
+        "feature_names": table.feature_names,
+        "dropped_columns": table.dropped,
+        "dropped_rows": len(table.dropped_rows),
+        "filled_values": table.n_filled,
+        "scale": scale,
+        "metric": metric,
+        "k": int(k),
+        "k_choice": None if choice is None else choice.explanation,
+        "algorithm": "k-medoids on the precomputed distances"
+        if precomputed
+        else describe_kmeans(model, X),
+        "inertia": float(model.inertia_),
+        "cluster_sizes": np.bincount(labels, minlength=k).tolist(),
+        "scores": _scores(X, labels, random_state, precomputed),
+        "centres": centres,
+        "feature_means": [] if precomputed else [float(v) for v in raw.mean(axis=0)],
+        "feature_stds": [] if precomputed else [float(v) for v in raw.std(axis=0)],
+    }
+    with staged_run(out, force, finish) as run:
+        run.write_assignments(
+            ["id", "cluster", "distance"],
+            (
+                [ident, int(lab), repr(float(d))]
+                for ident, lab, d in zip(table.ids, labels, dist, strict=True)
+            ),
+        )
+        if not precomputed:
+            from ..model_io import save_model
+
+            save_model(model, run.record("model", layout.MODEL_FILE))
+        run.write_json("table", layout.TABLE_FILE, settings)
+        run.write_map(xy)
+        run.write_k_scores(choice)
+        summary["seconds"] = round(time.perf_counter() - start, 2)
+        summary = run.write_summary(summary)
+    return summary
+
+
+def _load_settings(path: Path) -> tuple[dict, Path]:
+    folder = path if path.is_dir() else path.parent
+    where = folder / layout.TABLE_FILE
+    try:
+        settings = json.loads(where.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InputError(f"{str(where)!r} is not a table model's settings: {exc}") from None
+    if not isinstance(settings, dict) or settings.get("format") != TABLE_FORMAT:
+        raise InputError(f"{str(where)!r} is not a table model's settings ({layout.TABLE_FILE})")
+    return settings, folder
+
+
+def _predict_one(settings, folder, model_path: Path, data):
+    """(ids, labels, distances) of the rows of the table ``data``."""
+    from ..model_io import load_model
+    from ..tables import Scaler
+
+    names = settings["feature_names"]
+    columns = settings["columns"] or names
+    if settings["metric"] == "precomputed":  # distances to the training rows, as read
+        columns = settings["columns"]
+    table = _read(data, columns, settings["id_column"], settings["missing"])
+    X = _dense(table)
+    if settings["metric"] == "precomputed":
+        medoids = np.asarray(settings["medoid_indices"], dtype=np.intp)
+        if X.shape[1] != settings["n_train"]:
+            raise InputError(
+                f"{data}: a precomputed model needs the distances to its "
+                f"{settings['n_train']} training rows; got {X.shape[1]} "
+                "columns"
+            )
+        D = X[:, medoids]
+    else:
+        scaled = Scaler.from_dict(settings["scaler"]).transform(X)
+        path = model_path if model_path.is_file() else folder / settings["model"]
+        D = load_model(path).transform(scaled)
+    labels = D.argmin(axis=1)
+    return table.ids, labels, D[np.arange(len(labels)), labels]
+
+
+def predict_table(model, data) -> list[dict]:
+    """The cluster of every row of the table files ``data``, with a table model (the
+    ``out`` folder of :func:`cluster_table`, or its model file): a list of
+    ``{"id", "cluster", "distance"}``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "t.csv").write_text("a,b\\n0,0\\n0,1\\n9,9\\n9,8\\n")
+    >>> _ = cluster_table(d / "t.csv", d / "run", k=2)
+    >>> [row["cluster"] for row in predict_table(d / "run", [d / "t.csv"])]
+    [0, 0, 1, 1]
+    """
+    model_path = Path(model)
+    if not is_table_model(model_path):
+        raise InputError(
+            f"model={str(model)!r} is not a table model (no {layout.TABLE_FILE}); "
+            "give the out folder of a table run"
+        )
+    settings, folder = _load_settings(model_path)
+    rows = []
+    for path in data:
+        if not is_table(path):
+            raise InputError(
+                f"{str(path)!r} is not a table file (a table model predicts the "
+                f"rows of {', '.join(TABLE_SUFFIXES)} files)"
+            )
+        ids, labels, dist = _predict_one(settings, folder, model_path, path)
+        rows += [
+            {"id": i, "cluster": int(lab), "distance": float(d)}
+            for i, lab, d in zip(ids, labels, dist, strict=True)
+        ]
+    return rows
