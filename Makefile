@@ -24,6 +24,7 @@ browser:
 
 test: install browser
 	$(BIN)/ruff check src tests benchmarks examples
+	$(BIN)/ruff format --check src tests benchmarks examples
 	$(BIN)/python -m pytest --cov --cov-report=term
 
 demo: install

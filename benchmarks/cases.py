@@ -36,9 +36,15 @@ class Case:
 
 
 def embedding_mixture(
-    n: int, d: int, n_classes: int, *, components: int = 8, spread: float = 2.0,
-    decay: float = 0.25, seed: int = 0,
-) -> np.ndarray:  # fmt: skip
+    n: int,
+    d: int,
+    n_classes: int,
+    *,
+    components: int = 8,
+    spread: float = 2.0,
+    decay: float = 0.25,
+    seed: int = 0,
+) -> np.ndarray:
     """Embedding-like float32 data: ``n_classes`` overlapping classes, each a mixture of
     ``components`` Gaussian components.
 
@@ -133,11 +139,16 @@ def _embed(name: str, images) -> np.ndarray:
     emb = CNNEmbedding()
     rows = []
     for lo in range(0, len(images), 256):
-        batch = np.stack([
-            np.asarray(Image.fromarray(img).convert("RGB").resize((IMAGE_SIZE, IMAGE_SIZE)),
-                       dtype=np.float32) / 255.0
-            for img in images[lo : lo + 256]
-        ])  # fmt: skip
+        batch = np.stack(
+            [
+                np.asarray(
+                    Image.fromarray(img).convert("RGB").resize((IMAGE_SIZE, IMAGE_SIZE)),
+                    dtype=np.float32,
+                )
+                / 255.0
+                for img in images[lo : lo + 256]
+            ]
+        )
         rows.append(emb.transform(batch))
         print(f"  {name}: {lo + len(batch)} of {len(images)} images embedded", flush=True)
     X = np.vstack(rows).astype(np.float32)
@@ -173,9 +184,7 @@ def build_cases(quick: bool) -> dict:
     return {
         "digits": lambda name: Case(name, load_digits().data.astype(np.float32), 10),
         "blobs64": lambda name: Case(name, _blobs(100_000 // s, 64, 100), 100),
-        "blobs16": lambda name: Case(
-            name, _blobs(200_000 // s, 16, 1000), 1000 // (s // 5 or 1)
-        ),
+        "blobs16": lambda name: Case(name, _blobs(200_000 // s, 16, 1000), 1000 // (s // 5 or 1)),
         "mnist10": lambda name: Case(name, _mnist_pixels(10_000 // (s // 5 or 1)), 10),
         "mnist256": lambda name: Case(name, _mnist_pixels(10_000 // (s // 5 or 1)), 256),
         "usps100": lambda name: Case(name, _usps(), 100),

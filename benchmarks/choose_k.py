@@ -37,8 +37,11 @@ def main() -> None:
             model = cls(k_max=60, random_state=0).fit(X)
             found.append(f"{model.n_clusters_} ({centroid_index(model.cluster_centers_, truth)})")
         methods = ", ".join(f"{m} {k}" for m, k in choice.best.items())
-        print(f"| {name} | {k_true} | {choice.recommended} | {seconds:.1f} | {methods} | "
-              f"{found[0]} | {found[1]} |", flush=True)  # fmt: skip
+        print(
+            f"| {name} | {k_true} | {choice.recommended} | {seconds:.1f} | {methods} | "
+            f"{found[0]} | {found[1]} |",
+            flush=True,
+        )
     print(f"\nrecommended k equal to the true k on {hits} of {len(TRUE_K)} sets")
 
 

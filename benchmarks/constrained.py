@@ -39,14 +39,18 @@ def main() -> None:
         rows = []
         runs = {
             "k-means-constrained (n_init=10)": lambda: Peer(
-                20, size_min=400, size_max=600, random_state=0),
+                20, size_min=400, size_max=600, random_state=0
+            ),
             "kmeanskit (defaults, n_init=3)": lambda: KMeansConstrained(
-                20, size_min=400, size_max=600, random_state=0),
+                20, size_min=400, size_max=600, random_state=0
+            ),
             "kmeanskit (n_init=10)": lambda: KMeansConstrained(
-                20, size_min=400, size_max=600, n_init=10, random_state=0),
+                20, size_min=400, size_max=600, n_init=10, random_state=0
+            ),
             "kmeanskit (n_init=30, tol=0)": lambda: KMeansConstrained(
-                20, size_min=400, size_max=600, n_init=30, tol=0.0, random_state=0),
-        }  # fmt: skip
+                20, size_min=400, size_max=600, n_init=30, tol=0.0, random_state=0
+            ),
+        }
         for label, make in runs.items():
             start = time.perf_counter()
             model = make().fit(X)
@@ -55,11 +59,15 @@ def main() -> None:
             inertia = float(((X - model.cluster_centers_[model.labels_]) ** 2).sum())
             rows.append((label, took, inertia, bool((sizes >= 400).all() and (sizes <= 600).all())))
         peer_time, peer_inertia = rows[0][1], rows[0][2]
-        print(f"{'method':34s} {'time s':>7s} {'peer/ours':>9s} {'inertia':>12s} "
-              f"{'vs peer':>8s} bounds")  # fmt: skip
+        print(
+            f"{'method':34s} {'time s':>7s} {'peer/ours':>9s} {'inertia':>12s} "
+            f"{'vs peer':>8s} bounds"
+        )
         for label, took, inertia, ok in rows:
-            print(f"{label:34s} {took:7.2f} {peer_time / took:9.2f} {inertia:12.6g} "
-                  f"{inertia / peer_inertia - 1:+8.4%} {'hold' if ok else 'BROKEN'}")  # fmt: skip
+            print(
+                f"{label:34s} {took:7.2f} {peer_time / took:9.2f} {inertia:12.6g} "
+                f"{inertia / peer_inertia - 1:+8.4%} {'hold' if ok else 'BROKEN'}"
+            )
 
 
 if __name__ == "__main__":

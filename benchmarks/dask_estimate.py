@@ -30,8 +30,12 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=20_000, help="rows of the measured block")
     parser.add_argument("--threads", type=int, default=16, help="threads per worker")
     parser.add_argument("--memory", type=float, default=64.0, help="GiB per worker")
-    parser.add_argument("--overhead", type=float, default=0.03,
-                        help="scheduling seconds per iteration (measured 0.025-0.035)")  # fmt: skip
+    parser.add_argument(
+        "--overhead",
+        type=float,
+        default=0.03,
+        help="scheduling seconds per iteration (measured 0.025-0.035)",
+    )
     args = parser.parse_args()
     rs = np.random.RandomState(0)
     truth = rs.normal(0, 1, (K, D)).astype(np.float32)
@@ -52,22 +56,30 @@ def main() -> None:
     block.step(moved, gaps, None)
     late = (time.perf_counter() - start) / args.rows
     h = block.hamerly
-    state = sum(a.nbytes for a in (block.labels, h.second, h.upper, h.lower, h.rest,
-                                   block.kept.prev)) / args.rows  # fmt: skip
+    state = (
+        sum(a.nbytes for a in (block.labels, h.second, h.upper, h.lower, h.rest, block.kept.prev))
+        / args.rows
+    )
     flops = 2.0 * K * D / full
     print(f"measured on one thread, block of {args.rows} x {D} float32, k = {K}:")
     print(f"  first step: {full * 1e6:.1f} us per row ({flops / 1e9:.1f} GFLOP/s)")
     print(f"  later step, centres moved by ~1e-3: {late * 1e6:.2f} us per row")
     print(f"  the centres' half gaps, on the client once per iteration: {client:.2f} s")
-    print(f"  per-row state: {state:.0f} bytes; a worker returns {sums.nbytes + wsum.nbytes:,} "
-          f"bytes per iteration and receives the centres ({K * D * 4:,} bytes)")  # fmt: skip
+    print(
+        f"  per-row state: {state:.0f} bytes; a worker returns {sums.nbytes + wsum.nbytes:,} "
+        f"bytes per iteration and receives the centres ({K * D * 4:,} bytes)"
+    )
 
     row_bytes = D * 4 + state
     total = N_POINTS * row_bytes
-    print(f"\n10^9 x {D} float32, k = {K}: data + state {total / 2**30:,.0f} GiB; "
-          f"workers of {args.threads} threads, {args.memory:.0f} GiB each")  # fmt: skip
-    print(f"{'workers':>8s} {'GiB/worker':>11s} {'MB to client/iter':>18s} "
-          f"{'first iter s':>13s} {'later iter s':>13s}")  # fmt: skip
+    print(
+        f"\n10^9 x {D} float32, k = {K}: data + state {total / 2**30:,.0f} GiB; "
+        f"workers of {args.threads} threads, {args.memory:.0f} GiB each"
+    )
+    print(
+        f"{'workers':>8s} {'GiB/worker':>11s} {'MB to client/iter':>18s} "
+        f"{'first iter s':>13s} {'later iter s':>13s}"
+    )
     for n_workers in (16, 32, 64, 128, 256):
         per = total / n_workers / 2**30
         if per > 0.8 * args.memory:

@@ -59,9 +59,14 @@ def main() -> None:
 
     truth = np.random.RandomState(0).uniform(-10, 10, (args.k, D))
     n_blocks = -(-args.n // CHUNK)
-    blocks = [da.from_delayed(dask.delayed(_block)(i, truth, CHUNK, args.n),
-                              shape=(min(CHUNK, args.n - i * CHUNK), D), dtype=np.float32)
-              for i in range(n_blocks)]  # fmt: skip
+    blocks = [
+        da.from_delayed(
+            dask.delayed(_block)(i, truth, CHUNK, args.n),
+            shape=(min(CHUNK, args.n - i * CHUNK), D),
+            dtype=np.float32,
+        )
+        for i in range(n_blocks)
+    ]
     Xd = da.concatenate(blocks)
     X = Xd.compute(scheduler="threads")
     init = X[np.random.RandomState(1).choice(args.n, args.k, replace=False)]
@@ -72,22 +77,43 @@ def main() -> None:
         start = time.perf_counter()
         model = make().fit(data)
         took = time.perf_counter() - start
-        rows.append((label, took, int(model.n_iter_), float(model.inertia_),
-                     centroid_index(np.asarray(model.cluster_centers_), truth)))  # fmt: skip
+        rows.append(
+            (
+                label,
+                took,
+                int(model.n_iter_),
+                float(model.inertia_),
+                centroid_index(np.asarray(model.cluster_centers_), truth),
+            )
+        )
         print(f"  {label}: {took:.2f} s", flush=True)
         return took / model.n_iter_
 
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=":0") as cluster, Client(cluster) as client:  # fmt: skip
+    with (
+        LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=":0",
+        ) as cluster,
+        Client(cluster) as client,
+    ):
         Xd = Xd.persist()  # the data is in the workers' memory, as a user's would be
         wait(Xd)
         client.run(_compile)  # every worker loads the kernels before the timings
-        per_mem = run("same start: kmeanskit.KMeans (in memory)",
-                      lambda: KMeans(args.k, init=init, n_init=1), X)  # fmt: skip
+        per_mem = run(
+            "same start: kmeanskit.KMeans (in memory)",
+            lambda: KMeans(args.k, init=init, n_init=1),
+            X,
+        )
         per_dask = run("same start: distributed.KMeans", lambda: DaskKMeans(args.k, init=init), Xd)
         run("kmeanskit.KMeans (in memory)", lambda: KMeans(args.k, random_state=0), X)
-        run("kmeanskit.KMeans (in memory), n_init=3",
-            lambda: KMeans(args.k, n_init=3, random_state=0), X)  # fmt: skip
+        run(
+            "kmeanskit.KMeans (in memory), n_init=3",
+            lambda: KMeans(args.k, n_init=3, random_state=0),
+            X,
+        )
         run("distributed.KMeans", lambda: DaskKMeans(args.k, random_state=0), Xd)
         if not args.no_dask_ml:
             try:
@@ -97,15 +123,19 @@ def main() -> None:
             else:
                 run("dask-ml KMeans", lambda: DaskMLKMeans(args.k, random_state=0), Xd)
 
-    print(f"\n{args.n} x {D} float32 blobs, k={args.k}, {n_blocks} chunks of {CHUNK} rows; "
-          "2-worker LocalCluster (processes, 1 thread each)")  # fmt: skip
+    print(
+        f"\n{args.n} x {D} float32 blobs, k={args.k}, {n_blocks} chunks of {CHUNK} rows; "
+        "2-worker LocalCluster (processes, 1 thread each)"
+    )
     print(f"{'method':42s} {'time s':>8s} {'iters':>6s} {'s/iter':>7s} {'inertia':>13s} {'CI':>3s}")
     for label, took, iters, inertia, ci in rows:
         print(f"{label:42s} {took:8.2f} {iters:6d} {took / iters:7.3f} {inertia:13.6g} {ci:3d}")
     print(f"\nper iteration, distributed / in memory: {per_dask / per_mem:.2f}x")
     mem, mem3, ours = rows[2], rows[3], rows[4]
-    print(f"end to end inertia, distributed / in memory: {ours[3] / mem[3]:.5f} "
-          f"(/ in memory with n_init=3: {ours[3] / mem3[3]:.5f})")  # fmt: skip
+    print(
+        f"end to end inertia, distributed / in memory: {ours[3] / mem[3]:.5f} "
+        f"(/ in memory with n_init=3: {ours[3] / mem3[3]:.5f})"
+    )
     if len(rows) > 5:
         print(f"dask-ml time / distributed.KMeans time: {rows[5][1] / ours[1]:.1f}x")
 

@@ -178,9 +178,7 @@ def seeding(case: Case, rate: float, quality_seeds: int) -> dict:
     return row
 
 
-def same_start(
-    case: Case, init, rate: float, n_threads: int, repeats: int, quick: bool
-) -> dict:
+def same_start(case: Case, init, rate: float, n_threads: int, repeats: int, quick: bool) -> dict:
     X, k = case.X, case.k
     n, d = X.shape
     row: dict = {}
@@ -360,8 +358,11 @@ def report(rows: list[dict], rate: float, n_threads: int) -> str:
             f"{_fmt(ours[1])} | {_fmt(ours[2])} | {r['it_auto'] / best:.2f} | "
             f"{r['it_sk_lloyd']:.3f} | {_fmt(r.get('it_sk_elkan'))} | "
             f"{_fmt(r.get('it_faiss'))} | {rel:+.1e} | {differ:.1e} | "
-            + (f"{(r['inertia_sk64'] - r['inertia_sk_lloyd']) / r['inertia_sk_lloyd']:+.1e} | "
-               if "inertia_sk64" in r else "- | ")
+            + (
+                f"{(r['inertia_sk64'] - r['inertia_sk_lloyd']) / r['inertia_sk_lloyd']:+.1e} | "
+                if "inertia_sk64" in r
+                else "- | "
+            )
             + f"{_fmt(r.get('pass_floor'), '.2f')} | {_fmt(r.get('pass_shape'), '.2f')} |"
         )
     out += [
@@ -377,11 +378,15 @@ def report(rows: list[dict], rate: float, n_threads: int) -> str:
         e2e = r["e2e"]
         best = min(min(v[2]) for v in e2e.values())
         ours_t, ours_i, _ = e2e["kmeanskit"]
-        good = {name: v[0] for name, v in e2e.items()
-                if name != "kmeanskit" and v[1] <= best * 1.005}  # fmt: skip
+        good = {
+            name: v[0] for name, v in e2e.items() if name != "kmeanskit" and v[1] <= best * 1.005
+        }
         peer = min(good, key=good.get) if good else None
-        sk = min(v[0] for name, v in e2e.items() if name.startswith("sklearn ")
-                 and "MiniBatch" not in name)  # fmt: skip
+        sk = min(
+            v[0]
+            for name, v in e2e.items()
+            if name.startswith("sklearn ") and "MiniBatch" not in name
+        )
         out.append(
             f"| {r['case']} | {ours_t:.3f} | {ours_i / best:.4f} | {peer or '-'} | "
             f"{_fmt(good.get(peer))} | "
@@ -401,8 +406,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="reduced matrix, under 3 minutes")
     parser.add_argument("--seeds", type=int, default=None, help="end-to-end seeds (3; quick 1)")
-    parser.add_argument("--quality-seeds", type=int, default=None,
-                        help="seeds of the seeding quality check (5; quick 2)")  # fmt: skip
+    parser.add_argument(
+        "--quality-seeds",
+        type=int,
+        default=None,
+        help="seeds of the seeding quality check (5; quick 2)",
+    )
     parser.add_argument("--cases", nargs="*", help="run only these cases")
     args = parser.parse_args()
     seeds = args.seeds or (1 if args.quick else 3)

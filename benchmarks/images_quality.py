@@ -78,8 +78,11 @@ def main() -> None:
             result = cluster_images(folder, k=k, features=features, cache=tmp / "cache")
             seconds = time.perf_counter() - start
             scores = evaluate(labels_from_paths(result.paths, rule), result.labels)
-            print(f"| {name} | {features} | {k} | {scores['accuracy']:.3f} | "
-                  f"{scores['nmi']:.3f} | {seconds:.0f} |", flush=True)  # fmt: skip
+            print(
+                f"| {name} | {features} | {k} | {scores['accuracy']:.3f} | "
+                f"{scores['nmi']:.3f} | {seconds:.0f} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

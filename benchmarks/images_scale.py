@@ -54,8 +54,20 @@ def main() -> None:
     make_images(photos, args.n)
     print(f"made {args.n} images of 200 x 200 in {time.perf_counter() - start:.0f} s: {photos}")
 
-    cmd = [sys.executable, "-m", "kmeanskit", "cluster", str(photos), "--features", "svd",
-           "--k", args.k, "--out", str(work / "out"), "--force"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "kmeanskit",
+        "cluster",
+        str(photos),
+        "--features",
+        "svd",
+        "--k",
+        args.k,
+        "--out",
+        str(work / "out"),
+        "--force",
+    ]
     start = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True)
     seconds = time.perf_counter() - start

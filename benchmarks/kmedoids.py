@@ -23,14 +23,19 @@ def main() -> None:
     KMedoids(3, metric="precomputed", init="build").fit(D[:200, :200])  # compile
     print(f"{'k':>4s} {'method':>10s} {'init':>12s} {'time s':>7s} {'swaps':>6s} {'loss':>10s}")
     for k in (5, 12, 50):
-        for method, init in (("fasterpam", "k-medoids++"), ("fasterpam", "build"),
-                             ("alternate", "k-medoids++"), ("clara", "k-medoids++")):  # fmt: skip
+        for method, init in (
+            ("fasterpam", "k-medoids++"),
+            ("fasterpam", "build"),
+            ("alternate", "k-medoids++"),
+            ("clara", "k-medoids++"),
+        ):
             start = time.perf_counter()
             km = KMedoids(k, metric="precomputed", method=method, init=init, random_state=0)
             km.fit(D)
             took = time.perf_counter() - start
-            print(f"{k:4d} {method:>10s} {init:>12s} {took:7.2f} {km.n_iter_:6d} "
-                  f"{km.inertia_:10.1f}")  # fmt: skip
+            print(
+                f"{k:4d} {method:>10s} {init:>12s} {took:7.2f} {km.n_iter_:6d} {km.inertia_:10.1f}"
+            )
 
 
 if __name__ == "__main__":

@@ -31,8 +31,10 @@ def main() -> None:
     MiniBatchKMeans(100, random_state=0).fit(X[:5000])  # compile outside the timing
     start = time.perf_counter()
     exact = KMeans(100, n_init=3, random_state=0).fit(X).inertia_
-    print(f"blobs64 100000 x 64, k=100; exact KMeans(n_init=3) inertia {exact:.6g} "
-          f"in {time.perf_counter() - start:.2f} s")  # fmt: skip
+    print(
+        f"blobs64 100000 x 64, k=100; exact KMeans(n_init=3) inertia {exact:.6g} "
+        f"in {time.perf_counter() - start:.2f} s"
+    )
     methods = {
         "kmeanskit MiniBatchKMeans": lambda s: MiniBatchKMeans(100, random_state=s),
         "sklearn MiniBatchKMeans": lambda s: SKMiniBatch(100, random_state=s),
@@ -55,8 +57,10 @@ def main() -> None:
             ratios.append(model.inertia_ / exact)
         ok = sum(r <= 1.02 for r in ratios)
         rows.append((name, float(np.median(times)), ratios, ok))
-        print(f"{name:34s} {np.median(times):9.2f} "
-              f"{' '.join(f'{r:.3f}' for r in ratios):>40s} {ok:>3d}/{args.seeds}")  # fmt: skip
+        print(
+            f"{name:34s} {np.median(times):9.2f} "
+            f"{' '.join(f'{r:.3f}' for r in ratios):>40s} {ok:>3d}/{args.seeds}"
+        )
     ours = rows[0][1]
     print("\ntime over kmeanskit's, for the methods within 2 % on every seed:")
     for name, t, _ratios, ok in rows[1:]:

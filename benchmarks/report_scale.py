@@ -40,9 +40,17 @@ def open_times(page: Path, runs: int = 5) -> list[tuple[float, float]]:
 
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1280,900",
-                "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run", "--disable-quic"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--window-size=1280,900",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+    ):
         options.add_argument(arg)
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     out = []
@@ -76,14 +84,29 @@ def main() -> None:
     start = time.perf_counter()
     make_images(photos, args.n)
     print(f"made {args.n} images in {time.perf_counter() - start:.0f} s")
-    cmd = [sys.executable, "-m", "kmeanskit", "cluster", str(photos), "--k", str(args.k),
-           "--features", "pixels", "--size", "12", "--out", str(work / "run"),
-           "--no-cache"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "kmeanskit",
+        "cluster",
+        str(photos),
+        "--k",
+        str(args.k),
+        "--features",
+        "pixels",
+        "--size",
+        "12",
+        "--out",
+        str(work / "run"),
+        "--no-cache",
+    ]
     start = time.perf_counter()
     subprocess.run(cmd, check=True, capture_output=True)
     page = work / "run" / "report.html"
-    print(f"cluster + report: {time.perf_counter() - start:.0f} s; report.html "
-          f"{page.stat().st_size / 2**20:.1f} MiB")  # fmt: skip
+    print(
+        f"cluster + report: {time.perf_counter() - start:.0f} s; report.html "
+        f"{page.stat().st_size / 2**20:.1f} MiB"
+    )
     times = open_times(page)
     dom = [t[0] for t in times]
     print("DOM ready (s):", ", ".join(f"{t:.2f}" for t in dom))

@@ -35,18 +35,19 @@ def main() -> None:
     args = parser.parse_args()
     seeds = range(args.seeds)
     KMeans(3, refine="swap", random_state=0).fit(np.random.rand(500, 2))  # compile
-    print("| set | k | method | mean CI | worst CI | CI = 0 | median s | x sklearn fit | "
-          "inertia > sklearn best of 10 |")  # fmt: skip
+    print(
+        "| set | k | method | mean CI | worst CI | CI = 0 | median s | x sklearn fit | "
+        "inertia > sklearn best of 10 |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for name, k in SETS.items():
         X, truth, _ = read_set(name)
         rows = {}
         for label, make in (
             ("sklearn k-means++, n_init=1", lambda s, k=k: SKKMeans(k, n_init=1, random_state=s)),
-            ("sklearn k-means++, n_init=10", lambda s, k=k: SKKMeans(k, n_init=10,
-                                                                     random_state=s)),
+            ("sklearn k-means++, n_init=10", lambda s, k=k: SKKMeans(k, n_init=10, random_state=s)),
             ("kmeanskit refine='swap'", lambda s, k=k: KMeans(k, refine="swap", random_state=s)),
-        ):  # fmt: skip
+        ):
             fits = [timed(lambda s=s, make=make: make(s), X) for s in seeds]
             rows[label] = fits
         one_fit = float(np.median([t for _, t in rows["sklearn k-means++, n_init=1"]]))
@@ -56,11 +57,15 @@ def main() -> None:
             med = float(np.median([t for _, t in fits]))
             worse = "-"
             if label.startswith("kmeanskit"):
-                worse = str(sum(m.inertia_ > b * (1 + 1e-9) for (m, _), b in
-                                zip(fits, best10, strict=True)))  # fmt: skip
-            print(f"| {name} | {k} | {label} | {np.mean(ci):.2f} | {max(ci)} | "
-                  f"{sum(c == 0 for c in ci)}/{len(ci)} | {med:.4f} | {med / one_fit:.1f} | "
-                  f"{worse} |", flush=True)  # fmt: skip
+                worse = str(
+                    sum(m.inertia_ > b * (1 + 1e-9) for (m, _), b in zip(fits, best10, strict=True))
+                )
+            print(
+                f"| {name} | {k} | {label} | {np.mean(ci):.2f} | {max(ci)} | "
+                f"{sum(c == 0 for c in ci)}/{len(ci)} | {med:.4f} | {med / one_fit:.1f} | "
+                f"{worse} |",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -55,8 +55,10 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     args = parser.parse_args()
     X, topic = tfidf_like(args.n, args.vocab, args.k)
-    print(f"{X.shape[0]} x {X.shape[1]} tf-idf, {X.nnz / X.shape[0]:.0f} non-zeros per row, "
-          f"k={args.k}")  # fmt: skip
+    print(
+        f"{X.shape[0]} x {X.shape[1]} tf-idf, {X.nnz / X.shape[0]:.0f} non-zeros per row, "
+        f"k={args.k}"
+    )
 
     def ours(seed):
         m = SphericalKMeans(args.k, random_state=seed).fit(X)
@@ -70,8 +72,11 @@ def main() -> None:
 
         return run
 
-    methods = {"kmeanskit SphericalKMeans": ours, "sklearn normalize+KMeans(lloyd)":
-               sklearn("lloyd"), "sklearn normalize+KMeans(elkan)": sklearn("elkan")}  # fmt: skip
+    methods = {
+        "kmeanskit SphericalKMeans": ours,
+        "sklearn normalize+KMeans(lloyd)": sklearn("lloyd"),
+        "sklearn normalize+KMeans(elkan)": sklearn("elkan"),
+    }
     Xn = normalize(X)
     ours(0)  # compile the kernels outside the timing
     rows = []

@@ -61,10 +61,18 @@ def _bad(kind):
 ERRORS = [
     ("nan", ValueError, "Input X contains NaN"),
     ("inf", ValueError, "Input X contains infinity"),
-    ("huge32", ValueError, "X has values up to 7.12e\\+30 in absolute value: squared distances "
-                           "overflow float32|distances between the rows of X are not all finite"),
-    ("huge64", ValueError, "X has values up to 7.12e\\+200 in absolute value: squared distances "
-                           "overflow float64|distances between the rows of X are not all finite"),
+    (
+        "huge32",
+        ValueError,
+        "X has values up to 7.12e\\+30 in absolute value: squared distances "
+        "overflow float32|distances between the rows of X are not all finite",
+    ),
+    (
+        "huge64",
+        ValueError,
+        "X has values up to 7.12e\\+200 in absolute value: squared distances "
+        "overflow float64|distances between the rows of X are not all finite",
+    ),
     ("strings", ValueError, "could not convert string to float: 'a'"),
     ("empty", ValueError, "Found array with 0 sample"),
     ("1d", ValueError, "Expected 2D array, got 1D array"),
@@ -148,8 +156,10 @@ def test_fewer_distinct_rows_than_clusters(name):
     if name == "KMeansFeatures":
         assert any(issubclass(w.category, ConvergenceWarning) for w in caught)
         return
-    assert any(issubclass(w.category, ConvergenceWarning)
-               and "distinct clusters (2)" in str(w.message) for w in caught)  # fmt: skip
+    assert any(
+        issubclass(w.category, ConvergenceWarning) and "distinct clusters (2)" in str(w.message)
+        for w in caught
+    )
     assert np.unique(est.predict(x)).size == 2
 
 
@@ -159,12 +169,16 @@ def test_other_dtypes_are_converted(name, kind):
     """Integers and numeric objects become float64, float32 stays float32: the same
     clustering as float64."""
     ref = ESTIMATORS[name]().fit(np.round(X * 10))
-    x = {"int": np.round(X * 10).astype(np.int64), "object": np.round(X * 10).astype(object),
-         "float32": np.round(X * 10).astype(np.float32)}[kind]  # fmt: skip
+    x = {
+        "int": np.round(X * 10).astype(np.int64),
+        "object": np.round(X * 10).astype(object),
+        "float32": np.round(X * 10).astype(np.float32),
+    }[kind]
     est = ESTIMATORS[name]().fit(x)
     if name == "KMeansFeatures":
-        np.testing.assert_allclose(est.transform(x), ref.transform(np.round(X * 10)),
-                                   rtol=1e-4, atol=1e-6)  # fmt: skip
+        np.testing.assert_allclose(
+            est.transform(x), ref.transform(np.round(X * 10)), rtol=1e-4, atol=1e-6
+        )
         return
     assert (est.predict(x) == ref.predict(np.round(X * 10))).all()
 

@@ -59,9 +59,13 @@ def test_grow_keeps_the_old_centres():
 
 @pytest.mark.parametrize(
     "k, message",
-    [([], "non-empty sequence of integers"), ([0, 3], "between 1 and n_samples"),
-     ([2.5], "integers"), ([2, 900], "between 1 and n_samples=800")],
-)  # fmt: skip
+    [
+        ([], "non-empty sequence of integers"),
+        ([0, 3], "between 1 and n_samples"),
+        ([2.5], "integers"),
+        ([2, 900], "between 1 and n_samples=800"),
+    ],
+)
 def test_sweep_bad_k_names_it(blobs5, k, message):
     with pytest.raises(ValueError, match=message):
         sweep(blobs5, k)
@@ -103,8 +107,9 @@ def test_internal_scores_equal_sklearn(blobs5):
 
 def test_sampled_silhouette_states_its_error(blobs5):
     result = sweep(blobs5, [3, 5], random_state=0)
-    choice = score_sweep(blobs5, result, ("silhouette",), silhouette_max_samples=300,
-                         random_state=0)  # fmt: skip
+    choice = score_sweep(
+        blobs5, result, ("silhouette",), silhouette_max_samples=300, random_state=0
+    )
     exact = [silhouette_score(blobs5, result.labels(k)) for k in (3, 5)]
     err = choice.errors["silhouette"]
     assert (err > 0).all()
@@ -117,8 +122,12 @@ def test_gap_statistic_follows_the_paper():
     result = sweep(X, range(1, 7), random_state=0)
     gap, s, k = gap_statistic(X, result, n_refs=4, random_state=5)
     rs = np.random.RandomState(5)
-    ref = np.array([np.log(sweep(reference_data(X, rs), range(1, 7), random_state=rs).inertia)
-                    for _ in range(4)])  # fmt: skip
+    ref = np.array(
+        [
+            np.log(sweep(reference_data(X, rs), range(1, 7), random_state=rs).inertia)
+            for _ in range(4)
+        ]
+    )
     assert_allclose(gap, ref.mean(axis=0) - np.log(result.inertia))
     assert_allclose(s, ref.std(axis=0) * np.sqrt(1 + 1 / 4))
     assert k == 3
@@ -137,8 +146,14 @@ def test_reference_data_stays_in_the_box():
 
 @pytest.mark.parametrize("k_true", [3, 6, 9])
 def test_blobs_with_known_k_are_exact(k_true):
-    X, _ = make_blobs(150 * k_true, centers=k_true, n_features=4, cluster_std=0.5,
-                      center_box=(-20, 20), random_state=k_true)  # fmt: skip
+    X, _ = make_blobs(
+        150 * k_true,
+        centers=k_true,
+        n_features=4,
+        cluster_std=0.5,
+        center_box=(-20, 20),
+        random_state=k_true,
+    )
     choice = choose_k(X, range(2, 13), n_refs=3, random_state=0)
     assert choice.recommended == k_true, choice.explanation
     assert f"k={k_true}: chosen by" in choice.explanation
@@ -154,7 +169,6 @@ def test_sipu_recommendation_matches_the_true_k(shared_data):
     hits = {}
     for name, k_true in SIPU_K.items():
         X, _, _ = load_sipu(shared_data, name)
-        choice = choose_k(X, range(2, 61), n_refs=3, silhouette_max_samples=1500,
-                          random_state=0)  # fmt: skip
+        choice = choose_k(X, range(2, 61), n_refs=3, silhouette_max_samples=1500, random_state=0)
         hits[name] = (choice.recommended, k_true)
     assert sum(got == want for got, want in hits.values()) >= 7, hits

@@ -19,8 +19,15 @@ def lp_optimum(C, lo, hi):
     n, k = C.shape
     a_eq = kron(eye(n), np.ones((1, k)))
     a_ub = vstack([kron(np.ones((1, n)), eye(k)), -kron(np.ones((1, n)), eye(k))])
-    res = linprog(C.ravel(), A_ub=a_ub, b_ub=np.r_[hi, -lo], A_eq=a_eq, b_eq=np.ones(n),
-                  bounds=(0, 1), method="highs")  # fmt: skip
+    res = linprog(
+        C.ravel(),
+        A_ub=a_ub,
+        b_ub=np.r_[hi, -lo],
+        A_eq=a_eq,
+        b_eq=np.ones(n),
+        bounds=(0, 1),
+        method="highs",
+    )
     return res.fun
 
 
@@ -57,12 +64,13 @@ def test_bounds_hold_on_every_fit(seed, k, data):
     sizes = np.bincount(km.labels_, minlength=k)
     assert (sizes >= lo).all() and (sizes <= hi).all()
     assert km.exact_
-    assert (km.predict(X, constrained=True).shape == (n,))
+    assert km.predict(X, constrained=True).shape == (n,)
 
 
 def test_balanced_clusters_and_unconstrained_limit():
-    X, _ = make_blobs(3000, centers=[[0, 0], [10, 0], [0, 10]], cluster_std=[1, 2, 3],
-                      random_state=0)  # fmt: skip
+    X, _ = make_blobs(
+        3000, centers=[[0, 0], [10, 0], [0, 10]], cluster_std=[1, 2, 3], random_state=0
+    )
     X = np.vstack([X[:2000], X[2000:2200]])  # groups of about 667, 667 and 866
     km = KMeansConstrained(3, size_min=700, size_max=700, random_state=0).fit(X[:2100])
     assert sorted(np.bincount(km.labels_)) == [700, 700, 700]
@@ -96,7 +104,7 @@ def test_demands_respect_capacities():
         ({"size_min": 30, "size_max": 20}, "size_min > size_max for cluster 0: 30 > 20"),
         ({"size_min": 2.5}, "must be whole numbers without sample_weight"),
     ],
-)  # fmt: skip
+)
 def test_bad_bounds(kwargs, message):
     X = np.random.RandomState(0).rand(100, 2)
     with pytest.raises(ValueError, match=re.escape(message)):

@@ -10,8 +10,9 @@ from test_bad_arrays import ESTIMATORS, X  # noqa: E402
 
 @pytest.mark.parametrize("name", ESTIMATORS)
 def test_a_dataframe_in_and_its_feature_names_kept(name):
-    df = pd.DataFrame(X, columns=["length", "width", "depth"],
-                      index=[f"sample {i}" for i in range(len(X))])  # fmt: skip
+    df = pd.DataFrame(
+        X, columns=["length", "width", "depth"], index=[f"sample {i}" for i in range(len(X))]
+    )
     est = ESTIMATORS[name]().fit(df)
     assert list(est.feature_names_in_) == ["length", "width", "depth"]
     ref = ESTIMATORS[name]().fit(X)

@@ -60,8 +60,13 @@ def test_fasterpam_against_pam():
 def test_metrics_and_precomputed_agree():
     X, _ = make_blobs(300, centers=4, n_features=3, random_state=0)
     VI = np.linalg.inv(np.cov(X.T))
-    for metric, params in [("manhattan", None), ("cosine", None), ("correlation", None),
-                           ("mahalanobis", {"VI": VI}), (lambda a, b: np.abs(a - b).max(), None)]:
+    for metric, params in [
+        ("manhattan", None),
+        ("cosine", None),
+        ("correlation", None),
+        ("mahalanobis", {"VI": VI}),
+        (lambda a, b: np.abs(a - b).max(), None),
+    ]:
         km = KMedoids(4, metric=metric, metric_params=params, init="build").fit(X)
         D = pairwise_distances(X, metric=metric, **(params or {}))
         pre = KMedoids(4, metric="precomputed", init="build").fit(D)
@@ -106,7 +111,7 @@ def test_alternate_and_clara():
         ({"init": [0.5, 1]}, np.arange(8.0).reshape(4, 2), "init as medoid indices needs 2"),
         ({"n_clusters": 5}, np.arange(8.0).reshape(4, 2), "n_samples=4 should be >= n_clusters=5"),
     ],
-)  # fmt: skip
+)
 def test_bad_input(kwargs, X, message):
     params = {"n_clusters": 2, **kwargs}
     with pytest.raises(ValueError, match=re.escape(message)):

@@ -74,8 +74,9 @@ def test_starved_clusters_are_reseeded():
     rng = np.random.RandomState(0)
     X = np.vstack([rng.randn(2000, 2), rng.randn(2000, 2) + 30])
     bad = np.array([[0.0, 0.0], [1.0, 0.0], [1000.0, 1000.0]])  # one dead, one missing
-    mbk = MiniBatchKMeans(3, init=bad, batch_size=200, random_state=0, max_no_improvement=None,
-                          max_iter=2).fit(X)  # fmt: skip
+    mbk = MiniBatchKMeans(
+        3, init=bad, batch_size=200, random_state=0, max_no_improvement=None, max_iter=2
+    ).fit(X)
     near_far_group = np.linalg.norm(mbk.cluster_centers_ - 30, axis=1).min()
     assert near_far_group < 1.0
 
@@ -89,8 +90,10 @@ def test_half_life_follows_a_drifting_stream():
         y = rng.randint(3, size=500)
         return start[y] + velocity[y] * t + 0.5 * rng.randn(500, 2)
 
-    models = {h: MiniBatchKMeans(3, half_life=h, random_state=0, cluster_order="coordinates")
-              for h in (None, 1000.0)}  # fmt: skip
+    models = {
+        h: MiniBatchKMeans(3, half_life=h, random_state=0, cluster_order="coordinates")
+        for h in (None, 1000.0)
+    }
     for t in range(100):
         X = batch(t)
         for m in models.values():

@@ -227,8 +227,14 @@ def _set(key, value):
         (lambda h: json.dumps(h).replace("0.0001", "NaN"), None, "not valid JSON"),
         (None, {"cluster_centers_": None}, r"missing \['cluster_centers_.npy'\]"),
         (None, {"surprise": npy([1.0])}, r"unexpected \['surprise.npy'\]"),
-        (_set("arrays", ["cluster_centers_", "labels_", "inertia_history_", "init_centers_",
-                         "surprise"]), {"surprise": npy([1.0])}, r"unexpected arrays"),
+        (
+            _set(
+                "arrays",
+                ["cluster_centers_", "labels_", "inertia_history_", "init_centers_", "surprise"],
+            ),
+            {"surprise": npy([1.0])},
+            r"unexpected arrays",
+        ),
         (None, {"cluster_centers_": npy(np.zeros((4, 4)))}, "dimension k should be 3"),
         (None, {"cluster_centers_": npy(np.zeros((3, 4), np.int64))}, "has dtype int64"),
         (None, {"cluster_centers_": npy(np.zeros((3, 4), ">f8"))}, "little-endian"),
@@ -239,7 +245,7 @@ def _set(key, value):
         (None, {"cluster_centers_": b"\x93NUMPY\x03\x00" + b"x" * 20}, "npy format version"),
         (None, {"cluster_centers_": b"garbage"}, "bad npy header"),
     ],
-)  # fmt: skip
+)
 def test_tampered_files_are_refused(model_path, tmp_path, edit, arrays, message):
     bad = rewrite(model_path, tmp_path / "bad.kmk", edit, arrays)
     with pytest.raises(ModelFileError, match=message) as info:
@@ -306,7 +312,6 @@ def test_fuzz_npy_header_with_an_open_bracket(model_path, tmp_path):
         load_model(bad)
 
 
-
 def test_fuzz_npy_header_in_python2_style(model_path, tmp_path):
     """A header that is not a Python literal made numpy parse it again as a Python 2
     header, with a UserWarning (an error under -W error), instead of refusing it."""
@@ -316,7 +321,6 @@ def test_fuzz_npy_header_in_python2_style(model_path, tmp_path):
     bad = rewrite(model_path, tmp_path / "bad.kmk", None, {"cluster_centers_": entry})
     with pytest.raises(ModelFileError, match=r"bad npy header.*Python 2"):
         load_model(bad)
-
 
 
 def test_fuzz_npy_header_with_a_deprecated_dtype_alias(model_path, tmp_path):
@@ -338,5 +342,11 @@ def test_a_forged_random_state_is_refused(tmp_path, fitted):
         with pytest.raises(ModelFileError, match="random state: needs"):
             load_model(rewrite(path, tmp_path / "bad.kmk", _set(f"attributes/{key}", value)))
     with pytest.raises(ModelFileError, match="random state: needs"):
-        load_model(rewrite(path, tmp_path / "bad.kmk", lambda h: h["arrays"].remove("_rs.keys"),
-                           {"_rs.keys": None}))  # fmt: skip
+        load_model(
+            rewrite(
+                path,
+                tmp_path / "bad.kmk",
+                lambda h: h["arrays"].remove("_rs.keys"),
+                {"_rs.keys": None},
+            )
+        )

@@ -54,8 +54,13 @@ def test_memmap_three_times_the_memory_limit(tmp_path):
     X.flush()
     del X
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
-    out = subprocess.run([sys.executable, "-c", _CHILD, str(path), str(K)], env=env,
-                         capture_output=True, text=True, timeout=600)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(path), str(K)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     res = json.loads(out.stdout.splitlines()[-1])
     assert res["file"] >= 3 * res["limit"]  # the data is three times the limit

@@ -14,12 +14,14 @@ from kmeanskit._engine import hamerly, lloyd, yinyang
 @pytest.fixture(scope="module")
 def seven():
     """The seed user's case: 7 measured features, 4 groups."""
-    centers = np.array([
-        [1.0, 5.0, 2.0, 8.0, 0.0, 3.0, 6.0],
-        [6.0, 1.0, 7.0, 2.0, 5.0, 8.0, 1.0],
-        [9.0, 9.0, 0.0, 5.0, 9.0, 1.0, 4.0],
-        [3.0, 2.0, 9.0, 9.0, 2.0, 6.0, 9.0],
-    ])  # fmt: skip
+    centers = np.array(
+        [
+            [1.0, 5.0, 2.0, 8.0, 0.0, 3.0, 6.0],
+            [6.0, 1.0, 7.0, 2.0, 5.0, 8.0, 1.0],
+            [9.0, 9.0, 0.0, 5.0, 9.0, 1.0, 4.0],
+            [3.0, 2.0, 9.0, 9.0, 2.0, 6.0, 9.0],
+        ]
+    )
     X, y = make_blobs(2000, centers=centers, cluster_std=0.6, random_state=0)
     return X, y, centers
 
@@ -105,10 +107,12 @@ def test_engine_frozen_empty_cluster_stays():
         ({"init": np.zeros((4, 7)), "frozen": [4]}, re.escape("frozen indices must be in [0, 4)")),
         ({"init": np.zeros((4, 7)), "frozen": [True]}, re.escape("needs shape (4,)")),
         ({"init": np.zeros((4, 7)), "frozen": ["a"]}, "frozen must be centre indices or a"),
-        ({"init": np.zeros((4, 7)), "frozen": [0], "refine": "hartigan"},
-         "refine='hartigan' moves every centre"),
+        (
+            {"init": np.zeros((4, 7)), "frozen": [0], "refine": "hartigan"},
+            "refine='hartigan' moves every centre",
+        ),
     ],
-)  # fmt: skip
+)
 def test_bad_frozen(seven, kwargs, message):
     with pytest.raises(ValueError, match=message):
         KMeans(4, **kwargs).fit(seven[0])

@@ -13,8 +13,14 @@ from kmeanskit.plot import plot_k_scores  # noqa: E402
 
 def test_every_method_gets_a_panel_with_its_k_marked():
     X, _ = make_blobs(300, centers=4, random_state=0)
-    choice = choose_k(X, range(2, 8), ("elbow", "silhouette", "davies_bouldin", "gap"),
-                      n_refs=2, silhouette_max_samples=100, random_state=0)  # fmt: skip
+    choice = choose_k(
+        X,
+        range(2, 8),
+        ("elbow", "silhouette", "davies_bouldin", "gap"),
+        n_refs=2,
+        silhouette_max_samples=100,
+        random_state=0,
+    )
     fig = plot_k_scores(choice)
     assert len(fig.axes) == 4
     for ax, method in zip(fig.axes, choice.scores, strict=True):

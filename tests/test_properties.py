@@ -14,8 +14,7 @@ from hypothesis import strategies as st
 from kmeanskit import KMeans, KMeansConstrained
 from kmeanskit._engine import hamerly, lloyd, yinyang
 
-SETTINGS = settings(max_examples=40, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ALGORITHMS = {"lloyd": lloyd, "hamerly": hamerly, "yinyang": yinyang}
 #: repeated rows may leave fewer distinct clusters than k: KMeans then warns, as it should
 FEW_CLUSTERS_OK = pytest.mark.filterwarnings(
@@ -83,8 +82,7 @@ def test_invariant_under_row_permutation(problem, data):
     a = KMeans(len(init), init=init, algorithm="lloyd").fit(X, sample_weight=w)
     b = KMeans(len(init), init=init, algorithm="lloyd").fit(X[perm], sample_weight=w[perm])
     scale = float(np.abs(X).max()) + 1.0
-    np.testing.assert_allclose(b.cluster_centers_, a.cluster_centers_, rtol=1e-9,
-                               atol=1e-9 * scale)  # fmt: skip
+    np.testing.assert_allclose(b.cluster_centers_, a.cluster_centers_, rtol=1e-9, atol=1e-9 * scale)
     assert (b.labels_ == a.labels_[perm]).all()
     assert b.inertia_ == pytest.approx(a.inertia_, rel=1e-9, abs=1e-12 * scale**2)
 
@@ -97,8 +95,9 @@ def test_invariant_under_translation(problem, shift):
     a = KMeans(len(init), init=init, algorithm="lloyd").fit(X, sample_weight=w)
     b = KMeans(len(init), init=init + shift, algorithm="lloyd").fit(X + shift, sample_weight=w)
     scale = float(np.abs(X).max()) + abs(shift)
-    np.testing.assert_allclose(b.cluster_centers_ - shift, a.cluster_centers_, rtol=1e-7,
-                               atol=1e-7 * scale)  # fmt: skip
+    np.testing.assert_allclose(
+        b.cluster_centers_ - shift, a.cluster_centers_, rtol=1e-7, atol=1e-7 * scale
+    )
     assert (b.labels_ == a.labels_).all()
     assert b.inertia_ == pytest.approx(a.inertia_, rel=1e-6, abs=1e-12 * scale**2 * len(X))
 

@@ -27,9 +27,11 @@ def tfidf_like(n=4000, d=3000, k=8, seed=0):
     topic = rng.randint(k, size=n)
     rows, cols, vals = [], [], []
     for i, t in enumerate(topic):
-        words = np.unique(np.concatenate([
-            rng.randint(t * d // k, (t + 1) * d // k, size=25), rng.randint(0, d, size=5)
-        ]))  # fmt: skip
+        words = np.unique(
+            np.concatenate(
+                [rng.randint(t * d // k, (t + 1) * d // k, size=25), rng.randint(0, d, size=5)]
+            )
+        )
         rows += [i] * len(words)
         cols += words.tolist()
         vals += (rng.exponential(1.0, len(words)) + 0.1).tolist()
@@ -41,8 +43,9 @@ def test_unit_centres_and_cosine_transform(directions):
     skm = SphericalKMeans(6, random_state=0).fit(X)
     np.testing.assert_allclose(np.linalg.norm(skm.cluster_centers_, axis=1), 1.0, rtol=1e-12)
     assert adjusted_rand_score(y, skm.labels_) > 0.99
-    np.testing.assert_allclose(skm.transform(X), cosine_distances(X, skm.cluster_centers_),
-                               atol=1e-12)  # fmt: skip
+    np.testing.assert_allclose(
+        skm.transform(X), cosine_distances(X, skm.cluster_centers_), atol=1e-12
+    )
     assert (skm.predict(X) == skm.labels_).all()
     assert (skm.predict(X * 7.0) == skm.labels_).all()  # lengths do not matter
     cos = 1 - cosine_distances(X, skm.cluster_centers_)[np.arange(len(X)), skm.labels_]

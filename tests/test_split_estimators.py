@@ -21,15 +21,25 @@ def test_anderson_darling_matches_scipy(n):
 def test_critical_values_are_stephens():
     # scipy's table for the normal case, before its small-sample correction
     assert [CRITICAL[a] for a in (0.15, 0.1, 0.05, 0.025, 0.01)] == [
-        0.576, 0.656, 0.787, 0.918, 1.092,
-    ]  # fmt: skip
+        0.576,
+        0.656,
+        0.787,
+        0.918,
+        1.092,
+    ]
 
 
 @pytest.mark.parametrize("cls", [XMeans, GMeans])
 @pytest.mark.parametrize("k_true", [1, 4, 7])
 def test_gaussian_blobs_give_their_k(cls, k_true):
-    X, _ = make_blobs(200 * k_true, centers=k_true, n_features=3, cluster_std=1.0,
-                      center_box=(-30, 30), random_state=k_true)  # fmt: skip
+    X, _ = make_blobs(
+        200 * k_true,
+        centers=k_true,
+        n_features=3,
+        cluster_std=1.0,
+        center_box=(-30, 30),
+        random_state=k_true,
+    )
     model = cls(k_max=20, random_state=0).fit(X)
     assert model.n_clusters_ == k_true
     assert model.predict(X).shape == (len(X),)

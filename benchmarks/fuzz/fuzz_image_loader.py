@@ -42,11 +42,16 @@ from kmeanskit.images.io import ImageSpec, decode, read_image
 Image.init()  # every format plugin imported now, so that it is instrumented
 
 #: the settings the first byte picks from
-SPECS = [ImageSpec(size, mode, fit) for size in ((16, 16), (7, 12)) for mode in ("grey", "rgb")
-         for fit in ("fit", "pad", "crop", "stretch")]  # fmt: skip
+SPECS = [
+    ImageSpec(size, mode, fit)
+    for size in ((16, 16), (7, 12))
+    for mode in ("grey", "rgb")
+    for fit in ("fit", "pad", "crop", "stretch")
+]
 #: the input file, in memory where /dev/shm exists (see the README on removing it)
-WORK = Path(tempfile.mkdtemp(prefix="kmk-fuzz-img-",
-                             dir="/dev/shm" if os.path.isdir("/dev/shm") else None))  # fmt: skip
+WORK = Path(
+    tempfile.mkdtemp(prefix="kmk-fuzz-img-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None)
+)
 atexit.register(shutil.rmtree, WORK, ignore_errors=True)
 TARGET = WORK / "input"
 
@@ -75,8 +80,14 @@ def seeds() -> dict[str, bytes]:
     add("grey.jpg", grey, "JPEG", quality=50)
     add("cmyk.jpg", rgb.convert("CMYK"), "JPEG")
     add("progressive.jpg", rgb, "JPEG", progressive=True)
-    add("anim.gif", rgb.convert("P"), "GIF", save_all=True,
-        append_images=[grey.convert("P")], duration=10)  # fmt: skip
+    add(
+        "anim.gif",
+        rgb.convert("P"),
+        "GIF",
+        save_all=True,
+        append_images=[grey.convert("P")],
+        duration=10,
+    )
     add("raw.tif", rgb, "TIFF")
     add("lzw.tif", grey, "TIFF", compression="tiff_lzw")
     add("deflate.tif", rgb, "TIFF", compression="tiff_adobe_deflate")

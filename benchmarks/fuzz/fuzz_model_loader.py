@@ -50,8 +50,11 @@ from kmeanskit.images import cluster_images
 from kmeanskit.images.cnn import CNNEmbedding
 from kmeanskit.images.model_file import load_image_model, save_image_model
 
-WORK = Path(tempfile.mkdtemp(prefix="kmk-fuzz-model-",
-                             dir="/dev/shm" if os.path.isdir("/dev/shm") else None))  # fmt: skip
+WORK = Path(
+    tempfile.mkdtemp(
+        prefix="kmk-fuzz-model-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None
+    )
+)
 atexit.register(shutil.rmtree, WORK, ignore_errors=True)
 TARGET = WORK / "input.kmk"
 
@@ -63,13 +66,15 @@ def _bases() -> list[tuple[str, dict, dict]]:
     rng = np.random.RandomState(0)
     X = rng.rand(60, 5)
     files = []
-    for i, est in enumerate([
-        KMeans(3, random_state=0).fit(X),
-        KMeans(3, init=X[:3], n_init=1, frozen=[0], transform_mode="soft").fit(X),
-        MiniBatchKMeans(3, batch_size=20, random_state=0).fit(X),
-        SphericalKMeans(2, random_state=0).fit(X.astype(np.float32)),
-        PCA(2, whiten=True).fit(X),
-    ]):  # fmt: skip
+    for i, est in enumerate(
+        [
+            KMeans(3, random_state=0).fit(X),
+            KMeans(3, init=X[:3], n_init=1, frozen=[0], transform_mode="soft").fit(X),
+            MiniBatchKMeans(3, batch_size=20, random_state=0).fit(X),
+            SphericalKMeans(2, random_state=0).fit(X.astype(np.float32)),
+            PCA(2, whiten=True).fit(X),
+        ]
+    ):
         files.append(("estimator", save_model(est, WORK / f"base{i}.kmk")))
     photos = WORK / "photos"
     photos.mkdir()
@@ -77,8 +82,7 @@ def _bases() -> list[tuple[str, dict, dict]]:
         Image.fromarray(rng.randint(0, 256, (12, 12, 3), dtype=np.uint8)).save(photos / f"{i}.png")
     for features in ("svd", "hog", "color"):
         size = 16 if features == "hog" else 12
-        result = cluster_images(photos, k=2, features=features, size=size, n_components=3,
-                                n_jobs=1)  # fmt: skip
+        result = cluster_images(photos, k=2, features=features, size=size, n_components=3, n_jobs=1)
         files.append(("image", save_image_model(result.model, WORK / f"{features}.kmk")))
     bases = []
     for loader, path in files:
@@ -138,7 +142,7 @@ def check(data: bytes) -> None:
     TARGET.write_bytes(content)
     for load in {"estimator": [load_estimator], "image": [load_image_model]}.get(
         loader, [load_estimator, load_image_model]
-    ):  # fmt: skip
+    ):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error")  # a bad file is an error, not a warning
@@ -160,8 +164,16 @@ def seeds() -> dict[str, bytes]:
 
 def main() -> None:
     warnings.simplefilter("ignore")
-    instrument_modules(("kmeanskit", "zipfile", "json", "numpy.lib._format_impl",
-                        "sklearn.utils._param_validation"), exclude=("kmeanskit._engine",))
+    instrument_modules(
+        (
+            "kmeanskit",
+            "zipfile",
+            "json",
+            "numpy.lib._format_impl",
+            "sklearn.utils._param_validation",
+        ),
+        exclude=("kmeanskit._engine",),
+    )
     folders = [a for a in sys.argv[1:] if not a.startswith("-") and os.path.isdir(a)]
     for folder in folders:
         if not any(Path(folder).iterdir()):

@@ -49,9 +49,13 @@ RULES = ("firstSEmax", "Tibs2001SEmax")
 
 
 def gap_statistic(
-    X, result, n_refs: int = 10, reference: str = "pca", rule: str = "firstSEmax",
+    X,
+    result,
+    n_refs: int = 10,
+    reference: str = "pca",
+    rule: str = "firstSEmax",
     random_state=None,
-):  # fmt: skip
+):
     """Gap, its standard error, and the chosen k for the fits of a sweep.
 
     Parameters

@@ -131,22 +131,25 @@ class KMeansFeatures(TransformerMixin, BaseEstimator):
         X = check_magnitude(X)
         ks, modes = self._ks(), self._modes()
         if X.shape[0] < ks[-1]:
-            raise ValueError(
-                f"n_samples={X.shape[0]} should be >= the largest n_clusters={ks[-1]}"
-            )
+            raise ValueError(f"n_samples={X.shape[0]} should be >= the largest n_clusters={ks[-1]}")
         self.models_ = {
-            k: KMeans(k, n_init=self.n_init, random_state=self.random_state,
-                      n_threads=self.n_threads).fit(X)
+            k: KMeans(
+                k, n_init=self.n_init, random_state=self.random_state, n_threads=self.n_threads
+            ).fit(X)
             for k in ks
-        }  # fmt: skip
+        }
         self.gmms_ = {}
         if "gmm" in modes:
             from sklearn.mixture import GaussianMixture
 
             for k, km in self.models_.items():
-                gmm = GaussianMixture(k, covariance_type=self.gmm_covariance_type,
-                                      means_init=km.cluster_centers_, reg_covar=1e-4,
-                                      random_state=self.random_state)  # fmt: skip
+                gmm = GaussianMixture(
+                    k,
+                    covariance_type=self.gmm_covariance_type,
+                    means_init=km.cluster_centers_,
+                    reg_covar=1e-4,
+                    random_state=self.random_state,
+                )
                 self.gmms_[k] = gmm.fit(X)
         self.scale_ = 1.0
         if self.passthrough:

@@ -40,8 +40,14 @@ from ._model_zip import (
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FORMAT", "VERSION", "ModelFileError", "UnsupportedModelError", "load_model",
-           "save_model"]  # fmt: skip
+__all__ = [
+    "FORMAT",
+    "VERSION",
+    "ModelFileError",
+    "UnsupportedModelError",
+    "load_model",
+    "save_model",
+]
 
 _F, _I = ("<f4", "<f8"), ("<i4", "<i8")
 
@@ -69,12 +75,18 @@ _KM_ARRAYS = {
     "inertia_history_": Array(("<f8",), ("m",), required=False),
     "init_centers_": Array(_F, ("k", "d"), required=False),
 }
-_KM_SCALARS = {"n_features_in_": ("int>=1", True), "inertia_": ("float>=0", True),
-               "n_iter_": ("int>=0", True), "temperature_": ("float>0", True),
-               "_n_features_out": ("int>=1", True)}  # fmt: skip
+_KM_SCALARS = {
+    "n_features_in_": ("int>=1", True),
+    "inertia_": ("float>=0", True),
+    "n_iter_": ("int>=0", True),
+    "temperature_": ("float>0", True),
+    "_n_features_out": ("int>=1", True),
+}
 _NUMBERS = _model_zip.NUMBERS
-_KM = dict(bind={"k": "n_clusters", "d": "n_features_in_"},
-           array_params={"init": _NUMBERS, "frozen": _NUMBERS})  # fmt: skip
+_KM = dict(
+    bind={"k": "n_clusters", "d": "n_features_in_"},
+    array_params={"init": _NUMBERS, "frozen": _NUMBERS},
+)
 _MB_ARRAYS = {
     **{k: v for k, v in _KM_ARRAYS.items() if k in ("cluster_centers_", "labels_")},
     "counts_": Array(("<f8",), ("k",)),
@@ -82,9 +94,14 @@ _MB_ARRAYS = {
     "_stats.var": Array(("<f8",), ("d",), required=False),
     "_rs.keys": Array(("<u4",), (624,), required=False, check="any"),
 }
-_MB_SCALARS = {**_KM_SCALARS, "inertia_": ("float>=0", False), "n_steps_": ("int>=0", True),
-               "_rs.pos": ("int>=0", False), "_rs.has_gauss": ("int>=0", False),
-               "_rs.cached_gaussian": ("float", False)}  # fmt: skip
+_MB_SCALARS = {
+    **_KM_SCALARS,
+    "inertia_": ("float>=0", False),
+    "n_steps_": ("int>=0", True),
+    "_rs.pos": ("int>=0", False),
+    "_rs.has_gauss": ("int>=0", False),
+    "_rs.cached_gaussian": ("float", False),
+}
 _PCA_VEC = Array(_F, ("c",))
 _SOLVERS = ("auto", "full", "covariance_eigh", "arpack", "randomized")
 
@@ -140,8 +157,10 @@ def describe(est, prefix: str = "") -> tuple[dict, dict]:
         elif name in schema.array_params and isinstance(value, np.ndarray | list | tuple):
             arr = np.asarray(value)
             if arr.dtype not in [np.dtype(d) for d in schema.array_params[name]]:
-                raise UnsupportedModelError(f"the {kind}'s parameter {name} is an array of "
-                                            f"{arr.dtype}; only numbers can be saved")  # fmt: skip
+                raise UnsupportedModelError(
+                    f"the {kind}'s parameter {name} is an array of "
+                    f"{arr.dtype}; only numbers can be saved"
+                )
             arrays[f"{prefix}params.{name}"] = arr
             params[name] = {"array": f"{prefix}params.{name}"}
         else:
@@ -152,8 +171,14 @@ def describe(est, prefix: str = "") -> tuple[dict, dict]:
     state = dict(vars(est))
     if "_rs" in state:  # MiniBatchKMeans' random state, for partial_fit after loading
         _, keys, pos, has_gauss, cached = state.pop("_rs").get_state()
-        state.update({"_rs.keys": keys, "_rs.pos": pos, "_rs.has_gauss": has_gauss,
-                      "_rs.cached_gaussian": cached})  # fmt: skip
+        state.update(
+            {
+                "_rs.keys": keys,
+                "_rs.pos": pos,
+                "_rs.has_gauss": has_gauss,
+                "_rs.cached_gaussian": cached,
+            }
+        )
     if "_stats" in state:
         stats = state.pop("_stats")
         state.update({"_stats.mean": stats.mean, "_stats.var": stats.var})
@@ -180,8 +205,9 @@ def rebuild(desc, arrays: dict, prefix: str, where: str, used: set, kinds=None):
     check_keys(desc, ("kind", "params", "attributes"), (), "an estimator", where)
     kind = desc["kind"]
     if not isinstance(kind, str) or kind not in (kinds or SCHEMAS):
-        raise ModelFileError(f"{where}: unknown kind {kind!r:.80}; expected one of "
-                             f"{', '.join(kinds or SCHEMAS)}")  # fmt: skip
+        raise ModelFileError(
+            f"{where}: unknown kind {kind!r:.80}; expected one of {', '.join(kinds or SCHEMAS)}"
+        )
     schema = SCHEMAS[kind]
     est = _class(schema)()
     params = check_keys(desc["params"], (), est.get_params(deep=False), f"{kind} params", where)
@@ -196,28 +222,34 @@ def rebuild(desc, arrays: dict, prefix: str, where: str, used: set, kinds=None):
             used.add(ref)
             value = arrays[ref]
         elif not (value is None or isinstance(value, bool | int | float | str)):
-            raise ModelFileError(f"{where}: {kind} parameter {name}={value!r:.60} is not a "
-                                 "number, string, boolean or null")  # fmt: skip
+            raise ModelFileError(
+                f"{where}: {kind} parameter {name}={value!r:.60} is not a "
+                "number, string, boolean or null"
+            )
         values[name] = value
     est.set_params(**values)
     try:
         est._validate_params()  # the estimator's own table of allowed values
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"{where}: {exc}") from None
-    attrs = check_keys(desc["attributes"], (), [*schema.scalars, "feature_names_in_"],
-                       f"{kind} attributes", where)  # fmt: skip
+    attrs = check_keys(
+        desc["attributes"], (), [*schema.scalars, "feature_names_in_"], f"{kind} attributes", where
+    )
     for name, (rule, required) in schema.scalars.items():
         if name not in attrs:
             if required:
                 raise ModelFileError(f"{where}: {kind} attribute {name} is missing")
         elif not scalar_ok(attrs[name], rule):
-            raise ModelFileError(f"{where}: {kind} attribute {name} should be {rule}; "
-                                 f"got {attrs[name]!r:.60}")  # fmt: skip
+            raise ModelFileError(
+                f"{where}: {kind} attribute {name} should be {rule}; got {attrs[name]!r:.60}"
+            )
     given = {**est.get_params(deep=False), **attrs}
     sizes = {sym: given[src] for sym, src in schema.bind.items() if given.get(src) is not None}
     if "_n_features_out" in attrs and attrs["_n_features_out"] != sizes.get("k"):
-        raise ModelFileError(f"{where}: {kind} attribute _n_features_out should be "
-                             f"{sizes.get('k')}; got {attrs['_n_features_out']!r:.60}")  # fmt: skip
+        raise ModelFileError(
+            f"{where}: {kind} attribute _n_features_out should be "
+            f"{sizes.get('k')}; got {attrs['_n_features_out']!r:.60}"
+        )
     found = {}
     for name, spec in schema.arrays.items():
         key = prefix + name
@@ -236,10 +268,14 @@ def _restore(est, kind, attrs, found, where) -> None:
     attrs = dict(attrs)
     names = attrs.pop("feature_names_in_", None)
     if names is not None:
-        if not (isinstance(names, list) and all(isinstance(v, str) for v in names)
-                and len(names) == attrs["n_features_in_"]):  # fmt: skip
-            raise ModelFileError(f"{where}: {kind} feature_names_in_ should be "
-                                 "n_features_in_ strings")  # fmt: skip
+        if not (
+            isinstance(names, list)
+            and all(isinstance(v, str) for v in names)
+            and len(names) == attrs["n_features_in_"]
+        ):
+            raise ModelFileError(
+                f"{where}: {kind} feature_names_in_ should be n_features_in_ strings"
+            )
         est.feature_names_in_ = np.asarray(names, dtype=object)
     if "_stats.mean" in found or "_stats.var" in found:
         from ._engine import ColumnStats
@@ -253,11 +289,18 @@ def _restore(est, kind, attrs, found, where) -> None:
         # numpy checks little here: a position past 624 makes the generator read out of
         # bounds and crash the process later, so every part is checked first
         pos, has_gauss, cached = rs
-        if keys is None or pos is None or not pos <= 624 or has_gauss not in (0, 1) \
-                or cached is None:  # fmt: skip
-            raise ModelFileError(f"{where}: {kind} random state: needs _rs.keys, _rs.pos "
-                                 f"(0 to 624), _rs.has_gauss (0 or 1), _rs.cached_gaussian; "
-                                 f"got pos={pos!r:.30}, has_gauss={has_gauss!r:.30}")  # fmt: skip
+        if (
+            keys is None
+            or pos is None
+            or not pos <= 624
+            or has_gauss not in (0, 1)
+            or cached is None
+        ):
+            raise ModelFileError(
+                f"{where}: {kind} random state: needs _rs.keys, _rs.pos "
+                f"(0 to 624), _rs.has_gauss (0 or 1), _rs.cached_gaussian; "
+                f"got pos={pos!r:.30}, has_gauss={has_gauss!r:.30}"
+            )
         est._rs = np.random.RandomState()
         est._rs.set_state(("MT19937", keys, pos, has_gauss, cached))
     for name, value in {**attrs, **found}.items():
@@ -290,8 +333,9 @@ def save_model(estimator, path, *, overwrite: bool = False) -> Path:
     'km.kmk'
     """
     desc, arrays = describe(estimator)
-    return _model_zip.write(path, desc["kind"], desc["params"], desc["attributes"], arrays,
-                            overwrite=overwrite)  # fmt: skip
+    return _model_zip.write(
+        path, desc["kind"], desc["params"], desc["attributes"], arrays, overwrite=overwrite
+    )
 
 
 def load_model(path):

@@ -72,10 +72,18 @@ def plot_k_scores(choice, axes=None):
         else:
             ax.plot(choice.k, values, marker=".")
         if method in choice.best:
-            ax.axvline(choice.best[method], linestyle="--", color="tab:orange",
-                       label=f"{method}: k={choice.best[method]}")  # fmt: skip
-        ax.axvline(choice.recommended, color="tab:red", alpha=0.5,
-                   label=f"recommended: k={choice.recommended}")  # fmt: skip
+            ax.axvline(
+                choice.best[method],
+                linestyle="--",
+                color="tab:orange",
+                label=f"{method}: k={choice.best[method]}",
+            )
+        ax.axvline(
+            choice.recommended,
+            color="tab:red",
+            alpha=0.5,
+            label=f"recommended: k={choice.recommended}",
+        )
         ax.set_title(_TITLES.get(method, method))
         ax.set_xlabel("k")
         ax.legend(fontsize="small")

@@ -342,8 +342,18 @@ def _missing_raise():
 _MISSING = {"warn": _missing_warn, "raise": _missing_raise}
 
 
-def kmeans2(data, k, iter=10, thresh=1e-5, minit="random", missing="warn", check_finite=True,
-            *, rng=_UNSET, seed=_UNSET):  # fmt: skip
+def kmeans2(
+    data,
+    k,
+    iter=10,
+    thresh=1e-5,
+    minit="random",
+    missing="warn",
+    check_finite=True,
+    *,
+    rng=_UNSET,
+    seed=_UNSET,
+):
     """k-means for a fixed number of iterations, with scipy's initialisations.
 
     Same as :func:`scipy.cluster.vq.kmeans2`. ``minit``: 'random' (Gaussian with the

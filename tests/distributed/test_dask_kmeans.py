@@ -17,8 +17,9 @@ from kmeanskit.metrics import centroid_index  # noqa: E402
 
 @pytest.fixture(scope="module")
 def blobs():
-    X, y, centers = make_blobs(6000, n_features=5, centers=12, cluster_std=0.8,
-                               random_state=0, return_centers=True)  # fmt: skip
+    X, y, centers = make_blobs(
+        6000, n_features=5, centers=12, cluster_std=0.8, random_state=0, return_centers=True
+    )
     return X, y, centers
 
 
@@ -29,22 +30,26 @@ def test_same_as_in_memory_from_the_same_start(blobs, dtype):
     init = X[::500][:12].copy()
     local = LocalKMeans(12, init=init, algorithm="lloyd").fit(X)
     dist = KMeans(12, init=init).fit(da.from_array(X, chunks=(700, 5)))
-    np.testing.assert_allclose(dist.cluster_centers_, local.cluster_centers_,
-                               rtol=1e-5 if dtype == np.float32 else 1e-10)  # fmt: skip
+    np.testing.assert_allclose(
+        dist.cluster_centers_, local.cluster_centers_, rtol=1e-5 if dtype == np.float32 else 1e-10
+    )
     assert dist.inertia_ == pytest.approx(local.inertia_, rel=1e-5)
     assert (dist.labels_.compute() == local.labels_).all()
     assert dist.n_iter_ == local.n_iter_
-    np.testing.assert_allclose(dist.transform(X[:50]).compute(), local.transform(X[:50]),
-                               rtol=1e-5)  # fmt: skip
+    np.testing.assert_allclose(dist.transform(X[:50]).compute(), local.transform(X[:50]), rtol=1e-5)
 
 
 def test_kmeans_parallel_seeding_finds_the_clusters(blobs):
     X, _, centers = blobs
     Xd = da.from_array(X, chunks=(1000, 5))
-    cis = [centroid_index(KMeans(12, random_state=s).fit(Xd).cluster_centers_, centers)
-           for s in range(5)]  # fmt: skip
-    local = [centroid_index(LocalKMeans(12, random_state=s).fit(X).cluster_centers_, centers)
-             for s in range(5)]  # fmt: skip
+    cis = [
+        centroid_index(KMeans(12, random_state=s).fit(Xd).cluster_centers_, centers)
+        for s in range(5)
+    ]
+    local = [
+        centroid_index(LocalKMeans(12, random_state=s).fit(X).cluster_centers_, centers)
+        for s in range(5)
+    ]
     assert np.mean(cis) <= np.mean(local) + 0.4  # as good as in-memory k-means++
 
 
@@ -61,8 +66,9 @@ def test_weights_and_empty_cluster_rule():
 def test_on_a_distributed_client(blobs):
     distributed = pytest.importorskip("distributed")
     X, _, _ = blobs
-    with distributed.Client(processes=False, n_workers=2, threads_per_worker=1,
-                            dashboard_address=":0"):  # fmt: skip
+    with distributed.Client(
+        processes=False, n_workers=2, threads_per_worker=1, dashboard_address=":0"
+    ):
         km = KMeans(12, random_state=0).fit(da.from_array(X, chunks=(1500, 5)))
         labels = km.predict(X).compute()
     assert labels.shape == (6000,) and np.unique(labels).size == 12
@@ -81,8 +87,9 @@ def test_bad_input(blobs):
 def cluster():
     """Two worker processes on loopback, as a user's LocalCluster would run them."""
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  host="127.0.0.1", dashboard_address=":0") as lc:  # fmt: skip
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0"
+    ) as lc:
         with distributed.Client(lc) as client:
             yield client
 

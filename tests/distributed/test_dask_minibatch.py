@@ -20,8 +20,7 @@ UNEVEN = (7000, 13000, 1, 24999, 15000)
 
 @pytest.fixture(scope="module")
 def blobs():
-    X, _, centers = make_blobs(60000, n_features=8, centers=12, random_state=0,
-                               return_centers=True)  # fmt: skip
+    X, _, centers = make_blobs(60000, n_features=8, centers=12, random_state=0, return_centers=True)
     return X, centers
 
 
@@ -50,8 +49,13 @@ def _in_memory(X, seed, batch_size, max_iter, init_sample, w=None):
     w = np.ones(n, X.dtype) if w is None else w
     rs = np.random.RandomState(seed)
     rows = np.sort(rs.choice(n, size=init_sample, replace=False))
-    ref = LocalMiniBatchKMeans(6, batch_size=batch_size, max_iter=max_iter,
-                               max_no_improvement=None, random_state=rs.randint(2**31 - 1))
+    ref = LocalMiniBatchKMeans(
+        6,
+        batch_size=batch_size,
+        max_iter=max_iter,
+        max_no_improvement=None,
+        random_state=rs.randint(2**31 - 1),
+    )
     ref.fit(X[rows], sample_weight=w[rows])
     ref.counts_ = np.bincount(ref.labels_, weights=w[rows], minlength=6).astype(np.float64)
     ref.set_params(compute_labels=False)
@@ -70,8 +74,9 @@ def test_one_chunk_equals_in_memory_partial_fits(small, dtype, weighted):
     X = small.astype(dtype)
     w = np.random.RandomState(2).uniform(0.5, 2.0, len(X)) if weighted else None
     ref = _in_memory(X, 3, 500, 2, 1500, None if w is None else w.astype(dtype))
-    mbk = MiniBatchKMeans(6, batch_size=500, max_iter=2, max_no_improvement=None,
-                          init_sample=1500, random_state=3)  # fmt: skip
+    mbk = MiniBatchKMeans(
+        6, batch_size=500, max_iter=2, max_no_improvement=None, init_sample=1500, random_state=3
+    )
     mbk.fit(da.from_array(X, chunks=-1), sample_weight=w)
     assert mbk.cluster_centers_.dtype == dtype
     np.testing.assert_array_equal(mbk.cluster_centers_, ref.cluster_centers_)
@@ -83,8 +88,12 @@ def test_one_chunk_equals_in_memory_partial_fits(small, dtype, weighted):
 
 def test_the_batches_do_not_depend_on_prefetch(small):
     Xd = da.from_array(small, chunks=((700, 0, 2000, 3300), (5,)))  # an empty block too
-    fits = [MiniBatchKMeans(6, batch_size=200, max_iter=3, init_sample=1000, prefetch=p,
-                            random_state=0).fit(Xd) for p in (0, 1, 4)]  # fmt: skip
+    fits = [
+        MiniBatchKMeans(
+            6, batch_size=200, max_iter=3, init_sample=1000, prefetch=p, random_state=0
+        ).fit(Xd)
+        for p in (0, 1, 4)
+    ]
     for other in fits[1:]:
         np.testing.assert_array_equal(other.cluster_centers_, fits[0].cluster_centers_)
         assert other.n_steps_ == fits[0].n_steps_
@@ -119,16 +128,19 @@ def test_prefetch_computes_at_most_that_many_blocks_ahead(prefetch):
 def test_on_a_local_cluster(small):
     distributed = pytest.importorskip("distributed")
     Xd = da.from_array(small, chunks=(1100, 5))
-    threaded = MiniBatchKMeans(6, batch_size=300, max_iter=2, init_sample=1000,
-                               random_state=0).fit(Xd)  # fmt: skip
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
-                                  dashboard_address=":0") as cluster:  # fmt: skip
+    threaded = MiniBatchKMeans(6, batch_size=300, max_iter=2, init_sample=1000, random_state=0).fit(
+        Xd
+    )
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
+    ) as cluster:
         with distributed.Client(cluster):
             parts = _counting_parts(6)
             for j, _ in _computed(parts, [(i, i) for i in range(6)], 1):
                 assert len(_STARTED) <= j + 2  # the client holds 2 blocks at most
-            mbk = MiniBatchKMeans(6, batch_size=300, max_iter=2, init_sample=1000,
-                                  random_state=0).fit(Xd)  # fmt: skip
+            mbk = MiniBatchKMeans(
+                6, batch_size=300, max_iter=2, init_sample=1000, random_state=0
+            ).fit(Xd)
             labels = mbk.labels_.compute()
             assert (mbk.predict(Xd).compute() == labels).all()
     assert np.unique(labels).size == 6
@@ -142,8 +154,9 @@ def test_partial_fit_over_the_blocks_of_a_stream(small):
     Xd = da.from_array(X, chunks=(1000, 5))
     online = MiniBatchKMeans(6, random_state=0).partial_fit(Xd)
     assert online.n_steps_ == 5  # the first block starts the centres
-    ref = LocalMiniBatchKMeans(6, random_state=np.random.RandomState(0).randint(2**31 - 1),
-                               compute_labels=False)  # fmt: skip
+    ref = LocalMiniBatchKMeans(
+        6, random_state=np.random.RandomState(0).randint(2**31 - 1), compute_labels=False
+    )
     for block in np.split(X, 6):
         ref.partial_fit(block)
     np.testing.assert_array_equal(online.cluster_centers_, ref.cluster_centers_)

@@ -134,8 +134,11 @@ class _Blocks:
         self.offsets = np.r_[0, np.cumsum(X.chunks[0])]
         self.client = _active_client()
         if self.client is None:
-            self.blocks = list(dask.persist(*[make(x if persist else None, wt)
-                                              for x, wt in zip(xs, ws, strict=True)]))  # fmt: skip
+            self.blocks = list(
+                dask.persist(
+                    *[make(x if persist else None, wt) for x, wt in zip(xs, ws, strict=True)]
+                )
+            )
             return
         # each block built on the worker that holds its rows (or, for rows still to be
         # read, on the workers in turn, contiguous runs weighted by their threads)
@@ -162,9 +165,10 @@ class _Blocks:
         self.groups = self._group([(who.get(f.key) or [None])[0] for f in self.blocks])
         if any(addr is None for addr, _ in self.groups):
             return
-        self.runners = {addr: client.submit(_Runner, actor=True, workers=[addr],
-                                            allow_other_workers=False)
-                        for addr, _ in self.groups}  # fmt: skip
+        self.runners = {
+            addr: client.submit(_Runner, actor=True, workers=[addr], allow_other_workers=False)
+            for addr, _ in self.groups
+        }
         self.runners = {addr: f.result() for addr, f in self.runners.items()}
 
     def _placement(self, xs) -> list:
@@ -175,8 +179,13 @@ class _Blocks:
 
         addrs = sorted(self.threads)
         shares = np.array([self.threads[a] for a in addrs], dtype=float)
-        room = dict(zip(addrs, np.diff(np.round(np.r_[0, np.cumsum(shares)] / shares.sum()
-                                                * len(xs)).astype(int)), strict=True))  # fmt: skip
+        room = dict(
+            zip(
+                addrs,
+                np.diff(np.round(np.r_[0, np.cumsum(shares)] / shares.sum() * len(xs)).astype(int)),
+                strict=True,
+            )
+        )
         held = [f for x in xs for f in futures_of(x)]
         who = self.client.who_has(held) if held else {}
         out: list = [None] * len(xs)
@@ -212,9 +221,16 @@ class _Blocks:
         threads = dask.config.get("num_workers", None) or dask.system.CPU_COUNT
         groups = np.array_split(np.arange(n), min(n, threads * 2))
         call = dask.delayed(_call_group, pure=False)
-        tasks = [call([self.blocks[i] for i in g], method, args, [each[i] for i in g],
-                      None if self.xs is None else [self.xs[i] for i in g])
-                 for g in groups]  # fmt: skip
+        tasks = [
+            call(
+                [self.blocks[i] for i in g],
+                method,
+                args,
+                [each[i] for i in g],
+                None if self.xs is None else [self.xs[i] for i in g],
+            )
+            for g in groups
+        ]
         return self._collect(method, groups, dask.compute(*tasks))
 
     def _collect(self, method, groups, parts):
@@ -232,14 +248,23 @@ class _Blocks:
     def _map_on_workers(self, method, args, each) -> list:
         if self.runners is not None:
             try:
-                calls = [self.runners[addr].call([self.blocks[i].key for i in g], method, args,
-                                                 [each[i] for i in g], self.threads[addr])
-                         for addr, g in self.groups]  # fmt: skip
-                return self._collect(method, [g for _, g in self.groups],
-                                     [c.result() for c in calls])  # fmt: skip
+                calls = [
+                    self.runners[addr].call(
+                        [self.blocks[i].key for i in g],
+                        method,
+                        args,
+                        [each[i] for i in g],
+                        self.threads[addr],
+                    )
+                    for addr, g in self.groups
+                ]
+                return self._collect(
+                    method, [g for _, g in self.groups], [c.result() for c in calls]
+                )
             except Exception as exc:  # a worker was lost (or a block moved): tasks go on
-                logger.info("block calls through tasks from now on (%s: %s)",
-                            type(exc).__name__, exc)  # fmt: skip
+                logger.info(
+                    "block calls through tasks from now on (%s: %s)", type(exc).__name__, exc
+                )
                 self.runners = None
                 # the blocks whose call went through count no label change when called
                 # again: this call's count of changes is not to be trusted
@@ -258,8 +283,16 @@ class _Blocks:
         for addr, g in self.groups:
             where = {} if addr is None else {"workers": [addr], "allow_other_workers": True}
             with dask.annotate(**where):
-                tasks.append(call([self.blocks[i] for i in g], method, args, [each[i] for i in g],
-                                  None, 1 if addr is None else threads[addr]))  # fmt: skip
+                tasks.append(
+                    call(
+                        [self.blocks[i] for i in g],
+                        method,
+                        args,
+                        [each[i] for i in g],
+                        None,
+                        1 if addr is None else threads[addr],
+                    )
+                )
         futures = client.compute(tasks, optimize_graph=False)
         # the last call's futures are released only now, after this call's tasks went
         # out: their release message would otherwise hold the tasks back
@@ -327,9 +360,20 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         "random_state": ["random_state"],
     }
 
-    def __init__(self, n_clusters=8, *, init="k-means||", n_init=1, max_iter=300, tol=1e-4,
-                 init_rounds=5, oversampling=2.0, init_sample=100000, persist=True,
-                 random_state=None):  # fmt: skip
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        init="k-means||",
+        n_init=1,
+        max_iter=300,
+        tol=1e-4,
+        init_rounds=5,
+        oversampling=2.0,
+        init_sample=100000,
+        persist=True,
+        random_state=None,
+    ):
         self.n_clusters = n_clusters
         self.init = init
         self.n_init = n_init
@@ -416,8 +460,11 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         n, k = X.shape[0], self.n_clusters
         if n < k:
             raise ValueError(f"n_samples={n} should be >= n_clusters={k}.")
-        w = da.ones(n, chunks=(X.chunks[0],), dtype=X.dtype) if sample_weight is None else (
-            da.asarray(sample_weight).astype(X.dtype).rechunk((X.chunks[0],)))  # fmt: skip
+        w = (
+            da.ones(n, chunks=(X.chunks[0],), dtype=X.dtype)
+            if sample_weight is None
+            else (da.asarray(sample_weight).astype(X.dtype).rechunk((X.chunks[0],)))
+        )
         if w.shape != (n,):
             raise ValueError(f"sample_weight must have shape ({n},); got {w.shape}")
         blocks = _Blocks(X, w, self.persist)
@@ -454,8 +501,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             history.append(float(objective))
             moved = self._relocate_empty(blocks, sums, wsum, centers, shift)
             update(sums, wsum, centers, move)
-            logger.debug("iteration %d: objective %.6g, %d labels changed",
-                         n_iter, history[-1], changed)  # fmt: skip
+            logger.debug(
+                "iteration %d: objective %.6g, %d labels changed", n_iter, history[-1], changed
+            )
             recovered, blocks.recovered = getattr(blocks, "recovered", False), False
             strict = n_iter > 1 and changed == 0 and not moved and not recovered
             if strict or float((move**2).sum()) <= tol:
@@ -473,8 +521,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             return 0
         far = []
         for offset, (dist, idx, rows, wts, labs) in zip(
-            blocks.offsets, blocks.map("farthest", empty.size, centers,
-                                          blockwise.half_gaps(centers), shift), strict=False
+            blocks.offsets,
+            blocks.map("farthest", empty.size, centers, blockwise.half_gaps(centers), shift),
+            strict=False,
         ):
             far += zip(dist, idx + offset, rows, wts, labs, strict=True)
         far.sort(key=lambda f: (-f[0], f[1]))
@@ -491,15 +540,18 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         block)."""
         check_is_fitted(self)
         X = self._dask_input(X, reset=False)
-        return X.map_blocks(_nearest, centers=self.cluster_centers_, drop_axis=1,
-                            dtype=np.int32)  # fmt: skip
+        return X.map_blocks(_nearest, centers=self.cluster_centers_, drop_axis=1, dtype=np.int32)
 
     def transform(self, X):
         """Euclidean distances of every row to every centre, as a lazy dask array."""
         check_is_fitted(self)
         X = self._dask_input(X, reset=False)
-        return X.map_blocks(_distances, centers=self.cluster_centers_.astype(np.float64),
-                            chunks=(X.chunks[0], (self.n_clusters,)), dtype=np.float64)  # fmt: skip
+        return X.map_blocks(
+            _distances,
+            centers=self.cluster_centers_.astype(np.float64),
+            chunks=(X.chunks[0], (self.n_clusters,)),
+            dtype=np.float64,
+        )
 
     def score(self, X, y=None, sample_weight=None):
         """Opposite of the (weighted) sum of squared distances of X to the nearest
@@ -507,8 +559,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         check_is_fitted(self)
         _, da = _require_dask()
         X = self._dask_input(X, reset=False)
-        d2 = X.map_blocks(_sqdist, centers=self.cluster_centers_, drop_axis=1,
-                          dtype=np.float64)  # fmt: skip
+        d2 = X.map_blocks(_sqdist, centers=self.cluster_centers_, drop_axis=1, dtype=np.float64)
         if sample_weight is not None:
             d2 = d2 * da.asarray(sample_weight).rechunk((X.chunks[0],))
         return -float(d2.sum().compute())

@@ -38,8 +38,19 @@ logger = logging.getLogger(__name__)
 
 _MAX_SEED = np.iinfo(np.int32).max
 #: the parameters passed on to the in-memory estimator as they are
-_SHARED = ("n_clusters", "init", "n_init", "init_size", "batch_size", "max_iter",
-           "max_no_improvement", "tol", "reassignment_ratio", "half_life", "n_threads")  # fmt: skip
+_SHARED = (
+    "n_clusters",
+    "init",
+    "n_init",
+    "init_size",
+    "batch_size",
+    "max_iter",
+    "max_no_improvement",
+    "tol",
+    "reassignment_ratio",
+    "half_life",
+    "n_threads",
+)
 _background: list = []  # the one thread that asks the threaded scheduler for blocks ahead
 _background_lock = threading.Lock()
 
@@ -137,8 +148,9 @@ class _Steps:
         return "max_no_improvement" if self.stale >= self.patience else None
 
 
-class MiniBatchKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin,
-                      BaseEstimator):  # fmt: skip
+class MiniBatchKMeans(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, BaseEstimator
+):
     """Mini-batch k-means over a Dask array, one block in memory at a time: the steps of
     :class:`kmeanskit.MiniBatchKMeans`, fed from the blocks.
 
@@ -204,16 +216,33 @@ or a fitted k-means estimator, default='k-means++'
     """
 
     _parameter_constraints: typing.ClassVar[dict] = {
-        **{p: LocalMiniBatchKMeans._parameter_constraints[p]
-           for p in (*_SHARED, "compute_labels", "random_state")},
+        **{
+            p: LocalMiniBatchKMeans._parameter_constraints[p]
+            for p in (*_SHARED, "compute_labels", "random_state")
+        },
         "init_sample": [Interval(Integral, 1, None, closed="left")],
         "prefetch": [Interval(Integral, 0, None, closed="left")],
-    }  # fmt: skip
+    }
 
-    def __init__(self, n_clusters=8, *, init="k-means++", n_init="auto", init_size=None,
-                 init_sample=100_000, batch_size=1024, max_iter=100, max_no_improvement=10,
-                 tol=0.0, reassignment_ratio=0.01, half_life=None, compute_labels=True,
-                 prefetch=2, random_state=None, n_threads=None):  # fmt: skip
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        init="k-means++",
+        n_init="auto",
+        init_size=None,
+        init_sample=100_000,
+        batch_size=1024,
+        max_iter=100,
+        max_no_improvement=10,
+        tol=0.0,
+        reassignment_ratio=0.01,
+        half_life=None,
+        compute_labels=True,
+        prefetch=2,
+        random_state=None,
+        n_threads=None,
+    ):
         self.n_clusters = n_clusters
         self.init = init
         self.n_init = n_init
@@ -250,15 +279,19 @@ or a fitted k-means estimator, default='k-means++'
         _, da = _require_dask()
         w = da.asarray(sample_weight)
         if w.shape != (X.shape[0],):
-            raise ValueError(f"sample_weight must have shape ({X.shape[0]},), one weight per "
-                             f"row; got shape {w.shape}")  # fmt: skip
+            raise ValueError(
+                f"sample_weight must have shape ({X.shape[0]},), one weight per "
+                f"row; got shape {w.shape}"
+            )
         return w.astype(X.dtype).rechunk((X.chunks[0],))
 
     # -- the in-memory estimator ------------------------------------------------------
     def _local(self, rs) -> LocalMiniBatchKMeans:
-        return LocalMiniBatchKMeans(**{p: getattr(self, p) for p in _SHARED},
-                                    compute_labels=False,
-                                    random_state=int(rs.randint(_MAX_SEED)))  # fmt: skip
+        return LocalMiniBatchKMeans(
+            **{p: getattr(self, p) for p in _SHARED},
+            compute_labels=False,
+            random_state=int(rs.randint(_MAX_SEED)),
+        )
 
     def _start(self, X, w, rs):
         """The in-memory estimator fitted on the sample (left unfitted for a warm start:
@@ -275,8 +308,9 @@ or a fitted k-means estimator, default='k-means++'
         local = self._local(rs)
         if warm and self.tol == 0:
             return local, 0.0
-        Xs, ws = dask.compute(X if rows is None else X[rows],
-                              None if w is None else w if rows is None else w[rows])  # fmt: skip
+        Xs, ws = dask.compute(
+            X if rows is None else X[rows], None if w is None else w if rows is None else w[rows]
+        )
         Xs = np.ascontiguousarray(Xs)
         if not warm:
             local.set_params(compute_labels=True).fit(Xs, sample_weight=ws)
@@ -318,8 +352,11 @@ or a fitted k-means estimator, default='k-means++'
         # own: the same batches whatever ``prefetch``
         order_rs, shuffle_rs = (np.random.RandomState(s) for s in rs.randint(_MAX_SEED, size=2))
         parts = _parts(X, w)
-        schedule = ((epoch, int(i)) for epoch in range(self.max_iter)
-                    for i in order_rs.permutation(len(parts)))  # fmt: skip
+        schedule = (
+            (epoch, int(i))
+            for epoch in range(self.max_iter)
+            for i in order_rs.permutation(len(parts))
+        )
         batch = min(self.batch_size, n)
         step = _Steps(local, n, batch, tol, self.max_no_improvement)
         why, self.n_steps_ = "max_iter", 0

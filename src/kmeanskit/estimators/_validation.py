@@ -161,9 +161,7 @@ def check_frozen(frozen, n_clusters: int, n_given: int) -> np.ndarray | None:
         mask = arr.copy()
     else:
         if arr.ndim > 1 or (arr.size and not np.issubdtype(arr.dtype, np.integer)):
-            raise ValueError(
-                f"frozen must be centre indices or a boolean mask; got {frozen!r:.80}"
-            )
+            raise ValueError(f"frozen must be centre indices or a boolean mask; got {frozen!r:.80}")
         idx = arr.astype(np.intp).ravel()
         if idx.size and (idx.min() < 0 or idx.max() >= n_clusters):
             raise ValueError(

@@ -101,9 +101,21 @@ class KMeansConstrained(KMeans):
         "temperature": [Interval(Real, 0, None, closed="neither"), None],
     }
 
-    def __init__(self, n_clusters=8, *, size_min=None, size_max=None, init="k-means++",
-                 n_init="auto", max_iter=300, tol=1e-4, random_state=None, n_threads=None,
-                 transform_mode="distance", temperature=None):  # fmt: skip
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        size_min=None,
+        size_max=None,
+        init="k-means++",
+        n_init="auto",
+        max_iter=300,
+        tol=1e-4,
+        random_state=None,
+        n_threads=None,
+        transform_mode="distance",
+        temperature=None,
+    ):
         self.n_clusters = n_clusters
         self.size_min = size_min
         self.size_max = size_max
@@ -132,8 +144,10 @@ class KMeansConstrained(KMeans):
             if lo.any():
                 raise ValueError("size_min is not supported with sample_weight (demands)")
             if hi.sum() < n_or_total:
-                raise ValueError(f"the capacities (size_max, summed {hi.sum():g}) cannot hold "
-                                 f"the total demand {n_or_total:g}")  # fmt: skip
+                raise ValueError(
+                    f"the capacities (size_max, summed {hi.sum():g}) cannot hold "
+                    f"the total demand {n_or_total:g}"
+                )
             return lo, hi
         if lo.sum() > n_or_total or hi.sum() < n_or_total:
             raise ValueError(
@@ -181,8 +195,9 @@ class KMeansConstrained(KMeans):
         tol = _engine.tolerance(X, self.tol)
         best = None
         for _ in range(n_init):
-            centers = (check_init_array(self.init, X, k) if given
-                       else self._seed(X, w.astype(X.dtype), rs)).astype(np.float64)  # fmt: skip
+            centers = (
+                check_init_array(self.init, X, k) if given else self._seed(X, w.astype(X.dtype), rs)
+            ).astype(np.float64)
             labels, exact, n_iter = None, True, 0
             while n_iter < self.max_iter:
                 n_iter += 1
@@ -191,8 +206,9 @@ class KMeansConstrained(KMeans):
                 member = sp.csr_matrix((w, (new, np.arange(n))), shape=(k, n))
                 sums = np.asarray(member @ X, dtype=np.float64)
                 mass = np.bincount(new, weights=w, minlength=k)
-                moved = np.where(mass[:, None] > 0, sums / np.maximum(mass, 1e-300)[:, None],
-                                 centers)  # fmt: skip
+                moved = np.where(
+                    mass[:, None] > 0, sums / np.maximum(mass, 1e-300)[:, None], centers
+                )
                 shift = float(((moved - centers) ** 2).sum())
                 centers = moved
                 stable = labels is not None and np.array_equal(new, labels)
@@ -202,8 +218,9 @@ class KMeansConstrained(KMeans):
             if not stable:  # the centres moved after the last assignment
                 labels, ok = self._assign(X, centers, w, lo, hi, weighted, labels)
                 exact &= ok
-            inertia = _engine.assigned_objective(X, w.astype(X.dtype), centers.astype(X.dtype),
-                                                 np.asarray(labels, dtype=np.int32))  # fmt: skip
+            inertia = _engine.assigned_objective(
+                X, w.astype(X.dtype), centers.astype(X.dtype), np.asarray(labels, dtype=np.int32)
+            )
             if best is None or inertia < best[0]:
                 best = (inertia, centers, labels, n_iter, exact)
         inertia, centers, labels, n_iter, exact = best
@@ -248,8 +265,9 @@ class KMeansConstrained(KMeans):
                     f"constrained=True: {n} samples do not fit the size bounds "
                     f"(size_min sums to {lo.sum()}, size_max to {hi.sum()})"
                 )
-        labels, _ = self._assign(X, self.cluster_centers_.astype(np.float64), w, lo, hi,
-                                 weighted, None)  # fmt: skip
+        labels, _ = self._assign(
+            X, self.cluster_centers_.astype(np.float64), w, lo, hi, weighted, None
+        )
         return np.asarray(labels, dtype=np.int32)
 
     def fit_predict(self, X, y=None, sample_weight=None):

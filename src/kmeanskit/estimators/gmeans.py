@@ -83,14 +83,33 @@ class GMeans(SplittingKMeans):
         "alpha": [Real],
     }
 
-    def __init__(self, k_min=1, k_max=50, *, alpha=0.0001, splits_per_round=1, max_iter=300,
-                 tol=1e-4, algorithm="auto", random_state=None, n_threads=None,
-                 transform_mode="distance", temperature=None):  # fmt: skip
+    def __init__(
+        self,
+        k_min=1,
+        k_max=50,
+        *,
+        alpha=0.0001,
+        splits_per_round=1,
+        max_iter=300,
+        tol=1e-4,
+        algorithm="auto",
+        random_state=None,
+        n_threads=None,
+        transform_mode="distance",
+        temperature=None,
+    ):
         super().__init__(
-            k_min, k_max, splits_per_round=splits_per_round, max_iter=max_iter, tol=tol,
-            algorithm=algorithm, random_state=random_state, n_threads=n_threads,
-            transform_mode=transform_mode, temperature=temperature,
-        )  # fmt: skip
+            k_min,
+            k_max,
+            splits_per_round=splits_per_round,
+            max_iter=max_iter,
+            tol=tol,
+            algorithm=algorithm,
+            random_state=random_state,
+            n_threads=n_threads,
+            transform_mode=transform_mode,
+            temperature=temperature,
+        )
         self.alpha = alpha
 
     def _check_params(self):

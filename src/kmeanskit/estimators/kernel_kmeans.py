@@ -95,9 +95,20 @@ class KernelKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMix
         "random_state": ["random_state"],
     }
 
-    def __init__(self, n_clusters=8, *, kernel="rbf", gamma=None, degree=3, coef0=1,
-                 kernel_params=None, init="k-means++", n_init=10, max_iter=300,
-                 random_state=None):  # fmt: skip
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        kernel="rbf",
+        gamma=None,
+        degree=3,
+        coef0=1,
+        kernel_params=None,
+        init="k-means++",
+        n_init=10,
+        max_iter=300,
+        random_state=None,
+    ):
         self.n_clusters = n_clusters
         self.kernel = kernel
         self.gamma = gamma
@@ -122,19 +133,24 @@ class KernelKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMix
         if isinstance(self.kernel, str):
             named = {"gamma": self.gamma, "degree": self.degree, "coef0": self.coef0}
             accepted = {
-                "rbf": ("gamma",), "laplacian": ("gamma",), "chi2": ("gamma",),
-                "poly": ("gamma", "degree", "coef0"), "polynomial": ("gamma", "degree", "coef0"),
+                "rbf": ("gamma",),
+                "laplacian": ("gamma",),
+                "chi2": ("gamma",),
+                "poly": ("gamma", "degree", "coef0"),
+                "polynomial": ("gamma", "degree", "coef0"),
                 "sigmoid": ("gamma", "coef0"),
-            }.get(self.kernel, ())  # fmt: skip
+            }.get(self.kernel, ())
             params.update({p: named[p] for p in accepted})
-        return np.asarray(pairwise_kernels(X, Y, metric=self.kernel, filter_params=False,
-                                           **params), dtype=np.float64)  # fmt: skip
+        return np.asarray(
+            pairwise_kernels(X, Y, metric=self.kernel, filter_params=False, **params),
+            dtype=np.float64,
+        )
 
     def _diag(self, X) -> np.ndarray:
         """``K(x, x)`` of every row, a chunk of rows at a time."""
-        return np.concatenate([
-            np.diag(self._kernel(X[i : i + DIAG_CHUNK])) for i in range(0, X.shape[0], DIAG_CHUNK)
-        ])  # fmt: skip
+        return np.concatenate(
+            [np.diag(self._kernel(X[i : i + DIAG_CHUNK])) for i in range(0, X.shape[0], DIAG_CHUNK)]
+        )
 
     # -- fit ----------------------------------------------------------------------
     def _seed_labels(self, K, diag, rs) -> np.ndarray:
@@ -209,8 +225,11 @@ class KernelKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMix
         given = None
         if not isinstance(self.init, str):
             given = np.asarray(self.init)
-            if given.shape != (n,) or not np.issubdtype(given.dtype, np.integer) or (
-                    given.size and (given.min() < 0 or given.max() >= k)):  # fmt: skip
+            if (
+                given.shape != (n,)
+                or not np.issubdtype(given.dtype, np.integer)
+                or (given.size and (given.min() < 0 or given.max() >= k))
+            ):
                 raise ValueError(
                     f"init as labels needs {n} integers in [0, {k}); got {self.init!r:.80}"
                 )
@@ -271,8 +290,9 @@ class KernelKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMix
         """Squared feature-space distances of each sample to every cluster mean (needs
         ``K(x, x)``, so not with ``kernel='precomputed'``)."""
         if self.kernel == "precomputed":
-            raise ValueError("transform with kernel='precomputed' needs K(x, x) of the new "
-                             "samples; use predict")  # fmt: skip
+            raise ValueError(
+                "transform with kernel='precomputed' needs K(x, x) of the new samples; use predict"
+            )
         Kx, X = self._cross(X)
         d = self._diag(X)[:, None] - 2 * (Kx @ self._M) / self._size + self._within
         return np.maximum(d, 0)

@@ -148,9 +148,7 @@ class KMedoids(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, 
             return _km.kmedoids_plusplus(D, k, rs)
         med = np.asarray(self.init)
         if med.shape != (k,) or not np.issubdtype(med.dtype, np.integer):
-            raise ValueError(
-                f"init as medoid indices needs {k} integers; got {self.init!r:.80}"
-            )
+            raise ValueError(f"init as medoid indices needs {k} integers; got {self.init!r:.80}")
         if med.min() < 0 or med.max() >= n or np.unique(med).size != k:
             raise ValueError(
                 f"init: medoid indices must be distinct and in [0, {n}); got {med.tolist()!r:.80}"
@@ -168,8 +166,7 @@ class KMedoids(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, 
         elif self.method == "alternate":
             med, n_iter, _ = _km.alternate(D, med, max_iter=self.max_iter)
         else:
-            med, n_iter, _ = _km.fasterpam(D, med, max_cycles=self.max_iter, random_state=rs,
-                                           DT=DT)  # fmt: skip
+            med, n_iter, _ = _km.fasterpam(D, med, max_cycles=self.max_iter, random_state=rs, DT=DT)
         return med, n_iter
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -187,8 +184,9 @@ class KMedoids(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, 
         self : KMedoids
         """
         precomputed = self.metric == "precomputed"
-        X = validate_data(self, X, accept_sparse=False if precomputed else "csr",
-                          dtype=[np.float64, np.float32])  # fmt: skip
+        X = validate_data(
+            self, X, accept_sparse=False if precomputed else "csr", dtype=[np.float64, np.float32]
+        )
         n, k = X.shape[0], self.n_clusters
         if precomputed and X.shape[0] != X.shape[1]:
             raise ValueError(f"metric='precomputed' needs a square matrix; got shape {X.shape}")
@@ -228,8 +226,11 @@ class KMedoids(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, 
                 D = self._distances(X[rows])
             med, n_iter = self._search(D, rs)
             med = rows[med]
-            to_medoids = (np.asarray(X[:, med], dtype=np.float64) if precomputed
-                          else self._distances(X, X[med]))  # fmt: skip
+            to_medoids = (
+                np.asarray(X[:, med], dtype=np.float64)
+                if precomputed
+                else self._distances(X, X[med])
+            )
             total = float(to_medoids.min(axis=1).sum())
             if best is None or total < best[0]:
                 best = (total, med, n_iter, to_medoids)
@@ -254,8 +255,7 @@ class KMedoids(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, 
                 f"metric='precomputed': X must have {n_train} columns (to the training "
                 f"samples) or {self.n_clusters} (to the medoids); got shape {X.shape}"
             )
-        X = validate_data(self, X, reset=False, accept_sparse="csr",
-                          dtype=[np.float64, np.float32])  # fmt: skip
+        X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=[np.float64, np.float32])
         return self._distances(X, self.cluster_centers_)
 
     def predict(self, X):

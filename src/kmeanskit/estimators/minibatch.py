@@ -203,16 +203,16 @@ or a fitted k-means estimator, default='k-means++'
             rows = np.sort(rs.choice(n, size=size, replace=False)) if size < n else valid
             Xs, ws = X[rows], w[rows]
             seeds = check_init_array(self.init, X, k) if given else self._seed(Xs, ws, rs)
-            res = _engine.lloyd(Xs, ws, seeds, max_iter=INIT_LLOYD_ITER,
-                                n_threads=self.n_threads)  # fmt: skip
+            res = _engine.lloyd(Xs, ws, seeds, max_iter=INIT_LLOYD_ITER, n_threads=self.n_threads)
             _, _, score = _engine.assign(X[valid], res.centers, w[valid], self.n_threads)
             if best is None or score < best[0]:
                 best = (score, res, Xs, ws)
         # the kept candidate: one centre too many in a group and one too few elsewhere
         # is the usual defect of k-means++ with many clusters; swaps repair it
         _, res, Xs, ws = best
-        res, _ = _engine.targeted_swaps(Xs, ws, res, max_iter=INIT_LLOYD_ITER,
-                                        n_threads=self.n_threads)  # fmt: skip
+        res, _ = _engine.targeted_swaps(
+            Xs, ws, res, max_iter=INIT_LLOYD_ITER, n_threads=self.n_threads
+        )
         counts = np.bincount(res.labels, weights=ws, minlength=k).astype(np.float64)
         return np.ascontiguousarray(res.centers, dtype=X.dtype), counts
 
@@ -223,9 +223,14 @@ or a fitted k-means estimator, default='k-means++'
     def _step(self, Xb, wb, rs) -> tuple[np.ndarray, float, float]:
         centers, counts = self.cluster_centers_, self.counts_
         labels, objective, shift = _engine.minibatch_step(
-            Xb, wb, centers, counts, decay=self._decay(float(wb.sum())),
-            n_threads=self.n_threads, stats=self._stats,
-        )  # fmt: skip
+            Xb,
+            wb,
+            centers,
+            counts,
+            decay=self._decay(float(wb.sum())),
+            n_threads=self.n_threads,
+            stats=self._stats,
+        )
         self.n_steps_ += 1
         if self.reassignment_ratio > 0 and self.n_steps_ % REASSIGN_EVERY == 0:
             moved = _engine.reassign_starved(
@@ -293,8 +298,12 @@ or a fitted k-means estimator, default='k-means++'
                 break
         self.n_iter_ = math.ceil(self.n_steps_ * batch / n)
         if self.cluster_order is not None:
-            order = canonical_order(self.cluster_centers_, _engine.assign(
-                X, self.cluster_centers_, w, self.n_threads)[0], w, by=self.cluster_order)
+            order = canonical_order(
+                self.cluster_centers_,
+                _engine.assign(X, self.cluster_centers_, w, self.n_threads)[0],
+                w,
+                by=self.cluster_order,
+            )
             self.cluster_centers_ = np.ascontiguousarray(self.cluster_centers_[order])
             self.counts_ = self.counts_[order]
         self._finish(X, w)
