@@ -98,7 +98,7 @@ SCHEMA = {
     },
 }
 #: keys that a run of an earlier kmeanskit may lack (read with these values)
-_OPTIONAL = {"input": "", "seconds": 0.0, "scheduler": None, "n_rows": None, "map": "pca"}
+_OPTIONAL = {"input": "", "seconds": 0.0, "scheduler": None, "map": "pca"}
 
 
 def n_items(summary: dict) -> str:
