@@ -17,6 +17,7 @@ import os
 import secrets
 import shutil
 import signal
+import stat
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -54,6 +55,41 @@ def _fsync(path, directory: bool = False) -> None:
         os.close(fd)
 
 
+def check_replaceable(path) -> None:
+    """Refuse to replace ``path`` when it exists and is not a regular file (nor a symbolic
+    link, which a rename replaces without touching its target): a device node, a FIFO, a
+    socket or a folder is never renamed over, whatever ``force`` says.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> check_replaceable(tempfile.mkdtemp())  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    FileExistsError: '...' exists and is a folder, not a regular file; it is never replaced
+    """
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISREG(mode) or stat.S_ISLNK(mode):
+        return
+    kind = (
+        "a folder"
+        if stat.S_ISDIR(mode)
+        else "a FIFO"
+        if stat.S_ISFIFO(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "a device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "not a regular file"
+    )
+    raise FileExistsError(
+        f"{str(path)!r} exists and is {kind}, not a regular file; it is never replaced"
+    )
+
+
 @contextmanager
 def atomic_path(path, *, overwrite: bool = True, fsync: bool = True) -> Iterator[Path]:
     """A temporary file name in the folder of ``path``, renamed to ``path`` when the
@@ -89,6 +125,7 @@ def atomic_path(path, *, overwrite: bool = True, fsync: bool = True) -> Iterator
     path = Path(path)
     if not overwrite and os.path.lexists(path):
         raise FileExistsError(f"{str(path)!r} exists; not replaced")
+    check_replaceable(path)
     tmp = _temp_name(path)
     try:  # O_EXCL: the name is ours; mode 0o666 less the umask, as for any new file
         os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
@@ -99,6 +136,7 @@ def atomic_path(path, *, overwrite: bool = True, fsync: bool = True) -> Iterator
         if fsync:
             _fsync(tmp)
         if overwrite:
+            check_replaceable(path)  # again: it may have appeared while the block ran
             os.replace(tmp, path)
         else:
             _link_new(tmp, path)
@@ -244,6 +282,7 @@ def staged_folder(
     last: Iterable[str] = (),
     replaces: Iterable[str] = (),
     what: str = "the output folder",
+    owned: Callable[[], dict] | None = None,
 ) -> Iterator[Path]:
     """Build a folder of outputs out of sight, then publish it into ``out``.
 
@@ -269,6 +308,12 @@ def staged_folder(
         Entries of ``out`` removed with ``force`` even when no new entry has their name.
     what : str
         How errors name ``out``: a parameter name (``'out'``: ``out='...'``) or words.
+    owned : callable, optional
+        Called at publication: name -> None for each entry of ``out`` that may be
+        replaced or removed (what a previous run provably wrote), name -> the path that
+        differs for the others it knows. When given, ``force`` replaces and removes only
+        those entries (and ``replaces``); a new entry whose name is taken by anything else
+        is an error (FileExistsError naming it), raised before anything is moved.
 
     Examples
     --------
@@ -301,7 +346,7 @@ def staged_folder(
         with file_lock(stage / LOCK_FILE, timeout=0):
             yield stage
             with _sigint_deferred():
-                _publish(stage, out, force, list(last), list(replaces))
+                _publish(stage, out, force, list(last), list(replaces), owned)
         published = True
     finally:
         shutil.rmtree(stage, ignore_errors=True)
@@ -314,14 +359,33 @@ def _simple_name(name: str) -> bool:
     return bool(name) and name not in (".", "..") and Path(name).name == name
 
 
-def _publish(stage: Path, out: Path, force: bool, last: list, replaces: list) -> None:
+def _publish(stage: Path, out: Path, force: bool, last: list, replaces: list, owned) -> None:
     skip = {LOCK_FILE, REPLACED}
     names = sorted(p.name for p in stage.iterdir() if p.name not in skip)
     order = [n for n in names if n not in last] + [n for n in last if n in names]
     taken = [n for n in order if os.path.lexists(out / n)]
     if taken and not force:
         raise FileExistsError(f"{str(out / taken[0])!r} exists; pass force=True to replace it")
-    old = [n for n in dict.fromkeys([*last, *replaces, *order]) if _simple_name(n)]
+    if owned is None:
+        old = [n for n in dict.fromkeys([*last, *replaces, *order]) if _simple_name(n)]
+    else:
+        ours = owned() if force else {}
+        for name in taken:
+            if name in replaces and os.path.isfile(out / name):
+                continue
+            if name not in ours:
+                raise FileExistsError(
+                    f"{str(out / name)!r} was not written by kmeanskit; force=True replaces "
+                    "only what a kmeanskit run wrote: move it away or choose another folder"
+                )
+            if ours[name] is not None:
+                raise FileExistsError(
+                    f"{ours[name]!r} was changed or added since kmeanskit wrote "
+                    f"{str(out / name)!r}; move it away or choose another folder"
+                )
+        old = [n for n in last if ours.get(n, "") is None]
+        old += [n for n in ours if ours[n] is None and n not in old and _simple_name(n)]
+        old += [n for n in replaces if n in taken and n not in old]
     old = [n for n in old if os.path.lexists(out / n)] if force else []
     if old:
         trash = stage / REPLACED

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._atomic import atomic_path, atomic_write
+from ._atomic import atomic_path, atomic_write, check_replaceable
 
 
 def _bar(total: int, what: str):
@@ -145,6 +145,7 @@ def _new_file(path: str, force: bool, source: str | None = None) -> Path:
         raise FileExistsError(f"{str(out)!r} exists; choose another name or pass --force")
     if out.exists() and out.is_dir():
         raise IsADirectoryError(f"{str(out)!r} is a folder; give a file name")
+    check_replaceable(out)  # a device, FIFO or socket is never replaced, even with --force
     if source is not None and out.exists() and os.path.samefile(out, source):
         raise ValueError(f"--out {str(out)!r} is the input; choose another name")
     try:  # the folder must exist and take new files (our temporary file, then the rename)

@@ -43,9 +43,11 @@ __all__ = [
     "bic_score",
     "choose_k",
     "default_methods",
+    "distinct_rows",
     "internal_scores",
     "kneedle",
     "parse_k",
+    "resolve_k",
     "score_sweep",
 ]
 
@@ -124,6 +126,7 @@ def parse_k(k, n_rows: int):
     >>> parse_k("3:5", 100), parse_k(7, 100), parse_k("auto", 10), parse_k("10:30:10", 99)
     ([3, 4, 5], 7, [2, 3, 4, 5, 6, 7, 8, 9], [10, 20, 30])
     """
+    raw = k
     usage = f"k must be an int, 'auto', 'A:B' or 'A:B:STEP'; got k={k!r}"
     if isinstance(k, str):
         if k == "auto":
@@ -149,7 +152,7 @@ def parse_k(k, n_rows: int):
     ks = sorted({int(v) for v in k})
     if not ks or ks[0] < 2 or ks[-1] > n_rows:
         raise ValueError(
-            f"the k range must lie between 2 and the number of rows ({n_rows}); got k={k!r}"
+            f"the k range must lie between 2 and the number of rows ({n_rows}); got k={raw!r}"
         )
     return ks
 
@@ -324,6 +327,56 @@ def _vote(best: dict, ks, silhouette) -> tuple[int, str]:
     if others:
         text += f"; the others said: {', '.join(others)}"
     return k, text
+
+
+def distinct_rows(X, at_most: int) -> int:
+    """How many distinct rows ``X`` holds, counted up to ``at_most`` (cheap when every
+    row is the same).
+
+    Examples
+    --------
+    >>> distinct_rows(np.zeros((5, 2)), 10), distinct_rows(np.eye(3), 2)
+    (1, 2)
+    """
+    X = np.asarray(X.toarray() if hasattr(X, "toarray") else X)
+    if len(X) == 0:
+        return 0
+    if not np.ptp(X, axis=0).any():
+        return 1
+    rows = np.ascontiguousarray(X).view(np.dtype((np.void, X.dtype.itemsize * X.shape[1])))
+    return min(int(np.unique(rows.ravel()).size), at_most)
+
+
+def resolve_k(X, k, *, n_init: int = 3, random_state=None, n_rows: int | None = None):
+    """The k of a run: ``(k, choice, explanation)``, where ``choice`` is the
+    :class:`KChoice` when a range was searched (:func:`choose_k` with
+    :func:`default_methods`), else None. A range is cut to the number of distinct rows
+    (identical rows cannot make more clusters); when fewer than two are distinct, k is
+    1 and ``explanation`` says why. ``n_rows``: the number of rows of the whole data
+    when ``X`` is a sample of it (the Dask path).
+
+    Examples
+    --------
+    >>> resolve_k(np.ones((6, 3)), "auto")
+    (1, None, 'k=1: all 6 rows are identical')
+    """
+    n_rows = len(X) if n_rows is None else n_rows
+    if n_rows == 1 and not isinstance(k, int | np.integer):
+        return 1, None, "k=1: there is one row"
+    ks = parse_k(k, n_rows)
+    if isinstance(ks, int):
+        return ks, None, None
+    distinct = distinct_rows(X, ks[-1] + 1)
+    if distinct < 2:
+        return 1, None, f"k=1: all {n_rows} rows are identical"
+    usable = [kk for kk in ks if kk <= distinct]
+    if not usable:
+        return distinct, None, f"k={distinct}: only {distinct} rows are distinct"
+    choice = choose_k(X, usable, default_methods(len(X)), n_init=n_init, random_state=random_state)
+    explanation = choice.explanation
+    if len(usable) < len(ks):
+        explanation += f" (k up to {distinct}: only {distinct} rows are distinct)"
+    return int(choice.recommended), choice, explanation
 
 
 def choose_k(

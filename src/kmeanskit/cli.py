@@ -46,6 +46,8 @@ FLAGS = {
     "random_state": "--seed",
     "colors": "--colors",
     "cache": "--cache",
+    "position_weight": "--position-weight",
+    "n_colors": "--colors",
 }
 _PARAM = re.compile(r"(?<![\w.-])(" + "|".join(FLAGS) + r")=\s*")
 

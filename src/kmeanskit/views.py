@@ -75,6 +75,8 @@ def map2d(features, method: str = "pca", random_state: int = 0) -> np.ndarray:
     if X.ndim != 2 or len(X) == 0:
         return np.zeros((len(X), 2), np.float32)
     X = X - X.mean(axis=0)
+    if not X.any():  # identical rows: every point at the origin
+        return np.zeros((len(X), 2), np.float32)
     if X.shape[1] == 1 or len(X) < 3:
         return np.pad(X[:, :2], ((0, 0), (0, max(0, 2 - X.shape[1])))).astype(np.float32)
     from sklearn.decomposition import PCA

@@ -118,11 +118,19 @@ def test_output_the_same_file_as_the_input_is_refused(photos, capsys):
 def test_report_rebuilds_its_own_page(run, capsys):
     """``kmeanskit report RUN`` exists to rebuild report.html: it replaces that page (and
     reuses the thumbnails), written whole or not at all, and touches nothing else."""
-    others = {k: v for k, v in snapshot(run).items() if k != "report.html"}
+    others = {
+        k: v
+        for k, v in snapshot(run).items()
+        if k not in ("report.html", ".kmeanskit-manifest.json")
+    }
     (run / "report.html").write_text("old")
     assert main(["report", str(run)]) == 0
     assert "kmeanskit report" in (run / "report.html").read_text()
-    assert {k: v for k, v in snapshot(run).items() if k != "report.html"} == others
+    assert {
+        k: v
+        for k, v in snapshot(run).items()
+        if k not in ("report.html", ".kmeanskit-manifest.json")
+    } == others
 
 
 def test_a_failed_run_leaves_the_previous_outputs_whole(photos, run, capsys, monkeypatch):
@@ -174,7 +182,14 @@ def test_an_interrupted_run_writes_nothing(photos, tmp_path, capsys, monkeypatch
 def test_force_replaces_the_previous_run_and_nothing_else(photos, run, capsys):
     first = json.loads((run / "summary.json").read_text())
     (run / "notes.txt").write_text("mine")
-    (run / "cluster_01" / "extra.png").write_bytes(b"")  # would linger in a reused folder
+    (run / "cluster_01" / "extra.png").write_bytes(b"")  # the user's: never removed
+    before = snapshot(run)
+    args = ["cluster", str(photos), *CLUSTER, "--out", str(run), "--force"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "extra.png' was changed or added since kmeanskit wrote" in err
+    assert snapshot(run) == before  # refused after the work, before anything moved
+    (run / "cluster_01" / "extra.png").unlink()
     assert (
         main(
             [

@@ -9,6 +9,13 @@ from ..estimators import KMeans
 __all__ = ["quantize", "segment"]
 
 
+#: the most colours :func:`quantize` draws a picture with (k-means with more centres than
+#: any palette holds would run for minutes on a photo's sample)
+MAX_COLORS = 4096
+#: the most segments :func:`segment` cuts a picture into
+MAX_SEGMENTS = 4096
+
+
 def _rgb(image) -> np.ndarray:
     img = np.asarray(image)
     if img.ndim != 3 or img.shape[2] != 3:
@@ -45,8 +52,9 @@ def quantize(image, n_colors: int = 16, *, sample: int = 20000, random_state=0):
     """
     img = _rgb(image)
     pixels = img.reshape(-1, 3)
-    if not (isinstance(n_colors, int | np.integer) and 1 <= n_colors <= len(pixels)):
-        raise ValueError(f"n_colors must be an int from 1 to {len(pixels)}; got {n_colors!r}")
+    top = min(len(pixels), MAX_COLORS)
+    if not (isinstance(n_colors, int | np.integer) and 1 <= n_colors <= top):
+        raise ValueError(f"n_colors must be an int from 1 to {top}; got n_colors={n_colors!r}")
     rng = np.random.RandomState(random_state)
     fit_on = pixels if len(pixels) <= sample else pixels[rng.choice(len(pixels), sample, False)]
     distinct = np.unique(fit_on, axis=0).shape[0]
@@ -74,14 +82,17 @@ def segment(image, k: int = 4, *, position_weight: float = 1.0, random_state=0):
     True
     """
     img = _rgb(image)
-    if position_weight < 0:
-        raise ValueError(f"position_weight must be >= 0; got {position_weight!r}")
+    if not (np.isfinite(position_weight) and position_weight >= 0):
+        raise ValueError(
+            f"position_weight must be a finite number >= 0; got position_weight={position_weight!r}"
+        )
     h, w = img.shape[:2]
     ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
     pos = np.stack([xs / max(w - 1, 1), ys / max(h - 1, 1)], axis=-1) * position_weight
     X = np.concatenate([img, pos], axis=-1).reshape(-1, 5)
-    if not (isinstance(k, int | np.integer) and 1 <= k <= len(X)):
-        raise ValueError(f"k must be an int from 1 to {len(X)}; got {k!r}")
+    top = min(len(X), MAX_SEGMENTS)
+    if not (isinstance(k, int | np.integer) and 1 <= k <= top):
+        raise ValueError(f"k must be an int from 1 to {top}; got k={k!r}")
     km = KMeans(k, n_init=3, random_state=random_state).fit(X)
     labels = km.labels_.reshape(h, w)
     colours = km.cluster_centers_[:, :3].astype(np.float32)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..choose_k import GAP_MAX_ROWS, choose_k, default_methods, internal_scores, parse_k
+from ..choose_k import GAP_MAX_ROWS, internal_scores, parse_k, resolve_k
 from ..estimators import KMeans
 from ..relabel import canonical_order, permute_clusters
 from ..views import _reduce_block
@@ -288,18 +288,14 @@ def cluster_images_dask(
         rs = np.random.RandomState(random_state)
         sample = np.sort(rs.choice(n, min(n, SCORE_SAMPLE), replace=False))
         rows = X[sample].compute()
-        choice = None
         if isinstance(kk, list) and kk[-1] > len(rows):
             raise ValueError(
                 f"k={k!r}: on Dask a k range is chosen on a sample of "
                 f"{len(rows)} images; give one k or a range up to {len(rows)}"
             )
-        if isinstance(kk, list):
-            choice = choose_k(
-                rows, kk, default_methods(len(rows)), n_init=3, random_state=random_state
-            )
-            kk = choice.recommended
-            logger.info("chose k=%d on %d images: %s", kk, len(rows), choice.explanation)
+        kk, choice, explanation = resolve_k(rows, k, n_init=3, random_state=random_state, n_rows=n)
+        if explanation:
+            logger.info("on %d images: %s", len(rows), explanation)
         dkm = DaskKMeans(kk, n_init=n_init, random_state=random_state).fit(X)
         labels, distances = dask.compute(dkm.labels_, dkm.transform(X))
     order = canonical_order(dkm.cluster_centers_, labels, by="size")
@@ -311,5 +307,14 @@ def cluster_images_dask(
         f"iterations ({dkm.n_iter_} to converge)"
     )
     return ImageClusters(
-        paths, X, labels, distances[:, order], model, failures, choice, scores, algorithm
+        paths,
+        X,
+        labels,
+        distances[:, order],
+        model,
+        failures,
+        choice,
+        scores,
+        algorithm,
+        k_choice=explanation,
     )

@@ -137,7 +137,8 @@ def write_image_outputs(
         or describe_kmeans(result.model.kmeans, result.features),
         "inertia": float(result.model.kmeans.inertia_),
         "map": map_method,
-        "k_choice": None if result.choice is None else result.choice.explanation,
+        "k_choice": result.k_choice
+        or (None if result.choice is None else result.choice.explanation),
         "scores": scores or {},
         "failures": [{"path": f.path, "reason": f.reason} for f in result.failures],
         "scheduler": None,

@@ -47,6 +47,10 @@ FITS = ("fit", "pad", "crop", "stretch")
 MODES = ("grey", "rgb")
 
 
+#: the largest side images are brought to (``size``)
+MAX_SIZE = 2048
+
+
 @dataclass(frozen=True)
 class ImageSpec:
     """How every image is brought to one shape.
@@ -72,7 +76,14 @@ class ImageSpec:
         if len(size) == 1:
             size = (size[0], size[0])
         if len(size) != 2 or min(size) < 1:
-            raise ValueError(f"size must be (width, height) of positive ints; got {self.size!r}")
+            raise ValueError(
+                f"size must be (width, height) of positive ints; got size={self.size!r}"
+            )
+        if max(size) > MAX_SIZE:
+            raise ValueError(
+                f"size must be at most {MAX_SIZE} pixels a side (every image of a batch is "
+                f"held at that size: {MAX_SIZE} x {MAX_SIZE} RGB is 48 MiB); got size={self.size!r}"
+            )
         object.__setattr__(self, "size", size)
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}; got {self.mode!r}")
@@ -146,6 +157,18 @@ def _to_mode(img, mode: str):
     if img.mode.startswith("I;16") or img.mode == "I":  # 16 bits (Pillow: I;16 or I)
         arr = np.asarray(img, dtype=np.float64)
         img = Image.fromarray((np.clip(arr / 65535.0, 0, 1) * 255 + 0.5).astype(np.uint8))
+    if img.mode == "F":  # 32-bit float (TIFF): Pillow's convert would clip [0, 1] to black
+        arr = np.asarray(img, dtype=np.float64)
+        if not np.isfinite(arr).all():
+            raise ValueError("cannot decode: float pixels hold NaN or infinite values")
+        lo, hi = (float(arr.min()), float(arr.max())) if arr.size else (0.0, 0.0)
+        if lo < 0 or hi > 255:
+            raise ValueError(
+                f"cannot decode: float pixels from {lo:g} to {hi:g}; expected the range "
+                "[0, 1] or [0, 255]"
+            )
+        scale = 255.0 if hi <= 1.0 else 1.0
+        img = Image.fromarray((arr * scale + 0.5).astype(np.uint8))
     if img.mode == "P":
         img = img.convert("RGBA")
     if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
@@ -173,7 +196,9 @@ def decode(path, spec: ImageSpec) -> np.ndarray:
 
     EXIF orientation is applied (``ImageOps.exif_transpose``); palette and alpha are
     composed on white; 16-bit images (Pillow's ``I;16`` and ``I``) are read on the
-    0-65535 scale; CMYK and the other modes are converted by Pillow; animated files
+    0-65535 scale; 32-bit float images (``F``, float TIFF) on the [0, 1] scale when
+    their values lie there, else on the 0-255 scale (other values are refused); CMYK and
+    the other modes are converted by Pillow; animated files
     (GIF, WebP, APNG) give their first frame. The reasons of a refusal: ``empty file``,
     ``not an image Pillow can read``, ``cannot decode: ...`` (truncated or corrupt),
     ``refused as a decompression bomb: ...`` or ``too many pixels`` (more than

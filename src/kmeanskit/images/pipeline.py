@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.decomposition import PCA
 
-from ..choose_k import KChoice, choose_k, default_methods, internal_scores, parse_k
+from ..choose_k import KChoice, internal_scores, resolve_k
 from ..estimators import KMeans
 from .cache import FeatureCache, file_key, settings_key
 from .extractors import extractor_class
@@ -126,7 +126,15 @@ def _fit_pca(rows, n_components, random_state, n_files):
     n_comp = min(n_components, rows.shape[0], rows.shape[1]) if rows.size else 0
     if n_comp < 1:
         raise ValueError(f"no readable image among the {n_files} files")
-    reducer = PCA(n_comp, svd_solver="randomized", random_state=random_state).fit(rows)
+    with warnings.catch_warnings():  # identical rows, or one: variances of 0 / 0
+        warnings.simplefilter("ignore", RuntimeWarning)
+        reducer = PCA(n_comp, svd_solver="randomized", random_state=random_state).fit(rows)
+    # no variance (identical images, or a single one) leaves 0 / 0 in the variance
+    # statistics; they are 0, so that the model file (which refuses NaN) holds the PCA
+    for name in ("explained_variance_", "explained_variance_ratio_", "singular_values_"):
+        setattr(reducer, name, np.nan_to_num(getattr(reducer, name), nan=0.0))
+    if not np.isfinite(reducer.noise_variance_):
+        reducer.noise_variance_ = 0.0
     logger.info("PCA on %d images: %d components", rows.shape[0], n_comp)
     return reducer
 
@@ -287,6 +295,9 @@ class ImageClusters:
     scores : dict
         Internal indices of the clustering: silhouette (on up to 3000 images),
         Calinski-Harabasz, Davies-Bouldin (empty when k = 1).
+    k_choice : str or None
+        Why this k, when it was chosen (the choice's explanation, or why no range could
+        be searched: identical rows).
     algorithm : str or None
         How the clusters were found, for the summary, when not the in-memory ``KMeans``
         that ``model.kmeans`` describes (the Dask path sets it).
@@ -301,6 +312,7 @@ class ImageClusters:
     choice: KChoice | None = field(default=None, repr=False)
     scores: dict = field(default_factory=dict)
     algorithm: str | None = None
+    k_choice: str | None = None
 
     @property
     def k(self) -> int:
@@ -329,7 +341,16 @@ def extract_features(
     The parameters are those of :func:`cluster_images`.
     """
     if features not in FEATURES:
-        raise ValueError(f"features must be one of {sorted(FEATURES)}; got {features!r}")
+        raise ValueError(f"features must be one of {sorted(FEATURES)}; got features={features!r}")
+    for name, value in (
+        ("n_components", n_components),
+        ("sample_size", sample_size),
+        ("batch_size", batch_size),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+            raise ValueError(f"{name} must be a positive int; got {name}={value!r}")
+    if n_jobs is not None and (not isinstance(n_jobs, int | np.integer) or n_jobs < 1):
+        raise ValueError(f"n_jobs must be a positive int or None; got n_jobs={n_jobs!r}")
     recipe = FEATURES[features]
     spec, paths = _spec_and_paths(recipe, source, size, mode, fit)
     extractor = _extractor(recipe.extractor, onnx_model)
@@ -452,18 +473,22 @@ default='svd'
         cache=cache,
         onnx_model=onnx_model,
     )
-    kk = parse_k(k, len(kept_paths))
-    choice = None
-    if isinstance(kk, list):
-        methods = default_methods(len(kept_paths))
-        choice = choose_k(X, kk, methods, n_init=n_init, random_state=random_state)
-        kk = choice.recommended
-        logger.info("chose k=%d: %s", kk, choice.explanation)
+    kk, choice, explanation = resolve_k(X, k, n_init=n_init, random_state=random_state)
+    if explanation:
+        logger.info("%s", explanation)
     # canonical ids (largest cluster first): the same clusters get the same ids and
     # colours from run to run
     km = KMeans(kk, n_init=n_init, random_state=random_state, cluster_order="size").fit(X)
     model.kmeans = km
     scores = internal_scores(X, km.labels_, random_state)
     return ImageClusters(
-        kept_paths, X, km.labels_, km.transform(X), model, failures, choice, scores
+        kept_paths,
+        X,
+        km.labels_,
+        km.transform(X),
+        model,
+        failures,
+        choice,
+        scores,
+        k_choice=explanation,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import colorsys
 import csv
+import html
 import json
 import math
 from collections.abc import Callable
@@ -284,10 +285,11 @@ def k_svg(k_scores: dict) -> str:
         if best is not None:
             x = xy(best, lo_v)[0]
             mark = f'<line x1="{x:.1f}" x2="{x:.1f}" y1="15" y2="115" stroke="#d94040"/>'
+        name = html.escape(str(method), quote=True)  # read back from a file: untrusted
         panels.append(
-            f'<svg class="kcurve" width="300" height="130" role="img"><title>{method}</title>'
+            f'<svg class="kcurve" width="300" height="130" role="img"><title>{name}</title>'
             f'<polyline points="{line}" fill="none" stroke="#333"/>{mark}'
-            f'<text x="10" y="12" font-size="11">{method}: k={best}</text></svg>'
+            f'<text x="10" y="12" font-size="11">{name}: k={best}</text></svg>'
         )
     return "".join(panels)
 

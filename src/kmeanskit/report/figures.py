@@ -13,6 +13,7 @@ import numpy as np
 from .._atomic import atomic_path
 from ..errors import OutputExistsError
 from ..runs.layout import KINDS, MAP_FILE, n_items, read_summary
+from ..runs.manifest import refresh
 from ._shared import cluster_colours, cluster_sizes, read_k_scores, read_map, read_rows
 from .pages import PAGES
 
@@ -90,6 +91,8 @@ def plot_run(run, out=None, force: bool = False) -> list[Path]:
             ax.set_xlabel("k")
         fig.suptitle(str(ks.get("explanation", "")), fontsize="small")
         written.append(_save(fig, out / "k_scores.png"))
+    if out == run:  # kmeanskit wrote them: a later force may replace them
+        refresh(run, [p.name for p in written])
     return written
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..runs.layout import read_summary
+from ..runs.layout import REPORT_FILE, THUMBS, read_summary
+from ..runs.manifest import refresh
 from . import images_page, table_page
 from ._shared import cluster_sizes
 
@@ -40,4 +41,7 @@ def build_report(run, out=None) -> Path:
     summary = read_summary(run)
     cluster_sizes(run, summary)
     out = Path(out) if out is not None else run
-    return PAGES[summary["kind"]].build(run, out, summary)
+    page = PAGES[summary["kind"]].build(run, out, summary)
+    if out == run:  # kmeanskit wrote them: a later force may replace them
+        refresh(run, [REPORT_FILE, THUMBS])
+    return page

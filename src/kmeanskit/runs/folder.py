@@ -5,8 +5,8 @@ records the file it wrote in the summary's ``outputs``; :meth:`RunFolder.write_s
 writes ``summary.json`` once, checked against the schema of :mod:`.layout`; the folder is
 published into ``out`` when the block ends, ``summary.json`` last (a run folder without it
 is incomplete), and a run that fails leaves ``out`` as it was. An ``out`` that holds files
-is refused unless ``force``, which replaces only the outputs the previous run's summary
-names (and the report), never anything else. The input files are only read.
+is refused unless ``force``, which replaces or removes only what the previous run
+provably wrote (its manifest, :mod:`.manifest`), never anything else. The input files are only read.
 
 A new kind of output is one writer: a method that writes its file and records it with
 :meth:`RunFolder.record`.
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,7 +25,7 @@ import numpy as np
 
 from .._atomic import STAGE_PREFIX, staged_folder
 from ..errors import OutputExistsError
-from . import layout
+from . import layout, manifest
 
 __all__ = ["RunFolder", "check_out", "describe_kmeans", "staged_run"]
 
@@ -47,19 +48,24 @@ def check_out(out, force: bool) -> None:
             f"out={str(out)!r} is not empty; choose another folder or pass force=True "
             "(which overwrites kmeanskit's own files there and nothing else)"
         )
+    if held:  # with force: the names every run writes must be free or provably ours
+        ours = manifest.owned(out)
+        for name in layout.FIXED_NAMES:
+            if os.path.lexists(out / name):
+                _check_ours(out, name, ours)
 
 
-def previous_outputs(out) -> list:
-    """The names of the outputs of the run whose ``summary.json`` is in ``out`` (read as
-    untrusted: only plain names count), with the report and the older fixed names."""
-    out = Path(out)
-    try:
-        listed = json.loads((out / layout.SUMMARY_FILE).read_text(encoding="utf-8"))["outputs"]
-        names = [*listed.values(), *listed.get("folders", [])]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return []
-    names += [layout.REPORT_FILE, layout.THUMBS, layout.MAP_FILE, layout.K_SCORES_FILE]
-    return [n for n in names if isinstance(n, str)]
+def _check_ours(out: Path, name: str, ours: dict) -> None:
+    if name not in ours:
+        raise OutputExistsError(
+            f"{str(out / name)!r} was not written by kmeanskit; force=True replaces only "
+            "what a kmeanskit run wrote: move it away or choose another folder"
+        )
+    if ours[name] is not None:
+        raise OutputExistsError(
+            f"{ours[name]!r} was changed or added since kmeanskit wrote {str(out / name)!r}; "
+            "move it away or choose another folder"
+        )
 
 
 class RunFolder:
@@ -142,17 +148,23 @@ def staged_run(out, force: bool = False, finish: Callable[[Path], object] | None
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "run"
     >>> with staged_run(out) as run:
     ...     _ = run.write_assignments(["id", "cluster", "distance"], [["a", 0, 0.0]])
-    >>> sorted(p.name for p in out.iterdir())
-    ['assignments.csv']
+    >>> sorted(p.name for p in out.iterdir())  # and what it provably wrote
+    ['.kmeanskit-manifest.json', 'assignments.csv']
     """
     check_out(out, force)
     with staged_folder(
-        out, force=force, last=[layout.SUMMARY_FILE], replaces=previous_outputs(out), what="out"
+        out,
+        force=force,
+        last=[layout.SUMMARY_FILE],
+        replaces=[manifest.MANIFEST_FILE],
+        what="out",
+        owned=lambda: manifest.owned(out),
     ) as stage:
         run = RunFolder(stage)
         yield run
         if finish is not None and run.summary is not None:
             finish(stage)
+        manifest.write_manifest(stage)  # what this run provably wrote, for a later force
 
 
 def describe_kmeans(km, X) -> str:

@@ -53,6 +53,8 @@ TABLE_FILE = "table.json"
 STORE = "features.zarr"
 REPORT_FILE = "report.html"
 THUMBS = "thumbs"
+#: the names every run of any kind may write (checked before the work with force)
+FIXED_NAMES = (SUMMARY_FILE, CSV_FILE, MAP_FILE, K_SCORES_FILE, REPORT_FILE, THUMBS)
 
 #: the kinds of run, and what one row of each is called
 KINDS = {"images": "images", "table": "rows"}

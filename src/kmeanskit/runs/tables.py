@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..choose_k import choose_k, default_methods, internal_scores, parse_k
+from ..choose_k import internal_scores, parse_k, resolve_k
 from ..errors import InputError
 from . import layout
 from .folder import check_out, describe_kmeans, staged_run
@@ -63,14 +63,12 @@ def _dense(table):
 
 
 def _choose(X, k, random_state, precomputed: bool):
-    """k (an int) and the KChoice (None when k was given)."""
-    kk = parse_k(k, X.shape[0])
-    if isinstance(kk, int):
-        return kk, None
+    """(k, the KChoice or None, why that k or None): see :func:`kmeanskit.choose_k.resolve_k`."""
     if precomputed:
-        raise InputError(f"metric='precomputed' takes one k; got k={k!r}")
-    choice = choose_k(X, kk, default_methods(X.shape[0]), n_init=3, random_state=random_state)
-    return int(choice.recommended), choice
+        if not isinstance(parse_k(k, X.shape[0]), int):
+            raise InputError(f"metric='precomputed' takes one k; got k={k!r}")
+        return int(parse_k(k, X.shape[0])), None, None
+    return resolve_k(X, k, n_init=3, random_state=random_state)
 
 
 def _scores(X, labels, random_state, precomputed: bool) -> dict:
@@ -159,7 +157,7 @@ def cluster_table(
         )
     scaler = Scaler(scale)
     X = scaler.fit_transform(raw, table.feature_names)
-    k, choice = _choose(X, k, random_state, precomputed)
+    k, choice, explanation = _choose(X, k, random_state, precomputed)
     model = _fit(X, k, random_state, precomputed)
     labels = np.asarray(model.labels_)
     dist = model.transform(X)[np.arange(len(labels)), labels]
@@ -200,7 +198,7 @@ def cluster_table(
         "scale": scale,
         "metric": metric,
         "k": int(k),
-        "k_choice": None if choice is None else choice.explanation,
+        "k_choice": explanation,
         "algorithm": "k-medoids on the precomputed distances"
         if precomputed
         else describe_kmeans(model, X),
