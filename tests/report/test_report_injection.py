@@ -3,6 +3,8 @@
 
 import json
 
+import pytest
+
 from kmeanskit.cli import main
 from kmeanskit.runs.tables import cluster_table
 
@@ -33,3 +35,27 @@ def test_column_names_and_ids_are_text(tmp_path, capsys):
     assert main(["report", str(run)]) == 0
     page = (run / "report.html").read_text()
     assert "<script>alert(1)" not in page
+
+
+def test_ids_a_spreadsheet_would_run_are_written_quoted(tmp_path):
+    run = _table_run(tmp_path)
+    lines = (run / "assignments.csv").read_text().splitlines()
+    assert lines[1].startswith("'=cmd|0,")  # a spreadsheet shows it, never runs it
+    assert main(["report", str(run)]) == 0
+    page = (run / "report.html").read_text()
+    assert '"=cmd|0"' in page and "'=cmd" not in page  # read back as the id it was
+
+
+def test_relative_paths_a_spreadsheet_would_run_still_find_their_images(tmp_path, monkeypatch):
+    Image = pytest.importorskip("PIL.Image")
+    monkeypatch.chdir(tmp_path)
+    photos = tmp_path / "=photos"
+    photos.mkdir()
+    for i in range(4):
+        Image.new("L", (8, 8), 60 * i).save(photos / f"+{i}.png")
+    args = ["cluster", "=photos", "--k", "2", "--features", "pixels", "--size", "8"]
+    assert main([*args, "--out", "run", "--no-cache"]) == 0
+    lines = (tmp_path / "run" / "assignments.csv").read_text().splitlines()
+    assert all(line.startswith("'=photos") for line in lines[1:])
+    page = (tmp_path / "run" / "report.html").read_text()
+    assert '"missing": []' in page and len(list((tmp_path / "run" / "thumbs").iterdir())) == 4

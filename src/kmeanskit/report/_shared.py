@@ -21,7 +21,15 @@ import numpy as np
 
 from .._atomic import atomic_write
 from ..errors import RunFolderError
-from ..runs.layout import CSV_FILE, K_SCORES_FILE, MAP_FILE, REPORT_FILE, SUMMARY_FILE, n_items
+from ..runs.layout import (
+    CSV_FILE,
+    K_SCORES_FILE,
+    MAP_FILE,
+    REPORT_FILE,
+    SUMMARY_FILE,
+    from_csv_cell,
+    n_items,
+)
 
 __all__ = [
     "MAP_NAMES",
@@ -143,6 +151,9 @@ def read_rows(run, k: int, ints=("cluster",), floats=(), texts=()) -> list[dict]
     for name in (*ints, *floats, *texts):
         if name not in columns:
             raise RunFolderError(f"{str(path)!r}: no {name!r} column")
+    text_columns = [c for c in columns if c not in (*ints, *floats)]
+    for row in rows:  # texts a spreadsheet would run were written with a leading '
+        row.update({c: from_csv_cell(row[c]) for c in text_columns if isinstance(row[c], str)})
     for line, row in enumerate(rows, start=2):
         try:
             row.update({name: int(row[name]) for name in ints})

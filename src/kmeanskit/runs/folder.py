@@ -92,12 +92,14 @@ class RunFolder:
 
     def write_assignments(self, header: list, rows: Iterable) -> Path:
         """``assignments.csv``: one row per clustered row (names that are not UTF-8 are
-        written as their own bytes, kept usable as paths)."""
+        written as their own bytes, kept usable as paths; a text that a spreadsheet would
+        run as a formula gets a leading ``'``, see :func:`~.layout.csv_cell`)."""
         path = self.record("csv", layout.CSV_FILE)
         with open(path, "w", newline="", encoding="utf-8", errors="surrogateescape") as fh:
             writer = csv.writer(fh)
-            writer.writerow(header)
-            writer.writerows(rows)
+            writer.writerow([layout.csv_cell(v) for v in header])
+            for row in rows:
+                writer.writerow([layout.csv_cell(v) if isinstance(v, str) else v for v in row])
         return path
 
     def write_map(self, xy) -> Path:

@@ -35,6 +35,8 @@ __all__ = [
     "SUMMARY_FILE",
     "TABLE_FILE",
     "THUMBS",
+    "csv_cell",
+    "from_csv_cell",
     "n_items",
     "read_summary",
 ]
@@ -101,6 +103,45 @@ SCHEMA = {
 }
 #: keys that a run of an earlier kmeanskit may lack (read with these values)
 _OPTIONAL = {"input": "", "seconds": 0.0, "scheduler": None, "map": "pca"}
+
+
+#: a text cell starting with one of these is a formula to a spreadsheet
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    """A text value as written into a run's CSV files: one that a spreadsheet would run as
+    a formula (it starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return and is
+    not a number) gets a leading ``'``; :func:`from_csv_cell` takes it off.
+
+    Examples
+    --------
+    >>> csv_cell("=HYPERLINK(1)"), csv_cell("-3.5"), csv_cell("a.png")
+    ("'=HYPERLINK(1)", '-3.5', 'a.png')
+    """
+    value = str(value)
+    if value.startswith(_FORMULA):
+        try:
+            float(value)
+        except ValueError:
+            return "'" + value
+    return value
+
+
+def from_csv_cell(value: str) -> str:
+    """The value :func:`csv_cell` wrote.
+
+    Examples
+    --------
+    >>> from_csv_cell(csv_cell("@me")), from_csv_cell("'plain")
+    ('@me', "'plain")
+    """
+    if value.startswith("'") and value[1:].startswith(_FORMULA):
+        try:
+            float(value[1:])
+        except ValueError:
+            return value[1:]
+    return value
 
 
 def n_items(summary: dict) -> str:
