@@ -90,3 +90,17 @@ def test_report_and_plot_keep_the_run_replaceable(photos, tmp_path, capsys):
     (out / "report.html").write_text("edited by hand")
     assert _cluster(photos, out, "--force") == 1
     assert "report.html' was changed or added since kmeanskit wrote" in capsys.readouterr().err
+
+
+def test_same_long_names_from_two_folders_fit_the_file_system(tmp_path, capsys):
+    from PIL import Image
+
+    long = "é" * 125 + ".png"  # 254 bytes: the copy of the second one needs a suffix
+    for sub in ("a", "b"):
+        (tmp_path / "photos" / sub).mkdir(parents=True)
+        Image.new("L", (8, 8), 100).save(tmp_path / "photos" / sub / long)
+    out = tmp_path / "out"
+    args = ["cluster", str(tmp_path / "photos"), "--k", "1", "--features", "pixels"]
+    assert main([*args, "--size", "8", "--out", str(out), "--no-cache"]) == 0
+    names = sorted(p.name for p in (out / "cluster_00").iterdir())
+    assert len(names) == 2 and all(len(n.encode()) <= 255 for n in names)

@@ -58,13 +58,25 @@ def labels_from_paths(paths, rule: str) -> list[str]:
     return out
 
 
+#: the longest file name (bytes) most file systems take
+NAME_MAX = 255
+
+
+def _fit_name(stem: str, tail: str) -> str:
+    """``stem + tail``, the stem shortened (by characters) until the name fits NAME_MAX
+    bytes."""
+    while stem and len((stem + tail).encode("utf-8", "surrogateescape")) > NAME_MAX:
+        stem = stem[:-1]
+    return stem + tail
+
+
 def _place(src: Path, folder: Path, link: bool, taken: set) -> Path:
     name = src.name
     stem, suffix = src.stem, src.suffix
     n = 1
     while name in taken:
         n += 1
-        name = f"{stem}_{n}{suffix}"
+        name = _fit_name(stem, f"_{n}{suffix}")
     taken.add(name)
     dst = folder / name
     if dst.exists() or dst.is_symlink():
