@@ -29,7 +29,7 @@ from sklearn.utils.validation import check_array
 
 from . import _engine
 from .estimators import KMeans
-from .estimators._validation import check_sample_weight
+from .estimators._validation import check_sample_weight, check_values
 
 __all__ = ["SweepResult", "sweep"]
 
@@ -162,6 +162,7 @@ def sweep(
     X = check_array(
         X, accept_sparse="csr", dtype=[np.float64, np.float32], order="C", input_name="X"
     )
+    X = check_values(X, fit=True)  # sparse structure and magnitudes, before any kernel
     ks = _check_ks(k, X.shape[0])
     if not (isinstance(n_init, int | np.integer) and n_init >= 1):
         raise ValueError(f"n_init must be an integer >= 1; got {n_init!r}")

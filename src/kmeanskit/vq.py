@@ -28,6 +28,7 @@ from scipy.cluster.vq import ClusterError
 from scipy.spatial.distance import cdist
 
 from ._engine._common import Pass, assigned_sqdist, thread_limits
+from .estimators._validation import magnitude_error
 
 __all__ = ["ClusterError", "kmeans", "kmeans2", "unwhiten", "vq", "whiten"]
 
@@ -45,6 +46,20 @@ _NOT_FLOAT = "type other than float or double not supported"
 
 def _asarray(a, check_finite: bool) -> np.ndarray:
     return np.asarray_chkfinite(a) if check_finite else np.asarray(a)
+
+
+def _check_floats(data: np.ndarray, name: str) -> None:
+    """scipy's TypeError for data the engine does not take (before any use of it: no
+    ComplexWarning from an initialisation); the ValueError of :func:`kmeanskit.KMeans`,
+    naming ``name``, for values whose squared distances overflow or underflow the
+    dtype (they would be clustered at random)."""
+    if data.dtype not in (np.float32, np.float64):
+        raise TypeError(_NOT_FLOAT)
+    if data.size:
+        top = max(abs(float(data.max())), abs(float(data.min())))
+        d = 1 if data.ndim == 1 else data.shape[-1]
+        if np.isfinite(top):  # NaN or infinity only with check_finite=False: as scipy
+            magnitude_error(top, d, data.dtype, fit=True, name=name)
 
 
 def _check_random_state(seed):
@@ -259,12 +274,14 @@ def kmeans(obs, k_or_guess, iter=20, thresh=1e-5, check_finite=True, *, rng=_UNS
     if guess.size != 1:
         if guess.size < 1:
             raise ValueError(f"Asked for 0 clusters. Initial book was {guess}")
+        _check_floats(obs, "obs")
         return _kmeans(obs, guess, thresh=thresh)
     k = int(guess)
     if k != guess:
         raise ValueError("If k_or_guess is a scalar, it must be an integer.")
     if k < 1:
         raise ValueError(f"Asked for {k} clusters.")
+    _check_floats(obs, "obs")
     rng = _check_random_state(rng)
     best_dist = np.inf
     for _ in range(iter):
@@ -397,6 +414,7 @@ def kmeans2(
         nc = code_book.shape[0]
         if data.ndim > 1 and code_book.shape[1] != d:
             raise ValueError("k array doesn't match data dimension")
+        _check_floats(data, "data")
     else:
         nc = int(code_book)
         if nc < 1:
@@ -407,9 +425,8 @@ def kmeans2(
             init_meth = _INIT[minit]
         except KeyError as e:
             raise ValueError(f"Unknown init method {minit!r}") from e
+        _check_floats(data, "data")  # before the initialisation computes with it
         code_book = init_meth(data, code_book, _check_random_state(rng))
-    if not np.issubdtype(data.dtype, np.floating) or data.dtype not in (np.float32, np.float64):
-        raise TypeError(_NOT_FLOAT)
     engine = _Engine(data)
     for _ in range(int(iter)):
         label, _, new_code_book, has_members = engine.step(code_book)

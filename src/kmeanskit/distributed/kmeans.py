@@ -30,6 +30,14 @@ from .. import _engine
 from .._engine import blockwise
 from .._engine._common import ColumnStats, gemm_shift
 from .._engine.lloyd import update
+from ._checks import (
+    check_block,
+    check_dtype,
+    check_moments,
+    check_weights,
+    dask_weights,
+    weight_stats,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -83,18 +91,21 @@ def _active_client():
         return None
 
 
-def _nearest(block, centers):
+def _nearest(block, centers, block_info=None):
     """The nearest centre of each row of a block (predict, on a worker)."""
+    check_block(block, block_info)
     return _engine.assign(np.ascontiguousarray(block, dtype=centers.dtype), centers)[0]
 
 
-def _sqdist(block, centers):
+def _sqdist(block, centers, block_info=None):
     """The squared distance of each row of a block to its nearest centre."""
+    check_block(block, block_info)
     return _engine.assign(np.ascontiguousarray(block, dtype=centers.dtype), centers)[1]
 
 
-def _distances(block, centers):
+def _distances(block, centers, block_info=None):
     """Euclidean distances of each row of a block to every centre (float64)."""
+    check_block(block, block_info)
     b = np.asarray(block, dtype=np.float64)
     d2 = (b * b).sum(1)[:, None] - 2 * b @ centers.T + (centers * centers).sum(1)
     return np.sqrt(np.maximum(d2, 0))
@@ -392,6 +403,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             X = da.from_array(np.asarray(X), chunks=(max(1, min(len(X), 100_000)), -1))
         if X.ndim != 2:
             raise ValueError(f"X must be 2-D (samples x features); got shape {X.shape}")
+        check_dtype(X)
         if X.dtype not in (np.float32, np.float64):
             X = X.astype(np.float64)
         X = X.rechunk({1: -1})
@@ -455,21 +467,21 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         -------
         self : KMeans
         """
-        _, da = _require_dask()
+        dask, da = _require_dask()
         X = self._dask_input(X, reset=True)
         n, k = X.shape[0], self.n_clusters
         if n < k:
             raise ValueError(f"n_samples={n} should be >= n_clusters={k}.")
-        w = (
-            da.ones(n, chunks=(X.chunks[0],), dtype=X.dtype)
-            if sample_weight is None
-            else (da.asarray(sample_weight).astype(X.dtype).rechunk((X.chunks[0],)))
-        )
-        if w.shape != (n,):
-            raise ValueError(f"sample_weight must have shape ({n},); got {w.shape}")
+        w = dask_weights(sample_weight, X)
+        x0, stats = dask.compute(X[0], () if w is None else weight_stats(w))
+        if stats:
+            check_weights(stats, w)
+        x0 = np.asarray(x0, dtype=np.float64)
+        w = da.ones(n, chunks=(X.chunks[0],), dtype=X.dtype) if w is None else w
         blocks = _Blocks(X, w, self.persist)
-        x0 = np.asarray(X[0].compute(), dtype=np.float64)
         _, part_sum, part_sq = blocks.map("moments", x0)
+        # NaN, infinity or values out of range: refused (part_sq not finite, or large)
+        check_moments(X, x0, part_sq, blocks.offsets)
         mean_u = part_sum / n
         var = np.maximum(part_sq / n - mean_u**2, 0.0)
         shift = gemm_shift(ColumnStats(x0 + mean_u, var))

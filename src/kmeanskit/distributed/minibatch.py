@@ -30,6 +30,7 @@ from sklearn.utils._param_validation import Interval
 
 from .. import _engine
 from ..estimators import MiniBatchKMeans as LocalMiniBatchKMeans
+from ._checks import check_weights, dask_weights, located, weight_stats
 from .kmeans import KMeans, _active_client, _require_dask
 
 __all__ = ["MiniBatchKMeans"]
@@ -274,16 +275,7 @@ or a fitted k-means estimator, default='k-means++'
 
     @staticmethod
     def _weights(sample_weight, X):
-        if sample_weight is None:
-            return None
-        _, da = _require_dask()
-        w = da.asarray(sample_weight)
-        if w.shape != (X.shape[0],):
-            raise ValueError(
-                f"sample_weight must have shape ({X.shape[0]},), one weight per "
-                f"row; got shape {w.shape}"
-            )
-        return w.astype(X.dtype).rechunk((X.chunks[0],))
+        return dask_weights(sample_weight, X)
 
     # -- the in-memory estimator ------------------------------------------------------
     def _local(self, rs) -> LocalMiniBatchKMeans:
@@ -313,7 +305,8 @@ or a fitted k-means estimator, default='k-means++'
         )
         Xs = np.ascontiguousarray(Xs)
         if not warm:
-            local.set_params(compute_labels=True).fit(Xs, sample_weight=ws)
+            with located(np.r_[0, np.cumsum(X.chunks[0])], rows=rows, values=Xs):
+                local.set_params(compute_labels=True).fit(Xs, sample_weight=ws)
             local.counts_ = np.bincount(local.labels_, weights=ws, minlength=k).astype(np.float64)
             local.set_params(compute_labels=False)
         return local, _engine.tolerance(Xs, self.tol)
@@ -346,6 +339,8 @@ or a fitted k-means estimator, default='k-means++'
         if n < k:
             raise ValueError(f"n_samples={n} should be >= n_clusters={k}.")
         w = self._weights(sample_weight, X)
+        if w is not None:
+            check_weights(dask.compute(weight_stats(w))[0], w)
         rs = check_random_state(self.random_state)
         local, tol = self._start(X, w, rs)
         # the blocks' order (drawn ahead of use) and their shuffles from streams of their
@@ -353,7 +348,7 @@ or a fitted k-means estimator, default='k-means++'
         order_rs, shuffle_rs = (np.random.RandomState(s) for s in rs.randint(_MAX_SEED, size=2))
         parts = _parts(X, w)
         schedule = (
-            (epoch, int(i))
+            ((epoch, int(i)), int(i))
             for epoch in range(self.max_iter)
             for i in order_rs.permutation(len(parts))
         )
@@ -361,9 +356,11 @@ or a fitted k-means estimator, default='k-means++'
         step = _Steps(local, n, batch, tol, self.max_no_improvement)
         why, self.n_steps_ = "max_iter", 0
         with closing(_computed(parts, schedule, self.prefetch)) as blocks:
-            for epoch, xp, wp in _batches(blocks, shuffle_rs, batch):
+            for (epoch, i), xp, wp in _batches(blocks, shuffle_rs, batch):
                 self.n_iter_, self.n_steps_ = epoch + 1, self.n_steps_ + 1
-                if (stop := step(xp, wp)) is not None:
+                with located(np.r_[0, np.cumsum(X.chunks[0])], block=i):
+                    stop = step(xp, wp)
+                if stop is not None:
                     why = stop
                     break
         logger.debug("stopped by %s after %d steps (epoch %d)", why, self.n_steps_, self.n_iter_)
@@ -405,10 +402,11 @@ or a fitted k-means estimator, default='k-means++'
         local = self._local_model
         parts = _parts(X, w)
         with closing(_computed(parts, ((i, i) for i in range(len(parts))), self.prefetch)) as it:
-            for _, (xb, wb) in it:
+            for i, (xb, wb) in it:
                 if len(xb):
                     steps = getattr(local, "n_steps_", 0)
-                    local.partial_fit(xb, sample_weight=wb)
+                    with located(np.r_[0, np.cumsum(X.chunks[0])], block=i):
+                        local.partial_fit(xb, sample_weight=wb)
                     self.n_steps_ += local.n_steps_ - steps
         self._fitted_from(local)
         for name in ("labels_", "inertia_"):

@@ -32,7 +32,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .. import _engine
 from ._transform import TRANSFORM_MODES, from_sqdist
-from ._validation import N_THREADS, check_magnitude, check_sample_weight
+from ._validation import N_THREADS, check_sample_weight, check_values
 from .kmeans import KMeans
 
 #: clusters with fewer points are never split
@@ -158,7 +158,7 @@ class SplittingKMeans(
         """
         self._check_params()
         X = validate_data(self, X, dtype=[np.float64, np.float32], order="C")
-        X = check_magnitude(X)
+        X = check_values(X, fit=True)
         if self.k_min > self.k_max:
             raise ValueError(f"k_min={self.k_min} must not exceed k_max={self.k_max}")
         if X.shape[0] < self.k_min:
@@ -214,7 +214,7 @@ class SplittingKMeans(
     def _check(self, X):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32], order="C")
-        return check_magnitude(X)
+        return check_values(X)
 
     def predict(self, X):
         """The index of the nearest centre of each sample."""

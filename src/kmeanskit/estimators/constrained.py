@@ -20,9 +20,9 @@ from ._transform import TRANSFORM_MODES, default_temperature
 from ._validation import (
     N_THREADS,
     check_init_array,
-    check_magnitude,
     check_n_samples,
     check_sample_weight,
+    check_values,
     warn_if_few_clusters,
 )
 from .kmeans import KMeans
@@ -166,7 +166,7 @@ class KMeansConstrained(KMeans):
 
     def _check_data(self, X, reset: bool, copy: bool = False):
         X = validate_data(self, X, reset=reset, dtype=[np.float64, np.float32], order="C")
-        return check_magnitude(X)
+        return check_values(X, fit=reset)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):

@@ -18,7 +18,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._validation import check_magnitude, check_sample_weight, warn_if_few_clusters
+from ._validation import check_sample_weight, check_values, warn_if_few_clusters
 
 __all__ = ["KernelKMeans"]
 
@@ -212,7 +212,7 @@ class KernelKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMix
         self : KernelKMeans
         """
         X = validate_data(self, X, dtype=[np.float64, np.float32])
-        X = check_magnitude(X)
+        X = check_values(X, fit=True)
         n, k = X.shape[0], self.n_clusters
         if self.kernel == "precomputed" and X.shape[0] != X.shape[1]:
             raise ValueError(f"kernel='precomputed' needs a square matrix; got shape {X.shape}")
@@ -266,7 +266,7 @@ class KernelKMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMix
                 )
             return Kx
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        X = check_magnitude(X)
+        X = check_values(X)
         return self._kernel(X, self.X_fit_), X
 
     def predict(self, X):

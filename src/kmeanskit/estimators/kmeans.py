@@ -31,8 +31,8 @@ from ._validation import (
     check_frozen,
     check_init_array,
     check_init_rows,
-    check_magnitude,
     check_sample_weight,
+    check_values,
 )
 
 logger = logging.getLogger(__name__)
@@ -244,9 +244,9 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             dtype=[np.float64, np.float32],
             order="C",
             copy=copy,
-            accept_large_sparse=False,
+            accept_large_sparse=True,  # 64-bit indices: to 32 bits in check_values
         )
-        return check_magnitude(X)
+        return check_values(X, fit=reset)
 
     def _resolve_n_init(self) -> int:
         if self.n_init != "auto":

@@ -20,7 +20,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._engine import kmedoids as _km
-from ._validation import warn_if_few_clusters
+from ._validation import check_csr, check_magnitude, warn_if_few_clusters
 
 __all__ = ["KMedoids"]
 
@@ -187,6 +187,9 @@ class KMedoids(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, 
         X = validate_data(
             self, X, accept_sparse=False if precomputed else "csr", dtype=[np.float64, np.float32]
         )
+        X = check_csr(X)
+        if isinstance(self.metric, str) and self.metric in ("euclidean", "l2", "sqeuclidean"):
+            X = check_magnitude(X, fit=True)  # squares that overflow or underflow
         n, k = X.shape[0], self.n_clusters
         if precomputed and X.shape[0] != X.shape[1]:
             raise ValueError(f"metric='precomputed' needs a square matrix; got shape {X.shape}")
@@ -256,6 +259,7 @@ class KMedoids(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, 
                 f"samples) or {self.n_clusters} (to the medoids); got shape {X.shape}"
             )
         X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=[np.float64, np.float32])
+        X = check_csr(X)
         return self._distances(X, self.cluster_centers_)
 
     def predict(self, X):
