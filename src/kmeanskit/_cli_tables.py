@@ -83,6 +83,7 @@ def cluster(args: argparse.Namespace, finish=None) -> int:
 
 def predict(args: argparse.Namespace) -> int:
     """``kmeanskit predict RUN DATA...`` with a table model: ``id,cluster,distance``."""
+    from .runs.layout import csv_cell
     from .runs.tables import predict_table
 
     rows = predict_table(args.model, args.images)
@@ -92,7 +93,7 @@ def predict(args: argparse.Namespace) -> int:
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(["id", "cluster", "distance"])
-    for row in rows:
-        writer.writerow([row["id"], row["cluster"], repr(row["distance"])])
+    for row in rows:  # an id a spreadsheet would run as a formula is quoted
+        writer.writerow([csv_cell(row["id"]), row["cluster"], repr(row["distance"])])
     sys.stdout.write(text.getvalue())
     return 0

@@ -15,10 +15,27 @@ import scipy.sparse as sp
 
 from ..errors import KmeanskitError
 
-__all__ = ["MISSING_TOKENS", "RawTable", "TableError", "column_label", "parse_numbers"]
+__all__ = [
+    "MAX_ABS",
+    "MAX_COLUMNS",
+    "MISSING_TOKENS",
+    "RawTable",
+    "TableError",
+    "check_width",
+    "column_label",
+    "name_columns",
+    "parse_numbers",
+    "show",
+]
 
 #: fields read as a missing value (compared after stripping blanks, case-insensitively)
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
+#: the most columns a table may have (2**20, a hashing vectorizer's default width): a
+#: file declaring more is refused before its column names or arrays are made
+MAX_COLUMNS = 1 << 20
+#: the largest magnitude of a value: beyond it squared distances (and the sums of
+#: squares behind a standard deviation) overflow float64
+MAX_ABS = 1e150
 
 
 class TableError(KmeanskitError, ValueError):
@@ -33,6 +50,9 @@ class RawTable:
     ``column(j)`` gives column ``j``: a float array (NaN marks a missing value) or a
     sequence of strings (or objects) still to parse. ``where(i)`` names data row ``i``
     (0-based) for messages. ``matrix`` holds a sparse table (its columns are not parsed).
+    ``unnamed`` holds the columns whose header field is blank (named ``x<index>``), which
+    are taken as features only when chosen. ``refuse(j)``, where given, says why column
+    ``j`` cannot be a feature (its type), or ``None``.
     """
 
     source: str
@@ -41,11 +61,35 @@ class RawTable:
     column: Callable[[int], np.ndarray | Sequence]
     where: Callable[[int], str]
     matrix: sp.csr_matrix | None = None
+    unnamed: frozenset[int] = frozenset()
+    refuse: Callable[[int], str | None] | None = None
 
 
 def column_label(names: Sequence[str], j: int) -> str:
-    """``'b' (2)``: the column's name and its 0-based index, as ``--columns`` takes it."""
-    return f"'{names[j]}' ({j})"
+    """``'b' (2)``: the column's name (quoted as :func:`show` does) and its 0-based
+    index, as ``--columns`` takes it."""
+    return f"{show(names[j])} ({j})"
+
+
+def name_columns(names: Sequence[str]) -> tuple[list[str], frozenset[int]]:
+    """Header names as kept: a blank one becomes ``x<index>``; returns the names and
+    the indices of the blank ones.
+
+    Examples
+    --------
+    >>> name_columns(["a", " ", "b"])
+    (['a', 'x1', 'b'], frozenset({1}))
+    """
+    blank = frozenset(j for j, name in enumerate(names) if not name.strip())
+    return [f"x{j}" if j in blank else name for j, name in enumerate(names)], blank
+
+
+def check_width(source, width: int, what: str = "the table") -> None:
+    """Refuse a table of more than :data:`MAX_COLUMNS` columns (before its names are
+    made)."""
+    if width > MAX_COLUMNS:
+        limit = f"at most {MAX_COLUMNS} can be read"
+        raise TableError(f"{source}: {what} has {width} columns; {limit}")
 
 
 def _is_missing(cell) -> bool:
@@ -73,10 +117,12 @@ def parse_numbers(cells) -> tuple[np.ndarray, int | None]:
     1
     """
     if isinstance(cells, np.ndarray) and cells.dtype.kind in "biuf":
-        return cells.astype(np.float64, copy=False), None
+        # a signalling NaN warns when cast (found by benchmarks/fuzz/fuzz_table_reader.py)
+        with np.errstate(invalid="ignore"):
+            return cells.astype(np.float64, copy=False), None
     try:  # the fast path: every cell a number
         return np.array(cells, dtype=np.float64), None
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         pass
     values = np.empty(len(cells), dtype=np.float64)
     for i, cell in enumerate(cells):
@@ -85,12 +131,19 @@ def parse_numbers(cells) -> tuple[np.ndarray, int | None]:
             continue
         try:
             values[i] = float(cell)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, OverflowError):  # OverflowError: an int past 1e308
             return values, i
     return values, None
 
 
 def show(cell) -> str:
-    """A cell as quoted in a message: at most 40 characters, one line."""
+    """A cell (or a name) as quoted in a message: at most 40 characters, one line
+    (line breaks as blanks, other control characters escaped by ``repr``).
+
+    Examples
+    --------
+    >>> show("a\\nb"), show("x" * 50)
+    ("'a b'", "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...'")
+    """
     text = str(cell).replace("\n", " ").replace("\r", " ")
     return repr(text if len(text) <= 40 else text[:37] + "...")

@@ -3,6 +3,11 @@
 The delimiter is sniffed from the first lines (comma, tab, semicolon or runs of
 blanks) unless given; whether the first row is a header is decided by
 :func:`looks_like_header` unless given.
+
+The file must be UTF-8 (a BOM is allowed) with no NUL byte anywhere; anything else is
+refused with the position of the first offending byte. Header names are kept as text,
+stripped of surrounding blanks; a blank one becomes ``x<index>`` and is marked unnamed
+(see :func:`kmeanskit.tables.read_table` for what that means).
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import csv
 import io
 from pathlib import Path
 
-from ._common import MISSING_TOKENS, RawTable, TableError, parse_numbers
+from ._common import MISSING_TOKENS, RawTable, TableError, check_width, name_columns, parse_numbers
 
 __all__ = ["WHITESPACE", "looks_like_header", "read_text"]
 
@@ -58,7 +63,10 @@ def _sniff(sample: list[str], preference) -> str:
     most lines; ties go to the suffix's preference."""
     best, best_score = preference[0], None
     for rank, sep in enumerate(preference):
-        rows = [fields for _, fields in _split(sample, sep)]
+        try:
+            rows = [fields for _, fields in _split(sample, sep)]
+        except csv.Error:  # a field past csv's limit (128 KiB) when split wrongly
+            continue
         widths = [len(fields) for fields in rows]
         width = max(set(widths), key=widths.count, default=1)
         if width == 1:
@@ -107,7 +115,7 @@ def _decode(path: Path) -> str:
     data = path.read_bytes()
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         raise TableError(f"{path} is not a text table (encoding: UTF-16; save it as UTF-8)")
-    zero = data.find(b"\x00", 0, 1 << 16)
+    zero = data.find(b"\x00")
     if zero >= 0:
         raise TableError(f"{path} is not a text table (it holds binary data: byte {zero} is NUL)")
     try:
@@ -155,17 +163,19 @@ def read_text(path: Path, *, sep=None, header="auto") -> RawTable:
         if not rows:
             raise TableError(f"{path} has a header but no data rows")
     width = len(names) if names is not None else len(rows[0][1])
+    check_width(path, width)
     for number, fields in rows:
         if len(fields) != width:
             against = "the header has" if names is not None else f"line {rows[0][0]} has"
             raise TableError(f"{path}: line {number} has {len(fields)} fields; {against} {width}")
     columns = [list(column) for column in zip(*(fields for _, fields in rows), strict=True)]
+    given = names is not None
     names = names or [""] * width
     # a trailing delimiter on every line makes an empty, nameless last column: not data
     if width > 1 and not names[-1] and not any(cell.strip() for cell in columns[-1]):
         columns.pop()
         names.pop()
-    names = [name or f"x{j}" for j, name in enumerate(names)]
+    names, unnamed = name_columns(names)
     lines = [number for number, _ in rows]
     return RawTable(
         source=str(path),
@@ -173,4 +183,5 @@ def read_text(path: Path, *, sep=None, header="auto") -> RawTable:
         n_rows=len(rows),
         column=columns.__getitem__,
         where=lambda i: f"line {lines[i]}",
+        unnamed=unnamed if given else frozenset(),
     )

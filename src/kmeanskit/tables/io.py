@@ -6,6 +6,12 @@ Formats by suffix: ``.csv``, ``.tsv``, ``.txt`` and ``.dat`` (delimited text),
 Messages name the file, where the problem is and the column as ``'name' (index)``,
 the 0-based index that ``--columns`` takes. In a text file "line N" is the file's own
 line (the header is line 1); in the other formats "row N" counts data rows from 1.
+
+What a hostile or damaged file meets: the sizes a file declares (a ``.npy`` header's
+shape, a sparse matrix's shape, a Parquet file's row count) are checked against what
+the file holds and against :data:`~kmeanskit.tables._common.MAX_COLUMNS` before
+anything of that size is allocated; what reaches ``X`` is finite float64 of magnitude
+at most :data:`~kmeanskit.tables._common.MAX_ABS`; names and ids are kept as text.
 """
 
 from __future__ import annotations
@@ -18,9 +24,10 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from ._arrays import read_npy, read_npz, read_parquet
+from ._arrays import read_npy, read_npz
 from ._columns import choose, parse_features
-from ._common import RawTable, TableError, column_label, show
+from ._common import MAX_ABS, RawTable, TableError, column_label, show
+from ._parquet import read_parquet
 from ._text import read_text
 
 __all__ = ["Table", "TableError", "read_table"]
@@ -96,17 +103,45 @@ def _where(raw: RawTable, cell, chosen) -> str:
     return f"{raw.where(i)}, column {column_label(raw.names, chosen[k])}"
 
 
+def _as_read(raw: RawTable, X, cell, chosen) -> str:
+    """A cell quoted as the file has it (a text field such as '1e400'), or its value."""
+    i, k = cell
+    if raw.matrix is None:
+        cells = raw.column(chosen[k])
+        if isinstance(cells, list) and isinstance(cells[i], str):
+            return show(cells[i].strip())
+    return show(X[cell])
+
+
+def _too_large(values):
+    with np.errstate(invalid="ignore"):
+        return np.abs(values) > MAX_ABS
+
+
+def _too_large_error(raw: RawTable, quoted: str, cell, chosen) -> TableError:
+    return TableError(
+        f"{raw.source}: value {quoted} at {_where(raw, cell, chosen)} is too large to "
+        f"cluster (beyond {MAX_ABS:g}, squared distances overflow); rescale the column"
+    )
+
+
 def _check_values(raw: RawTable, X, chosen: list[int], missing: str):
-    """Refuse infinities and (unless filled or dropped) missing values; returns
-    ``(X, kept rows or None, number filled)``."""
+    """Refuse infinities, values too large to cluster and (unless filled or dropped)
+    missing values; returns ``(X, kept rows or None, number filled)``."""
     rows, cols = _flagged(X, np.isinf)
     if rows.size:
         cell = _first(rows, cols, chosen)
+        quoted = _as_read(raw, X, cell, chosen)
+        if "inf" not in quoted.lower():  # a number past float64's range, such as 1e400
+            raise _too_large_error(raw, quoted, cell, chosen)
         raise TableError(
-            f"{raw.source}: infinite value {show(X[cell])} at "
-            f"{_where(raw, cell, chosen)}; only finite numbers can be "
-            "clustered"
+            f"{raw.source}: infinite value {quoted} at {_where(raw, cell, chosen)}; only "
+            "finite numbers can be clustered"
         )
+    rows, cols = _flagged(X, _too_large)
+    if rows.size:
+        cell = _first(rows, cols, chosen)
+        raise _too_large_error(raw, _as_read(raw, X, cell, chosen), cell, chosen)
     rows, cols = _flagged(X, np.isnan)
     if not rows.size:
         return X, None, 0
@@ -212,6 +247,27 @@ def read_table(
         infinite values, unknown columns and files that are not tables.
     ImportError
         Parquet without pandas and pyarrow (``pip install 'kmeanskit[tables]'``).
+
+    Notes
+    -----
+    Names are decided once, here, for clustering and prediction alike:
+
+    - Header names are kept verbatim but for surrounding blanks: names starting with
+      ``=``, ``+``, ``-`` or ``@``, names of any length, names with line breaks (a
+      quoted CSV field) stay as they are; messages quote them shortened, on one line.
+    - Two columns used (features and the id column) may not share a name: such a
+      table is refused, naming the name and both indices; choose one of them by index
+      (``columns=[0, 2]``). A name shared with a column left out is no obstacle.
+    - A blank header field names its column ``x<index>``; such a column is a feature
+      only when chosen (``columns=`` or ``id_column=``), never by default, as the
+      unnamed index column of ``DataFrame.to_csv`` would otherwise be clustered.
+
+    Values: booleans (``.npy``, ``.npz``, Parquet) are 0 and 1; float16 is read exactly
+    as float64; complex numbers, dates and times, text, categories and Python objects
+    are refused as features, as are infinite values and values beyond 1e150 in
+    magnitude (a text field such as ``1e400`` included). A text file must be UTF-8
+    without NUL bytes. At most 2**20 columns are read; a sparse matrix of more rows
+    than that needs a stored value a row.
 
     Examples
     --------
