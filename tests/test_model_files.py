@@ -2,9 +2,14 @@
 
 import io
 import json
+import math
 import os
 import pickle
+import struct
+import tracemalloc
 import zipfile
+import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +23,7 @@ from kmeanskit import (
     MiniBatchKMeans,
     ModelFileError,
     SphericalKMeans,
+    _model_zip,
     load_model,
     save_model,
 )
@@ -208,7 +214,7 @@ def _set(key, value):
 @pytest.mark.parametrize(
     ("edit", "arrays", "message"),
     [
-        (_set("version", 2), None, r"newer kmeanskit \(format version 2; this one reads up to 1\)"),
+        (_set("version", 2), None, r"newer kmeanskit \(format version 2; this one reads up to 1"),
         (_set("version", "1"), None, "version must be a positive integer"),
         (_set("format", "something"), None, "not a kmeanskit model file"),
         (_set("kind", "os.system"), None, "unknown kind 'os.system'"),
@@ -350,3 +356,211 @@ def test_a_forged_random_state_is_refused(tmp_path, fitted):
                 {"_rs.keys": None},
             )
         )
+
+
+# -- issue 20: what a file may make the reader allocate is capped before it is read -----
+def deflated_zeros(prefix: bytes, n: int) -> bytes:
+    """The raw deflate stream of ``prefix`` and ``n`` zero bytes, made in milliseconds:
+    one compressed MiB of zeros repeated (each part ends on a full flush)."""
+    mib = 2**20
+    parts = [zlib.compressobj(9, zlib.DEFLATED, -15) for _ in range(3)]
+    head = parts[0].compress(prefix) + parts[0].flush(zlib.Z_FULL_FLUSH)
+    block = parts[1].compress(bytes(mib)) + parts[1].flush(zlib.Z_FULL_FLUSH)
+    tail = parts[2].compress(bytes(n % mib)) + parts[2].flush(zlib.Z_FINISH)
+    return head + block * (n // mib) + tail
+
+
+def zip_by_hand(path, entries: dict):
+    """Write the zip ``path`` of ``entries``: name -> bytes, or -> ``(deflate stream,
+    inflated size, crc)`` for an entry that inflates to far more than it holds."""
+    local, central = io.BytesIO(), io.BytesIO()
+    for name, entry in entries.items():
+        if isinstance(entry, bytes):
+            packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+            entry = (packer.compress(entry) + packer.flush(), len(entry), zlib.crc32(entry))
+        data, size, crc = entry
+        raw = name.encode()
+        fields = (20, 0, 8, 0, 0x21, crc, len(data), size, len(raw))
+        offset = local.tell()
+        local.write(struct.pack("<IHHHHHIIIHH", 0x04034B50, *fields, 0) + raw + data)
+        central.write(
+            struct.pack("<IH", 0x02014B50, 20)
+            + struct.pack("<HHHHHIIIHHHHHII", *fields, 0, 0, 0, 0, 0, offset)
+            + raw
+        )
+    count, start = len(entries), local.tell()
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count, count, central.tell(), start, 0)
+    Path(path).write_bytes(local.getvalue() + central.getvalue() + end)
+    return path
+
+
+def npy_header(shape, descr="<f8") -> bytes:
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buf, {"descr": descr, "fortran_order": False, "shape": tuple(shape)}
+    )
+    return buf.getvalue()
+
+
+def crc_of_zeros(prefix: bytes, n: int) -> int:
+    """The CRC-32 of ``prefix`` and ``n`` zero bytes."""
+    crc, zeros = zlib.crc32(prefix), bytes(64 * 2**20)
+    for _ in range(n // len(zeros)):
+        crc = zlib.crc32(zeros, crc)
+    return zlib.crc32(zeros[: n % len(zeros)], crc)
+
+
+def forged(model_path, out, arrays: dict, edit=None, crc=False):
+    """``out``: the model file ``model_path`` with ``arrays`` replacing its entries (name
+    -> the shape of an array of float64 zeros, or ``(descr, shape)``, inflated from a
+    tiny stream, its CRC right with ``crc``, else 0; bytes: the entry as is; None: no
+    entry) and ``model.json`` edited by ``edit``."""
+    header, entries = read_parts(model_path)
+    if edit is not None:
+        edit(header)
+    for name, value in arrays.items():
+        if value is None or isinstance(value, bytes):
+            entries[name] = value
+            continue
+        descr, shape = value if isinstance(value[0], str) else ("<f8", value)
+        prefix = npy_header(shape, descr)
+        n = math.prod(shape) * np.dtype(descr).itemsize
+        check = crc_of_zeros(prefix, n) if crc else 0
+        entries[name] = (deflated_zeros(prefix, n), len(prefix) + n, check)
+    files = {"model.json": json.dumps(header).encode()}
+    files.update({f"{name}.npy": data for name, data in entries.items() if data is not None})
+    return zip_by_hand(out, files)
+
+
+#: k=3 centres of this many float64 features: 2 GiB and 16 bytes
+WIDE = 2**31 // 24 + 1
+
+
+def test_a_zip_bomb_is_refused_before_it_is_inflated(model_path, tmp_path):
+    """Issue 20: a 2 MB model.kmk whose centres inflate to 2 GiB (a valid zip, its CRC
+    right) was inflated (twice over: the bytes, then the array), then a MemoryError
+    traceback. Now its declared size is refused before a byte is inflated."""
+    prefix = npy_header((3, WIDE))
+    crc = crc_of_zeros(prefix, 3 * WIDE * 8)
+    header, entries = read_parts(model_path)
+    header["attributes"]["n_features_in_"] = WIDE
+    header["arrays"].remove("init_centers_")
+    size = len(prefix) + 3 * WIDE * 8
+    files = {
+        "model.json": json.dumps(header).encode(),
+        "cluster_centers_.npy": (deflated_zeros(prefix, 3 * WIDE * 8), size, crc),
+        "labels_.npy": entries["labels_"],
+        "inertia_history_.npy": entries["inertia_history_"],
+    }
+    bomb = zip_by_hand(tmp_path / "bomb.kmk", files)
+    assert bomb.stat().st_size < 3 * 2**20
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelFileError) as info:
+            load_model(bomb)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    message = str(info.value)
+    assert message == (
+        f"model file {str(bomb)!r}: array 'cluster_centers_' declares shape (3, {WIDE}) of "
+        f"float64: {3 * WIDE * 8} bytes; the limit is 2147483648 (MAX_ARRAY_BYTES)"
+    )
+    assert peak < 64 * 2**20  # nothing was inflated
+
+
+def test_arrays_inflating_far_beyond_the_file_are_refused(model_path, tmp_path):
+    """Under the per-array cap (400 MB), but 1000 times the file's size: a zip bomb."""
+    d = 2**24
+    bomb = forged(
+        model_path,
+        tmp_path / "bomb.kmk",
+        {"cluster_centers_": (3, d), "init_centers_": None},
+        lambda h: (h["attributes"].update(n_features_in_=d), h["arrays"].remove("init_centers_")),
+    )
+    with pytest.raises(
+        ModelFileError,
+        match=r"declare 4026\d{5} bytes, \d+ times the file's \d+ bytes; the limit is 200",
+    ):
+        load_model(bomb)
+
+
+def test_the_arrays_together_are_capped(model_path, tmp_path):
+    """Three arrays of 1.5 GiB each: each under the cap, 4.5 GiB together."""
+    d, n = 2**26, 3 * 2**26
+    shapes = {"cluster_centers_": (3, d), "init_centers_": (3, d), "labels_": ("<i8", (n,))}
+    edit = _set("attributes/n_features_in_", d)
+    bomb = forged(model_path, tmp_path / "bomb.kmk", shapes, edit)
+    with pytest.raises(
+        ModelFileError,
+        match=r"its arrays declare 48318\d{5} bytes together; the limit is 4294967296",
+    ):
+        load_model(bomb)
+
+
+def test_shapes_are_checked_against_model_json_before_reading(model_path, tmp_path):
+    """Centres of 2**23 features (200 MB, under every cap) where model.json says 4:
+    refused from the npy header, not after 200 MB are inflated."""
+    bomb = forged(model_path, tmp_path / "bomb.kmk", {"cluster_centers_": (3, 2**23)})
+    with pytest.raises(
+        ModelFileError,
+        match=r"'cluster_centers_' declares shape \(3, 8388608\) \(201326592 bytes\); "
+        "dimension d should be 4",
+    ):
+        load_model(bomb)
+
+
+def test_the_number_of_entries_is_capped(model_path, tmp_path):
+    extra = {f"x{i}": npy([1.0]) for i in range(70)}
+    edit = lambda h: h["arrays"].extend(extra)  # noqa: E731
+    with pytest.raises(ModelFileError, match="the archive holds 75 entries; the limit is 64"):
+        load_model(rewrite(model_path, tmp_path / "many.kmk", edit, extra))
+
+
+def test_a_huge_central_directory_is_refused_before_it_is_parsed(model_path, tmp_path):
+    """10,000 entries (zipfile would make an object of each before they are counted)."""
+    header, entries = read_parts(model_path)
+    files = {"model.json": json.dumps(header).encode()}
+    files.update({f"{name}.npy": data for name, data in entries.items()})
+    files.update({f"x{i}.npy": b"" for i in range(10_000)})
+    many = zip_by_hand(tmp_path / "many.kmk", files)
+    with pytest.raises(ModelFileError, match=r"central directory declares \d+ bytes of entries"):
+        load_model(many)
+
+
+def test_an_npy_header_length_is_capped_before_it_is_read(model_path, tmp_path):
+    """A version 2 header may declare 4 GiB of header: refused from its length field."""
+    entry = b"\x93NUMPY\x02\x00" + (2**31).to_bytes(4, "little") + b"{" * 100
+    bad = rewrite(model_path, tmp_path / "bad.kmk", None, {"cluster_centers_": entry})
+    with pytest.raises(ModelFileError, match="npy header declares 2147483648 bytes; the limit"):
+        load_model(bad)
+
+
+def test_model_json_is_capped(model_path, tmp_path):
+    edit = lambda h: json.dumps(h) + " " * (4 * 2**20)  # noqa: E731
+    with pytest.raises(ModelFileError, match=r"model\.json is \d+ bytes; the limit is 4194304"):
+        load_model(rewrite(model_path, tmp_path / "big.kmk", edit))
+
+
+def test_running_out_of_memory_is_a_model_file_error(model_path, monkeypatch):
+    """Below the caps, but more than the machine has: one line, not a MemoryError."""
+
+    def no_memory(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(_model_zip.np, "empty", no_memory)
+    with pytest.raises(ModelFileError, match="its arrays do not fit in memory"):
+        load_model(model_path)
+
+
+def test_large_real_models_pass_the_caps(tmp_path):
+    """A model of 1,000 centres of 256 features (2 MB, incompressible) and the labels
+    of 16M rows sorted by cluster (64 MB, compressible 1000 times): under every cap."""
+    rng = np.random.RandomState(0)
+    X = rng.rand(1000, 256)
+    km = KMeans(1000, init=X, n_init=1, max_iter=1).fit(X)
+    km.labels_ = np.sort(rng.randint(0, 1000, 16 * 2**20)).astype(np.int32)
+    path = save_model(km, tmp_path / "big.kmk")
+    back = load_model(path)
+    assert_array_equal(back.cluster_centers_, km.cluster_centers_)
+    assert_array_equal(back.labels_, km.labels_)

@@ -8,12 +8,34 @@ the bytes that follow) before its bytes are, and the bytes become an array throu
 (not a zip, truncated, tampered with, from a newer format version) is a
 :class:`ModelFileError` naming the file and the fault. What the description *means* is
 checked by the caller (:mod:`kmeanskit.model_io`).
+
+What a file may make the reader allocate is capped from what it declares, before a
+byte of an array is inflated (a zip entry of a few MB can inflate to GBs):
+
+- a central directory of at most :data:`MAX_DIRECTORY_BYTES`, at most
+  :data:`MAX_ENTRIES` entries, and ``model.json`` of at most :data:`MAX_HEADER_BYTES`;
+- each ``.npy`` header at most :data:`MAX_NPY_HEADER` bytes (numpy's own limit);
+- each array (its header's shape x item size, which must also be what its zip entry
+  declares) at most :data:`MAX_ARRAY_BYTES`, all of them together at most
+  :data:`MAX_TOTAL_BYTES`; with ``expect`` (the shapes ``model.json``'s parameters
+  give), each array's declared shape must be the expected one;
+- an archive declaring more than :data:`RATIO_FLOOR` bytes of arrays at most
+  :data:`MAX_RATIO` times the size of the file (numbers compress a few times; a run of
+  zeros a thousand times).
+
+The caps are far above real models: 10,000 centres of 4,096 float64 features are
+328 MB, and their file is about as large. Only arrays that compress more than
+:data:`MAX_RATIO` times and total over :data:`RATIO_FLOOR` would be refused, such as the
+``labels_`` of over 32 million rows sorted by cluster (save such a model without them,
+or with joblib).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import math
+import os
 import re
 import struct
 import tokenize
@@ -36,6 +58,21 @@ VERSION = 1
 HEADER = "model.json"
 #: model.json larger than this is refused (a description is a few kB)
 MAX_HEADER_BYTES = 4 * 2**20
+#: the most entries a model file holds (an image model has about a dozen)
+MAX_ENTRIES = 64
+#: the largest central directory read (its entries, before they are counted)
+MAX_DIRECTORY_BYTES = MAX_ENTRIES * 1024
+#: the longest ``.npy`` header read (numpy refuses longer ones as unsafe)
+MAX_NPY_HEADER = 10_000
+#: the most bytes one array may declare
+MAX_ARRAY_BYTES = 2 * 2**30
+#: the most bytes all the arrays of a file may declare together
+MAX_TOTAL_BYTES = 4 * 2**30
+#: above this many declared bytes, the arrays may be at most MAX_RATIO x the file's size
+RATIO_FLOOR = 256 * 2**20
+MAX_RATIO = 200
+#: arrays are inflated into their final memory this many bytes at a time
+_CHUNK = 16 * 2**20
 #: array names: letters, digits, '_' and '.', as written by :mod:`kmeanskit.model_io`
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,199}\Z")
 #: the only dtypes a model file may hold (little-endian numbers and booleans)
@@ -109,10 +146,31 @@ def write(path, kind: str, params: dict, attributes: dict, arrays: dict, *, over
     return path
 
 
-def read(path) -> tuple[dict, dict]:
+def read(path, expect=None) -> tuple[dict, dict]:
     """``(header, arrays)`` of a model file, the container checked (see the module's
-    docstring); raises :class:`ModelFileError`, or ``FileNotFoundError`` /
-    ``PermissionError`` for a file that cannot be opened at all."""
+    docstring).
+
+    Parameters
+    ----------
+    path : str or Path
+    expect : callable, optional
+        ``expect(header)`` -> ``{array name: ((dimension name, size or None), ...)}``,
+        called once ``model.json`` is read (see
+        :func:`kmeanskit.model_io.expected_shapes`): an array whose ``.npy`` header
+        declares another shape is refused before it is read.
+
+    Returns
+    -------
+    (dict, dict)
+        ``model.json`` and the arrays by name.
+
+    Raises
+    ------
+    ModelFileError
+        Whatever is wrong with the file, or a cap of the module's docstring exceeded.
+    FileNotFoundError, PermissionError
+        For a file that cannot be opened at all.
+    """
     path = Path(path)
     where = f"model file {str(path)!r}"
     if path.is_dir():
@@ -129,13 +187,17 @@ def read(path) -> tuple[dict, dict]:
             )
         if start != b"PK\x03\x04":
             raise ModelFileError(f"{where} is not a kmeanskit model file (not a zip archive)")
+        size = os.fstat(fh.fileno()).st_size
+        _check_directory(fh, where)
         try:
             with zipfile.ZipFile(fh) as zf:
-                return _read_zip(zf, where)
+                return _read_zip(zf, where, size, expect)
         except ModelFileError:
             raise
         except RecursionError:
             raise ModelFileError(f"{where}: {HEADER} is nested too deeply") from None
+        except MemoryError:  # below the caps, but more than this machine has
+            raise ModelFileError(f"{where}: its arrays do not fit in memory") from None
         except _DAMAGE as exc:
             raise ModelFileError(
                 f"{where} is damaged (truncated or altered): {type(exc).__name__}: {exc}"
@@ -146,8 +208,30 @@ def _fail(where: str, what: str):
     raise ModelFileError(f"{where}: {what}")
 
 
-def _read_zip(zf: zipfile.ZipFile, where: str) -> tuple[dict, dict]:
+def _check_directory(fh, where: str) -> None:
+    """Refuse a central directory over :data:`MAX_DIRECTORY_BYTES` before zipfile makes
+    an object of each of its entries (millions fit in a file of a few MB). Its size is
+    read from the end record by zipfile's own reader; what that cannot read is left to
+    :class:`zipfile.ZipFile` to refuse."""
+    find = getattr(zipfile, "_EndRecData", None)
+    try:
+        end = find(fh) if find is not None else None
+    except (OSError, ValueError, struct.error, zipfile.BadZipFile):
+        end = None
+    finally:
+        fh.seek(0)
+    if end is not None and end[zipfile._ECD_SIZE] > MAX_DIRECTORY_BYTES:
+        _fail(
+            where,
+            f"its central directory declares {end[zipfile._ECD_SIZE]} bytes of entries; "
+            f"the limit is {MAX_DIRECTORY_BYTES}",
+        )
+
+
+def _read_zip(zf: zipfile.ZipFile, where: str, size: int, expect) -> tuple[dict, dict]:
     infos = zf.infolist()
+    if len(infos) > MAX_ENTRIES:
+        _fail(where, f"the archive holds {len(infos)} entries; the limit is {MAX_ENTRIES}")
     names = [info.filename for info in infos]
     if len(set(names)) != len(names):
         _fail(where, "two entries of the same name")
@@ -175,8 +259,28 @@ def _read_zip(zf: zipfile.ZipFile, where: str) -> tuple[dict, dict]:
         missing = sorted(expected - set(names))
         extra = sorted(set(names) - expected)
         _fail(where, f"the arrays do not match {HEADER}: missing {missing}, unexpected {extra}")
+    shapes = expect(header) if expect is not None else {}
+    # every header first: the sizes are checked before any array is inflated
+    plans = {
+        name: _plan(zf, zf.getinfo(f"{name}.npy"), where, name, shapes.get(name))
+        for name in header["arrays"]
+    }
+    total = sum(plan[3] for plan in plans.values())
+    if total > MAX_TOTAL_BYTES:
+        _fail(
+            where,
+            f"its arrays declare {total} bytes together; the limit is {MAX_TOTAL_BYTES} "
+            "(MAX_TOTAL_BYTES)",
+        )
+    if total > RATIO_FLOOR and total > MAX_RATIO * size:
+        _fail(
+            where,
+            f"its arrays declare {total} bytes, {total // max(size, 1)} times the file's "
+            f"{size} bytes; the limit is {MAX_RATIO} times (a zip bomb?)",
+        )
     arrays = {
-        name: _read_array(zf, zf.getinfo(f"{name}.npy"), where, name) for name in header["arrays"]
+        name: _read_array(zf, zf.getinfo(f"{name}.npy"), where, name, plans[name])
+        for name in header["arrays"]
     }
     return header, arrays
 
@@ -224,53 +328,98 @@ def _check_header(header, where: str) -> None:
 
 
 def _npy_header(fh, where: str, name: str):
-    """``(shape, fortran_order, dtype)`` of an ``.npy`` entry (format 1.0 or 2.0)."""
+    """``(shape, fortran_order, dtype)`` of an ``.npy`` entry (format 1.0 or 2.0), its
+    header's length checked before the header is read."""
     fmt = np.lib.format
     try:
         version = fmt.read_magic(fh)
         if version not in ((1, 0), (2, 0)):
             raise ValueError(f"npy format version {version} is not read here")
+        width = 2 if version == (1, 0) else 4
+        field = fh.read(width)
+        length = int.from_bytes(field, "little")
+        if len(field) != width or length > MAX_NPY_HEADER:
+            _fail(
+                where,
+                f"array {name!r}: its npy header declares {length} bytes; the limit is "
+                f"{MAX_NPY_HEADER}",
+            )
+        prefix = io.BytesIO(field + fh.read(length))
         read = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
         with warnings.catch_warnings():
             # numpy warns on headers we never write (a UserWarning when it parses one
             # again as Python 2's, a DeprecationWarning for a dtype alias such as 'a'):
             # in a model file they are faults
             warnings.simplefilter("error")
-            return read(fh)
+            return read(prefix)
+    except ModelFileError:
+        raise
     # numpy's header parser raises more than ValueError on a damaged header (found by
     # benchmarks/fuzz/fuzz_model_loader.py: tokenize.TokenError, the warnings)
     except (ValueError, SyntaxError, TypeError, tokenize.TokenError, Warning) as exc:
         _fail(where, f"array {name!r}: bad npy header ({type(exc).__name__}: {exc})")
 
 
-def _read_array(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, name: str):
-    """One ``.npy`` entry: its header checked before its bytes are read."""
+def _plan(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, name: str, expected):
+    """``(shape, fortran_order, dtype, nbytes)`` of one ``.npy`` entry, from its header
+    alone: the dtype, the declared size (against the caps, the zip entry's declared size
+    and ``expected``, the shape model.json gives) checked before anything is inflated."""
     with zf.open(info) as fh:
         shape, fortran, dtype = _npy_header(fh, where, name)
-        if dtype.hasobject:
-            _fail(where, f"array {name!r} holds Python objects (pickled data); refused")
-        if dtype not in DTYPES:
-            _fail(
-                where,
-                f"array {name!r} has dtype {dtype}; a model file holds only "
-                "little-endian numbers and booleans",
-            )
-        if any(s < 0 for s in shape):
-            _fail(where, f"array {name!r} has a negative dimension in {shape}")
-        count = math.prod(shape)
-        nbytes = count * dtype.itemsize
-        held = info.file_size - fh.tell()
-        if held != nbytes:
-            _fail(
-                where,
-                f"array {name!r} of shape {shape} needs {nbytes} bytes; the file holds {held}",
-            )
-        data = fh.read(nbytes)
-        if len(data) != nbytes or fh.read(1):  # the last read also checks the CRC
+        offset = fh.tell()
+    if dtype.hasobject:
+        _fail(where, f"array {name!r} holds Python objects (pickled data); refused")
+    if dtype not in DTYPES:
+        _fail(
+            where,
+            f"array {name!r} has dtype {dtype}; a model file holds only "
+            "little-endian numbers and booleans",
+        )
+    if any(s < 0 for s in shape):
+        _fail(where, f"array {name!r} has a negative dimension in {shape}")
+    if max(shape, default=0) > MAX_ARRAY_BYTES:  # even with another dimension 0
+        _fail(where, f"array {name!r} declares shape {shape}: a dimension beyond the limit")
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes > MAX_ARRAY_BYTES:
+        _fail(
+            where,
+            f"array {name!r} declares shape {shape} of {dtype}: {nbytes} bytes; the limit "
+            f"is {MAX_ARRAY_BYTES} (MAX_ARRAY_BYTES)",
+        )
+    if expected is not None:
+        declared = f"array {name!r} declares shape {shape} ({nbytes} bytes)"
+        if len(expected) != len(shape):
+            _fail(where, f"{declared}; expected {len(expected)} dimensions")
+        for (sym, want), n in zip(expected, shape, strict=True):
+            if want is not None and n != want:
+                _fail(where, f"{declared}; dimension {sym} should be {want}")
+    held = info.file_size - offset
+    if held != nbytes:
+        _fail(
+            where,
+            f"array {name!r} of shape {shape} needs {nbytes} bytes; the file holds {held}",
+        )
+    return shape, fortran, dtype, nbytes
+
+
+def _read_array(zf: zipfile.ZipFile, info: zipfile.ZipInfo, where: str, name: str, plan):
+    """One ``.npy`` entry, planned by :func:`_plan`: inflated straight into its array."""
+    shape, fortran, dtype, nbytes = plan
+    arr = np.empty(math.prod(shape), dtype=dtype)
+    out = arr.view(np.uint8)
+    with zf.open(info) as fh:
+        _npy_header(fh, where, name)
+        done = 0
+        while done < nbytes:
+            data = fh.read(min(_CHUNK, nbytes - done))
+            if not data:
+                break
+            out[done : done + len(data)] = np.frombuffer(data, dtype=np.uint8)
+            done += len(data)
+        if done != nbytes or fh.read(1):  # the last read also checks the CRC
             _fail(where, f"array {name!r} is truncated")
-    arr = np.frombuffer(data, dtype=dtype, count=count)
     arr = arr.reshape(shape[::-1]).T if fortran else arr.reshape(shape)
-    return np.array(arr, dtype=dtype.newbyteorder("="))
+    return arr.astype(dtype.newbyteorder("="), copy=False)
 
 
 # -- checks of the description, shared by the kinds --------------------------------------

@@ -199,6 +199,49 @@ def describe(est, prefix: str = "") -> tuple[dict, dict]:
     return {"kind": kind, "params": params, "attributes": attributes}, arrays
 
 
+def expected_shapes(desc, prefix: str = "") -> dict:
+    """The shapes that ``model.json`` declares for the fitted arrays of an estimator,
+    checked by :func:`kmeanskit._model_zip.read` against each ``.npy`` header before the
+    array is read (an array larger than its model says is never inflated).
+
+    Parameters
+    ----------
+    desc : object
+        The estimator's description in ``model.json`` (``kind``, ``params``,
+        ``attributes``), not yet checked.
+    prefix : str, default=""
+        The prefix of its array names (``"kmeans."`` in an image model).
+
+    Returns
+    -------
+    dict
+        ``{array name: ((dimension, size or None), ...)}``: the size a positive integer
+        of the description binds (``k`` from ``n_clusters``, ``d`` from
+        ``n_features_in_``...), None where nothing does; ``{}`` for a description of no
+        known kind (:func:`rebuild` refuses it later, with the reason).
+    """
+    if not isinstance(desc, dict) or not isinstance(desc.get("kind"), str):
+        return {}
+    schema = SCHEMAS.get(desc["kind"])
+    if schema is None:
+        return {}
+    given = {}
+    for key in ("params", "attributes"):
+        if isinstance(desc.get(key), dict):
+            given.update(desc[key])
+    sizes = {
+        sym: given[src]
+        for sym, src in schema.bind.items()
+        if type(given.get(src)) is int and given[src] >= 1
+    }
+    return {
+        prefix + name: tuple(
+            (str(s), sizes.get(s) if isinstance(s, str) else s) for s in spec.shape
+        )
+        for name, spec in schema.arrays.items()
+    }
+
+
 def rebuild(desc, arrays: dict, prefix: str, where: str, used: set, kinds=None):
     """The estimator that :func:`describe` gave ``desc`` and ``arrays`` for, every value
     checked; the array names it takes are added to ``used``."""
@@ -356,7 +399,7 @@ def load_model(path):
     True
     """
     where = f"model file {str(path)!r}"
-    header, arrays = _model_zip.read(path)
+    header, arrays = _model_zip.read(path, expect=expected_shapes)
     if header["kind"] == "ImageModel":
         raise ModelFileError(f"{where}: holds an image model (use kmeanskit.images.load_model)")
     used: set = set()

