@@ -53,7 +53,7 @@ def test_segment_by_colour_and_position(tmp_path, capsys):
     flat = np.ones((20, 20, 3)) * 0.5
     labels, _ = segment(flat, 4, position_weight=5.0)
     assert len(np.unique(labels)) == 4
-    with pytest.raises(ValueError, match="position_weight must be >= 0"):
+    with pytest.raises(ValueError, match="position_weight must be a finite number >= 0"):
         segment(img, 2, position_weight=-1)
     path = tmp_path / "two.png"
     Image.fromarray((img * 255).astype(np.uint8)).save(path)
