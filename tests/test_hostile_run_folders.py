@@ -233,7 +233,6 @@ def _finding(why):
 
 
 SUMMARY, KS, CSV, MAP = "summary.json", "k_scores.json", "assignments.csv", "map.npy"
-_RECURSION = _finding("json's RecursionError is not caught")
 _OVERFLOW = _finding("an integer too large for a float: OverflowError")
 _REPORT = ("report",)  # the figures do not read that part of the summary
 #: name -> (file, damage(path), commands, marks); beyond test_report_kinds.DAMAGE
@@ -254,7 +253,7 @@ REPORT_CASES = {
         _json(lambda s: s.update(feature_means=["a", "b"])),
         _REPORT,
     ),
-    "summary nested deeply": (SUMMARY, _raw(b"[" * 100_000), None, _RECURSION),
+    "summary nested deeply": (SUMMARY, _raw(b"[" * 100_000), None),
     "summary mean of 400 digits": (
         SUMMARY,
         _json(lambda s: s["feature_means"].__setitem__(0, 10**400)),
@@ -266,7 +265,7 @@ REPORT_CASES = {
     "k_scores no k": (KS, _json(lambda ks: ks.pop("k"))),
     "k_scores best a text": (KS, _json(lambda ks: ks["best"].update(elbow="three"))),
     "k_scores empty k": (KS, _json(lambda ks: ks.update(k=[], scores={}))),
-    "k_scores nested deeply": (KS, _raw(b"[" * 100_000), None, _RECURSION),
+    "k_scores nested deeply": (KS, _raw(b"[" * 100_000), None),
     "k_scores k of 400 digits": (
         KS,
         _json(lambda ks: ks.update(k=[2, 10**400, 4])),

@@ -222,7 +222,7 @@ def read_k_scores(run) -> dict | None:
         return None
     try:
         ks = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise RunFolderError(f"{str(path)!r} cannot be read: {exc}") from None
     good = (
         isinstance(ks, dict)

@@ -225,7 +225,7 @@ def read_summary(run) -> dict:
         )
     try:
         summary = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise RunFolderError(f"{str(path)!r} cannot be read: {exc}") from None
     if not isinstance(summary, dict):
         raise RunFolderError(f"{str(path)!r}: expected a JSON object")
