@@ -233,7 +233,6 @@ def _finding(why):
 
 
 SUMMARY, KS, CSV, MAP = "summary.json", "k_scores.json", "assignments.csv", "map.npy"
-_OVERFLOW = _finding("an integer too large for a float: OverflowError")
 _REPORT = ("report",)  # the figures do not read that part of the summary
 #: name -> (file, damage(path), commands, marks); beyond test_report_kinds.DAMAGE
 REPORT_CASES = {
@@ -258,7 +257,6 @@ REPORT_CASES = {
         SUMMARY,
         _json(lambda s: s["feature_means"].__setitem__(0, 10**400)),
         _REPORT,
-        _OVERFLOW,
     ),
     "k_scores not UTF-8": (KS, _raw(b"\xff\xff")),
     "k_scores NaN": (KS, _raw(b'{"k": [2, 3], "scores": {"e": [NaN, 1]}, "best": {}}')),
@@ -270,13 +268,11 @@ REPORT_CASES = {
         KS,
         _json(lambda ks: ks.update(k=[2, 10**400, 4])),
         None,
-        _OVERFLOW,
     ),
     "k_scores score of 400 digits": (
         KS,
         _json(lambda ks: ks["scores"]["elbow"].__setitem__(0, 10**400)),
         None,
-        _OVERFLOW,
     ),
     "assignments without cluster column": (CSV, _text(_rename_column)),
     "assignments empty": (CSV, _raw(b"")),

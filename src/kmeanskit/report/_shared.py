@@ -51,6 +51,10 @@ __all__ = [
 MAP_NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 
 
+#: the largest k a run folder may declare
+MAX_K = 10**7
+
+
 def cluster_colours(k: int) -> list[str]:
     """``k`` distinct colours (golden-ratio hues); cluster j always gets colour j, and
     cluster ids are canonical (largest first), so colours are stable between runs.
@@ -87,7 +91,12 @@ def is_number(value) -> bool:
     >>> is_number(2.5), is_number(True), is_number(float("nan")), is_number("1")
     (True, False, False, False)
     """
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:  # an int of 400 digits has no float
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def require(run, summary: dict, key: str, test: Callable[[object], bool], what: str):
@@ -227,7 +236,7 @@ def read_k_scores(run) -> dict | None:
     good = (
         isinstance(ks, dict)
         and isinstance(ks.get("k"), list)
-        and all(isinstance(k, int) for k in ks["k"])
+        and all(isinstance(k, int) and 1 <= k <= MAX_K for k in ks["k"])
         and len(ks["k"]) > 0
         and isinstance(ks.get("scores"), dict)
         and isinstance(ks.get("best"), dict)
@@ -237,7 +246,7 @@ def read_k_scores(run) -> dict | None:
             and all(x is None or is_number(x) for x in v)
             for v in ks["scores"].values()
         )
-        and all(v is None or isinstance(v, int) for v in ks["best"].values())
+        and all(v is None or (isinstance(v, int) and 1 <= v <= MAX_K) for v in ks["best"].values())
     )
     if not good:
         raise RunFolderError(
