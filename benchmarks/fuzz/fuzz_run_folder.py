@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import atexit
 import csv
-import hashlib
 import io
 import logging
 import os
@@ -44,8 +43,6 @@ import random
 import shutil
 import sys
 import tempfile
-import time
-import traceback
 import warnings
 import zipfile
 from pathlib import Path
@@ -257,49 +254,11 @@ def _mutate(data: bytearray, rnd: random.Random) -> bytearray:
     return data[:65536]
 
 
-def _flag(name: str, default: str) -> str:
-    for arg in sys.argv[1:]:
-        if arg.startswith(f"-{name}="):
-            return arg.split("=", 1)[1]
-    return default
-
-
 def plain() -> None:
-    """A plain mutation loop over the seeds and the corpus folders; every finding is
-    saved (``<artifact_prefix>crash-<sha1>``) and the loop goes on."""
-    files = [a for a in sys.argv[1:] if not a.startswith("-") and os.path.isfile(a)]
-    if files:  # replay
-        for name in files:
-            check(Path(name).read_bytes())
-            print(f"{name}: no finding")
-        return
-    limit = float(_flag("max_total_time", "60"))
-    prefix = _flag("artifact_prefix", "./")
-    rnd = random.Random(int(_flag("seed", "0")))
-    pool = list(seeds().values())
-    for folder in [a for a in sys.argv[1:] if not a.startswith("-") and os.path.isdir(a)]:
-        pool += [p.read_bytes() for p in sorted(Path(folder).iterdir()) if p.is_file()]
-    start, runs, found = time.monotonic(), 0, {}
-    while time.monotonic() - start < limit:
-        data = bytes(_mutate(bytearray(rnd.choice(pool)), rnd))
-        runs += 1
-        try:
-            check(data)
-        except Exception as exc:
-            key = (type(exc).__name__, traceback.extract_tb(exc.__traceback__)[-1][:2])
-            if key not in found:
-                found[key] = hashlib.sha1(data).hexdigest()
-                Path(f"{prefix}crash-{found[key]}").write_bytes(data)
-                print(f"FINDING {key}: {exc!r:.300}", file=sys.stderr)
-                traceback.print_exc()
-        if rnd.random() < 0.05:  # keep some mutants to mutate again
-            pool.append(data)
-    elapsed = time.monotonic() - start
-    print(
-        f"plain: {runs} runs in {elapsed:.0f} s ({runs / elapsed:.0f}/s), "
-        f"{len(found)} distinct findings",
-        file=sys.stderr,
-    )
+    """The plain mutation loop (:mod:`_plain`) over this harness's seeds."""
+    import _plain
+
+    _plain.run(check, seeds, _mutate)
 
 
 def main() -> None:
