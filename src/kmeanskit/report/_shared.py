@@ -30,6 +30,8 @@ from ..runs.layout import (
     from_csv_cell,
     n_items,
 )
+from ..tables._common import TableError
+from ..tables._npyfile import read_npy_file, shape_text
 
 __all__ = [
     "MAP_NAMES",
@@ -53,6 +55,8 @@ MAP_NAMES = {"pca": "PCA", "tsne": "t-SNE", "umap": "UMAP"}
 
 #: the largest k a run folder may declare
 MAX_K = 10**7
+#: the largest coordinate a map may hold (its spans and offsets stay finite)
+_MAP_LIMIT = 1e100
 
 
 def cluster_colours(k: int) -> list[str]:
@@ -123,21 +127,25 @@ def cluster_sizes(run, summary: dict) -> list[int]:
 
     Examples
     --------
-    >>> cluster_sizes("run", {"cluster_sizes": [3, 1]})
+    >>> cluster_sizes("run", {"cluster_sizes": [3, 1], "n_rows": 4})
     [3, 1]
     """
     return require(
         run,
         summary,
         "cluster_sizes",
-        lambda v: all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in v),
-        "a count per cluster",
+        lambda v: (
+            all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in v)
+            and sum(v) == summary["n_rows"]
+        ),
+        f"a count per cluster, {summary['n_rows']} in all",
     )
 
 
-def read_rows(run, k: int, ints=("cluster",), floats=(), texts=()) -> list[dict]:
+def read_rows(run, k: int, n_rows=None, ints=("cluster",), floats=(), texts=()) -> list[dict]:
     """The rows of the run's ``assignments.csv``, the columns ``ints`` and ``floats``
-    converted, ``cluster`` checked to lie in ``range(k)``, the columns ``texts`` there.
+    converted, ``cluster`` checked to lie in ``range(k)``, the columns ``texts`` there;
+    ``n_rows`` (when given): how many rows the summary says there are.
 
     Names that are not UTF-8 are there as their own bytes: they are read back as the
     same paths (``surrogateescape``).
@@ -157,6 +165,11 @@ def read_rows(run, k: int, ints=("cluster",), floats=(), texts=()) -> list[dict]
             columns = reader.fieldnames or []
     except (OSError, csv.Error) as exc:
         raise RunFolderError(f"{str(path)!r} cannot be read: {exc}") from None
+    if n_rows is not None and len(rows) != n_rows:
+        raise RunFolderError(
+            f"{str(path)!r} holds {len(rows)} rows; "
+            f"{str(Path(run) / SUMMARY_FILE)!r} says n_rows={n_rows}"
+        )
     for name in (*ints, *floats, *texts):
         if name not in columns:
             raise RunFolderError(f"{str(path)!r}: no {name!r} column")
@@ -192,14 +205,27 @@ def read_map(run, n: int) -> np.ndarray | None:
     path = Path(run) / MAP_FILE
     if not path.is_file():
         return None
+
+    def check(shape: tuple, dtype: np.dtype) -> None:
+        # the header, before any of the data is read: a small file declaring a huge
+        # array, or one holding objects, complex or time values, is refused here
+        if tuple(shape) != (n, 2) or dtype.kind not in "iuf":
+            raise RunFolderError(
+                f"{str(path)!r}: expected {n} rows of 2 real numbers; got an "
+                f"array of shape {shape_text(shape)} ({dtype})"
+            )
+
     try:
-        xy = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
+        xy = read_npy_file(path, check)
+    except TableError as exc:
         raise RunFolderError(f"{str(path)!r} cannot be read: {exc}") from None
-    if xy.shape != (n, 2) or not np.issubdtype(xy.dtype, np.number):
+    except OSError as exc:
+        raise RunFolderError(f"{str(path)!r} cannot be read: {exc.strerror or exc}") from None
+    xy = xy.astype(float)
+    if not np.isfinite(xy).all() or np.abs(xy).max(initial=0.0) > _MAP_LIMIT:
         raise RunFolderError(
-            f"{str(path)!r}: expected {n} rows of 2 numbers; got an "
-            f"array of shape {xy.shape} ({xy.dtype})"
+            f"{str(path)!r}: the map holds values that are not finite numbers of at most "
+            f"{_MAP_LIMIT:g} in size"
         )
     return xy
 

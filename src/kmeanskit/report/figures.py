@@ -12,7 +12,7 @@ import numpy as np
 
 from .._atomic import atomic_path
 from ..errors import OutputExistsError
-from ..runs.layout import KINDS, MAP_FILE, n_items, read_summary
+from ..runs.layout import KINDS, n_items, read_summary
 from ..runs.manifest import refresh
 from ._shared import cluster_colours, cluster_sizes, read_k_scores, read_map, read_rows
 from .pages import PAGES
@@ -54,10 +54,8 @@ def plot_run(run, out=None, force: bool = False) -> list[Path]:
     sizes = cluster_sizes(run, summary)
     colours = cluster_colours(k)
     # everything read (and checked) before the first file is written
-    rows, xy = [], None
-    if (run / MAP_FILE).is_file():
-        rows = read_rows(run, k)
-        xy = read_map(run, len(rows))
+    rows = read_rows(run, k, summary["n_rows"])
+    xy = read_map(run, len(rows))
     ks = read_k_scores(run)
     out.mkdir(parents=True, exist_ok=True)
     written = []

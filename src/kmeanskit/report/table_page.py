@@ -107,7 +107,7 @@ def build(run: Path, out: Path, summary: dict) -> Path:
     """
     names = _checked(run, summary)
     k = summary["k"]
-    rows = read_rows(run, k, texts=("id",))
+    rows = read_rows(run, k, summary["n_rows"], texts=("id",))
     colours = cluster_colours(k)
     sizes = cluster_sizes(run, summary)
     clusters = [

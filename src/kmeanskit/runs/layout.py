@@ -204,6 +204,11 @@ def check_summary(summary, where: str = "summary") -> dict:
             f"{where}: k={summary['k']!r} and cluster_sizes of "
             f"{len(summary['cluster_sizes'])} clusters disagree"
         )
+    if not 1 <= summary["k"] <= summary["n_rows"]:
+        # more clusters than rows is no run of kmeanskit (and a page of k sections)
+        raise RunFolderError(
+            f"{where}: k={summary['k']} clusters of n_rows={summary['n_rows']} {KINDS[kind]}"
+        )
     return summary
 
 
