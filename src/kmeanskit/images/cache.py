@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import os
 import zipfile
 from pathlib import Path
@@ -29,7 +30,7 @@ from .._atomic import atomic_write, file_lock
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FeatureCache", "default_cache_dir", "file_key", "settings_key"]
+__all__ = ["FeatureCache", "default_cache_dir", "file_key", "read_batch", "settings_key"]
 
 #: the writers' lock file in each settings folder
 LOCK_FILE = ".lock"
@@ -74,6 +75,67 @@ def settings_key(*parts) -> str:
     return h.hexdigest()[:20]
 
 
+#: the most rows one batch file may hold, and values one row
+MAX_BATCH_ROWS = 1 << 16
+MAX_ROW_VALUES = 1 << 20
+
+
+def read_batch(path) -> tuple[list[str], np.ndarray]:
+    """The content keys and feature rows of one batch file, checked: a cache is read
+    back, so it is untrusted. Each array is stored (not compressed) and its header is
+    read first and must agree with the bytes its zip entry holds (nothing is allocated
+    from what a header merely declares);
+    the rows must be finite float32 or float64, one per key. Raises ValueError
+    (zipfile.BadZipFile, OSError) on a damaged file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "batch-1.npz"
+    >>> np.savez(p, keys=np.array(["k1"]), rows=np.ones((1, 2), np.float32))
+    >>> read_batch(p)
+    (['k1'], array([[1., 1.]], dtype=float32))
+    """
+    arrays = {}
+    with zipfile.ZipFile(path) as zf:
+        infos = zf.infolist()
+        if sorted(i.filename for i in infos) != ["keys.npy", "rows.npy"]:
+            raise ValueError("expected the arrays keys and rows")
+        for info in infos:
+            if info.compress_type != zipfile.ZIP_STORED:  # what np.savez writes
+                raise ValueError(f"{info.filename} is compressed")
+            with zf.open(info) as fh:
+                version = np.lib.format.read_magic(fh)
+                if version != (1, 0):
+                    raise ValueError(f"npy format version {version} is not written here")
+                shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
+                if dtype.hasobject or fortran:
+                    raise ValueError(f"{info.filename}: not a plain array ({dtype})")
+                nbytes = math.prod(shape) * dtype.itemsize
+                if nbytes != info.file_size - fh.tell():
+                    raise ValueError(
+                        f"{info.filename} declares {shape} {dtype}, not the "
+                        f"{info.file_size - fh.tell()} bytes it holds"
+                    )
+                data = fh.read(nbytes)
+            arrays[info.filename[:-4]] = np.frombuffer(data, dtype).reshape(shape)
+    keys, rows = arrays["keys"], arrays["rows"]
+    if keys.ndim != 1 or keys.dtype.kind != "U" or not 0 < len(keys) <= MAX_BATCH_ROWS:
+        raise ValueError(f"keys: expected up to {MAX_BATCH_ROWS} texts; got {keys.dtype}")
+    if (
+        rows.shape[:1] != keys.shape
+        or rows.ndim != 2
+        or rows.dtype not in (np.float32, np.float64)
+        or not 0 < rows.shape[1] <= MAX_ROW_VALUES
+    ):
+        raise ValueError(
+            f"rows: expected {len(keys)} rows of float32; got {rows.shape} {rows.dtype}"
+        )
+    if not np.isfinite(rows).all():
+        raise ValueError("rows: not finite numbers")
+    return [str(k) for k in keys], rows
+
+
 class FeatureCache:
     """Feature rows by file content, for one setting of the extractor.
 
@@ -100,15 +162,19 @@ class FeatureCache:
         self.lock_timeout = lock_timeout
         self._rows: dict[str, np.ndarray] = {}
         damaged = []
+        width = None  # every row of one setting has the same length
         if self.folder.is_dir():
             for path in sorted(self.folder.glob("batch-*.npz")):
                 try:
-                    with open(path, "rb") as fh, np.load(fh) as data:  # closed if damaged
-                        for key, row in zip(data["keys"], data["rows"], strict=True):
-                            self._rows[str(key)] = row
+                    keys, rows = read_batch(path)
+                    if width is not None and rows.shape[1] != width:
+                        raise ValueError(f"rows of {rows.shape[1]} values, not {width}")
                 except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
                     logger.warning("ignored the damaged cache file %s: %s", path, exc)
                     damaged.append(path)
+                    continue
+                width = rows.shape[1]
+                self._rows.update(zip(keys, rows, strict=True))
             self._tidy(damaged)
         self._damaged = {p.name for p in damaged}
         logger.info("feature cache %s: %d rows", self.folder, len(self._rows))

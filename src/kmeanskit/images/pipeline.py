@@ -162,7 +162,10 @@ def _fit_reducer(
         saved = Path(cache) / f"pca-{key}.kmk"
         if saved.is_file():
             try:
-                return load_model(saved)
+                reducer = load_model(saved)
+                if not isinstance(reducer, PCA):
+                    raise ModelFileError(f"{str(saved)!r} holds a {type(reducer).__name__}")
+                return reducer
             except ModelFileError as exc:
                 logger.warning("fitting the PCA again: %s", exc)
     rows = [
@@ -171,8 +174,11 @@ def _fit_reducer(
     ]
     reducer = _fit_pca(rows, n_components, random_state, len(paths))
     if saved is not None:
-        saved.parent.mkdir(parents=True, exist_ok=True)
-        save_model(reducer, saved, overwrite=True)
+        try:
+            saved.parent.mkdir(parents=True, exist_ok=True)
+            save_model(reducer, saved, overwrite=True)
+        except OSError as exc:  # a read-only or full cache: the run goes on without it
+            logger.warning("PCA not saved in the feature cache %s: %s", saved.parent, exc)
     return reducer
 
 
@@ -236,6 +242,14 @@ class ImageModel:
                 len(paths),
                 len(todo),
             )
+            if found and not self._cache_agrees(paths, found):
+                logger.warning(
+                    "feature cache %s holds rows that differ from those made now (another "
+                    "version of an extractor, or damage): decoding every file again; "
+                    "remove that folder to rebuild it",
+                    store.folder,
+                )
+                return self.transform_paths(paths, batch_size, n_jobs, progress)
             if progress is not None and found:
                 progress(len(found))
         failures = []
@@ -255,6 +269,19 @@ class ImageModel:
             return np.empty((0, 0), np.float32), np.empty(0, np.int64), failures
         kept = np.array(sorted(found), dtype=np.int64)
         return np.vstack([found[i] for i in kept]), kept, failures
+
+    def _cache_agrees(self, paths, found: dict) -> bool:
+        """Whether the cached row of one file (the first found) is the row made now: a
+        cache is read back, and may come from another version of an extractor."""
+        i = min(found)
+        for idx, images, _ in iter_decoded([paths[i]], self.spec, 1, 1):
+            if len(idx):
+                made = _feature_rows(images, self.extractor, self.reducer)[0]
+                cached = found[i]
+                return made.shape == cached.shape and bool(
+                    np.linalg.norm(made - cached) <= 1e-3 * max(np.linalg.norm(made), 1.0)
+                )
+        return True  # the file cannot be read now: transform_paths reports it
 
     def predict(self, paths, **kwargs):
         """Cluster and distances to every centre of each readable image:

@@ -43,12 +43,14 @@ def _thumb(src: Path, dst: Path) -> bool:
     from PIL import Image, ImageOps
 
     try:
+        if not src.is_file():  # a path read back from a run folder: never a FIFO
+            raise OSError("not a regular file (any more)")
         with Image.open(src) as img, atomic_path(dst, fsync=False) as tmp:  # never torn:
             img = ImageOps.exif_transpose(img)  # a thumbnail that exists is reused
             img.thumbnail((THUMB_SIZE, THUMB_SIZE))
             img.convert("RGB").save(tmp, "JPEG", quality=75)
         return True
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, MemoryError, Image.DecompressionBombError) as exc:
         logger.warning("no thumbnail for %s: %s", src, exc)
         return False
 
@@ -93,10 +95,18 @@ def build(run: Path, out: Path, summary: dict) -> Path:
     PosixPath('run/report.html')
     """
     k = summary["k"]
-    rows = read_rows(run, k, ints=("cluster", "rank"), floats=("distance",), texts=("path",))
+    rows = read_rows(
+        run, k, summary["n_rows"], ints=("cluster", "rank"), floats=("distance",), texts=("path",)
+    )
     colours = cluster_colours(k)
+    xy = read_map(run, len(rows))  # everything read (and checked) before a file is written
     thumbs = out / THUMBS
-    thumbs.mkdir(parents=True, exist_ok=True)
+    try:
+        thumbs.mkdir(parents=True, exist_ok=True)
+        can_thumb = True
+    except OSError as exc:  # the thumbnails are optional: the page shows names instead
+        logger.warning("no thumbnails: %s cannot be made: %s", thumbs, exc.strerror or exc)
+        can_thumb = False
     members: list[list[tuple[int, dict]]] = [[] for _ in range(k)]
     for i, r in enumerate(rows):
         members[r["cluster"]].append((i, r))
@@ -108,7 +118,7 @@ def build(run: Path, out: Path, summary: dict) -> Path:
         for i in near + far:
             shown_paths[str(i)] = rows[i]["path"]
             thumb = thumbs / f"t{i}.jpg"
-            if not thumb.exists() and not _thumb(Path(rows[i]["path"]), thumb):
+            if not thumb.is_file() and not (can_thumb and _thumb(Path(rows[i]["path"]), thumb)):
                 missing.append(i)
         galleries.append({"near": near, "far": far})
         dists = [r["distance"] for _, r in ranked]
@@ -120,7 +130,6 @@ def build(run: Path, out: Path, summary: dict) -> Path:
                 "mean_distance": float(np.mean(dists)) if dists else 0.0,
             }
         )
-    xy = read_map(run, len(rows))
     x, y = normalise(xy if xy is not None else np.zeros((len(rows), 2)))
     data = {
         "x": x,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..runs.layout import REPORT_FILE, THUMBS, read_summary
-from ..runs.manifest import refresh
+from ..runs.manifest import claimable, refresh
 from . import images_page, table_page
 from ._shared import cluster_sizes
 
@@ -41,7 +41,9 @@ def build_report(run, out=None) -> Path:
     summary = read_summary(run)
     cluster_sizes(run, summary)
     out = Path(out) if out is not None else run
+    # the page is written whole; thumbs/ is added to, and stays its maker's unless ours
+    claim = [REPORT_FILE, *claimable(run, [THUMBS])] if out == run else []
     page = PAGES[summary["kind"]].build(run, out, summary)
-    if out == run:  # kmeanskit wrote them: a later force may replace them
-        refresh(run, [REPORT_FILE, THUMBS])
+    if claim:  # kmeanskit wrote them: a later force may replace them
+        refresh(run, claim)
     return page

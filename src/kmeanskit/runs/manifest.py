@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .._atomic import LOCK_FILE, STAGE_PREFIX, atomic_write
 
-__all__ = ["MANIFEST_FILE", "first_difference", "owned", "refresh", "write_manifest"]
+__all__ = ["MANIFEST_FILE", "claimable", "first_difference", "owned", "refresh", "write_manifest"]
 
 MANIFEST_FILE = ".kmeanskit-manifest.json"
 FORMAT = "kmeanskit-manifest"
@@ -140,6 +140,22 @@ def owned(folder) -> dict:
         for name, recorded in _recorded(folder).items()
         if os.path.lexists(folder / name)
     }
+
+
+def claimable(folder, names: Iterable[str]) -> list[str]:
+    """Of ``names`` that a command is about to write in the run ``folder``: those it may
+    record as its own afterwards, the ones that are not there yet or that a kmeanskit
+    run provably wrote. A folder that someone else made (``thumbs/`` holding their
+    photos) stays theirs even when a command adds files to it.
+
+    Examples
+    --------
+    >>> claimable("no/such/run", ["report.html"])
+    ['report.html']
+    """
+    folder = Path(folder)
+    mine = owned(folder)
+    return [n for n in names if not os.path.lexists(folder / n) or (n in mine and mine[n] is None)]
 
 
 def refresh(folder, names: Iterable[str]) -> None:
