@@ -1,12 +1,14 @@
-"""Fuzz what reads a table run folder back (``kmeanskit.report.build_report`` and
-``kmeanskit.runs.tables.predict_table``) with atheris (libFuzzer for Python), or without
-it as a plain seeded loop of mutated inputs (``--plain``).
+"""Fuzz what reads a table run folder back (``kmeanskit.report.build_report``,
+``kmeanskit.report.figures.plot_run`` and ``kmeanskit.runs.tables.predict_table``) with
+atheris (libFuzzer for Python), or without it as a plain seeded loop of mutated inputs
+(``--plain``).
 
 Two small valid table runs are made at start (``cluster_table``: one on columns with k
 chosen in 2:4, so with ``k_scores.json``; one on a precomputed distance table). Every
-input replaces one file of one of them, then the report is built and the run's own data
-predicted. The first byte picks the file (mod 8), the second the run (even: columns,
-odd: distances):
+input replaces one file of one of them, then the report is built, the figures drawn and
+the run's own data predicted (the figures only for inputs whose first byte is 128 or
+more: matplotlib takes most of a second). The first byte picks the file (mod 8), the
+second the run (even: columns, odd: distances):
 
 - ``0`` ``summary.json``, ``1`` ``k_scores.json``, ``2`` ``assignments.csv``,
   ``3`` ``map.npy``, ``4`` ``table.json``, ``5`` ``model.kmk`` (the whole file);
@@ -56,6 +58,7 @@ import numpy as np
 
 from kmeanskit.errors import KmeanskitError
 from kmeanskit.report import build_report
+from kmeanskit.report.figures import plot_run
 from kmeanskit.runs.tables import cluster_table, predict_table
 
 PLAIN = "--plain" in sys.argv
@@ -166,7 +169,13 @@ def _documented(exc: BaseException) -> bool:
 
 def check(data: bytes) -> None:
     table = to_run(data)
-    for step in (lambda: build_report(RUN, OUT), lambda: predict_table(RUN, [table])):
+    steps = (
+        lambda: build_report(RUN, OUT),
+        # matplotlib takes most of a second: only inputs whose first byte is >= 128
+        *([lambda: plot_run(RUN, OUT, force=True)] if data and data[0] >= 128 else []),
+        lambda: predict_table(RUN, [table]),
+    )
+    for step in steps:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error")  # a damaged file is an error, not a warning
@@ -175,7 +184,7 @@ def check(data: bytes) -> None:
             if not _documented(exc):
                 raise
             continue
-        if isinstance(result, list):  # the predictions
+        if step is steps[-1]:  # the predictions
             for row in result:
                 assert isinstance(row["cluster"], int) and row["cluster"] >= 0, row
                 assert isinstance(row["distance"], float), row
@@ -188,6 +197,7 @@ def seeds() -> dict[str, bytes]:
         for mode, name in enumerate(FILES):
             if name in files and (mode < 5 or b == 0):
                 out[f"run{b}-{name}"] = bytes([mode, b]) + files[name]
+                out[f"run{b}-{name}-plot"] = bytes([mode + 128, b]) + files[name]
     header, arrays = _model_parts(BASES[0][0]["model.kmk"])
     out["run0-model.json"] = bytes([6, 0]) + header
     for j, name in enumerate(arrays):
