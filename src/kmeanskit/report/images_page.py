@@ -55,27 +55,104 @@ def _thumb(src: Path, dst: Path) -> bool:
         return False
 
 
+def _natural(label) -> list:
+    """Sort key: numbers in a label compare as numbers (2 before 10), whatever its type."""
+    return [
+        (0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", str(label)) if t
+    ]
+
+
 def _confusion(rows, k):
+    """The clusters against the labels (``rows`` with a ``label``), ordered so that the
+    pairs of the Hungarian assignment lie on the diagonal, and each cluster's majority
+    class and purity.
+
+    The smaller side keeps its own order and the larger follows it: with at least as
+    many clusters as classes, the rows are the classes in natural order (2 before 10)
+    and column i is the cluster paired with class i; the clusters left over come after,
+    in the order of their majority class. With fewer clusters, the columns are the
+    clusters by id and row i the class paired with cluster i; the classes left over come
+    after, in the order of the cluster holding most of them. Empty clusters (and classes
+    left unpaired because of them) come last on their side.
+
+    Returns the table for the page (``clusters``: the columns, ``rows``: each row's label
+    and cells ``(count, shade 0-9 by the cell's share of its column, paired)``,
+    ``pairs``: how many pairs lie on the diagonal) and, per cluster id, its majority
+    class and purity in whole percent (None for an empty cluster).
+
+    Examples
+    --------
+    >>> rows = [{"cluster": c, "label": l} for c, l in [(0, "b"), (0, "b"), (1, "a"), (2, "a")]]
+    >>> table, majority = _confusion(rows, 3)
+    >>> [(c["id"], c["mapped"]) for c in table["clusters"]], [r["label"] for r in table["rows"]]
+    ([(1, 'a'), (0, 'b'), (2, 'a')], ['a', 'b'])
+    >>> majority
+    [('b', 100), ('a', 100), ('a', 100)]
+    """
     from ..metrics import ClusterLabelMapper
 
-    labels = [r["label"] for r in rows]
+    labels = ["" if r["label"] is None else str(r["label"]) for r in rows]  # a short row: ""
     clusters = [r["cluster"] for r in rows]
-    mapper = ClusterLabelMapper().fit(clusters, labels)
-    # natural order: 2 before 10, whatever the labels' type
-    classes = sorted(
-        mapper.classes_,
-        key=lambda c: [
-            (0, int(t), "") if t.isdigit() else (1, 0, t) for t in re.split(r"(\d+)", str(c)) if t
-        ],
-    )
-    table = np.zeros((len(classes), k), dtype=int)
+    # one cluster per class (Hungarian); clusters beyond the classes: their majority
+    mapping = ClusterLabelMapper(mapping="hungarian").fit(clusters, labels).mapping_
+    classes = sorted(set(labels), key=lambda c: (_natural(c), c))
     index = {c: i for i, c in enumerate(classes)}
-    for lab, c in zip(labels, clusters, strict=True):
-        table[index[lab], c] += 1
-    return {
-        "clusters": [{"id": j, "mapped": mapper.mapping_.get(j, "")} for j in range(k)],
-        "rows": [{"label": c, "counts": table[i].tolist()} for i, c in enumerate(classes)],
+    table = np.zeros((len(classes), k), dtype=np.int64)
+    np.add.at(table, ([index[c] for c in labels], clusters), 1)
+    sizes = table.sum(axis=0)
+    # the pairs: each class with the cluster mapped to it that holds most of it (with
+    # more clusters than classes several may be mapped to one; taking the one holding
+    # most keeps the matching one to one and as large as the Hungarian one)
+    partner: dict[int, int] = {}  # class index -> cluster
+    for j, c in sorted(mapping.items()):
+        i = index[str(c)]
+        if i not in partner or table[i, j] > table[i, partner[i]]:
+            partner[i] = j
+    paired_cluster = {j: i for i, j in partner.items()}
+    majority = [
+        (classes[int(np.argmax(table[:, j]))], int(100 * table[:, j].max() // sizes[j]))
+        if sizes[j]
+        else None
+        for j in range(k)
+    ]
+    if k >= len(classes):
+        order_rows = sorted(range(len(classes)), key=lambda i: (i not in partner, i))
+        order_cols = [partner[i] for i in order_rows if i in partner]
+        position = {i: p for p, i in enumerate(order_rows)}
+        rest = [j for j in range(k) if j not in paired_cluster]
+        order_cols += sorted(  # by majority class (in the rows' order), empty ones last
+            rest, key=lambda j: (0, position[index[majority[j][0]]], j) if sizes[j] else (1, 0, j)
+        )
+    else:
+        order_cols = sorted(range(k), key=lambda j: (j not in paired_cluster, j))
+        order_rows = [paired_cluster[j] for j in order_cols if j in paired_cluster]
+        rest = [i for i in range(len(classes)) if i not in partner]
+        order_rows += sorted(rest, key=lambda i: (int(np.argmax(table[i, order_cols])), i))
+    shares = table / np.maximum(sizes, 1)
+    shade = np.where(table > 0, np.minimum(9, 1 + (shares * 9).astype(int)), 0)
+    columns = []
+    for j in order_cols:
+        if j in paired_cluster:
+            columns.append({"id": j, "mapped": classes[paired_cluster[j]], "paired": True})
+        else:
+            columns.append(
+                {"id": j, "mapped": majority[j][0] if majority[j] else "", "paired": False}
+            )
+    page = {
+        "clusters": columns,
+        "rows": [
+            {
+                "label": classes[i],
+                "cells": [
+                    (int(table[i, j]), int(shade[i, j]), paired_cluster.get(j) == i)
+                    for j in order_cols
+                ],
+            }
+            for i in order_rows
+        ],
+        "pairs": len(partner),
     }
+    return page, majority
 
 
 def build(run: Path, out: Path, summary: dict) -> Path:
@@ -110,6 +187,7 @@ def build(run: Path, out: Path, summary: dict) -> Path:
     members: list[list[tuple[int, dict]]] = [[] for _ in range(k)]
     for i, r in enumerate(rows):
         members[r["cluster"]].append((i, r))
+    confusion, majority = _confusion(rows, k) if rows and "label" in rows[0] else (None, [None] * k)
     clusters, galleries, shown_paths, missing = [], [], {}, []
     for j in range(k):
         ranked = sorted(members[j], key=lambda item: item[1]["rank"])
@@ -125,6 +203,7 @@ def build(run: Path, out: Path, summary: dict) -> Path:
         clusters.append(
             {
                 "id": j,
+                "majority": majority[j],  # (class, purity %) with labels, else None
                 "size": len(ranked),
                 "colour": colours[j],
                 "mean_distance": float(np.mean(dists)) if dists else 0.0,
@@ -151,7 +230,7 @@ def build(run: Path, out: Path, summary: dict) -> Path:
         colours=colours,
         data=data,
         clusters=clusters,
-        confusion=_confusion(rows, k) if rows and "label" in rows[0] else None,
+        confusion=confusion,
         map_description=describe_map(summary),
         n_closest=N_CLOSEST,
     )
