@@ -203,14 +203,17 @@ def test_cli_writes_model_kmk_and_predicts_from_it(folder, tmp_path, capsys):
     assert (out2 / "model.joblib").is_file()
 
 
-def test_models_ending_in_umap_fall_back_to_joblib(svd_result, tmp_path, capsys, caplog):
-    """A UMAP step cannot be saved without pickle: model.joblib only, which `predict`
-    loads when named explicitly (with a warning) and never from the run folder."""
+def test_models_a_file_cannot_hold_fall_back_to_joblib(svd_result, tmp_path, capsys, caplog):
+    """A step the model file does not know (here a FunctionTransformer named umap, as
+    umap-learn's own UMAP in a model of before) cannot be saved without pickle:
+    model.joblib only, which `predict` loads when named explicitly (with a warning) and
+    never from the run folder. (The umap features' own steps are saved: see
+    test_model_every_features.py.)"""
     result = svd_result
     model = result.model
     model.embedder = Pipeline([("umap", FunctionTransformer())])  # stands in for UMAP
     try:
-        with pytest.raises(UnsupportedModelError, match=r"\(umap\).*use joblib"):
+        with pytest.raises(UnsupportedModelError, match=r"umap \(FunctionTransformer\).*joblib"):
             save_image_model(model, tmp_path / "m.kmk")
         out = tmp_path / "out"
         with caplog.at_level(logging.WARNING):
@@ -246,7 +249,8 @@ def test_a_renamed_pickle_is_not_unpickled(svd_result, tmp_path):
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (_set("params/features", "umap"), "features 'umap' cannot be in a model file"),
+        (_set("params/features", "umap"), r"'umap' features need the embedder steps \['umap'\]"),
+        (_set("params/features", "pca"), "unknown features 'pca'"),
         (_set("params/features", "pixels"), "the 'pixels' features take no PCA reducer"),
         (_set("params/reducer", None), "the 'svd' features need a PCA reducer"),
         (_set("params/spec/size", [10**6, 16]), "spec size should be"),

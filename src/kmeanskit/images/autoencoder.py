@@ -5,12 +5,18 @@ N2D (McConville et al. 2020) clusters images by training a dense autoencoder
 ACC 0.958 on USPS and 0.948 on MNIST. This is the autoencoder part, as a scikit-learn
 transformer on feature rows (usually pixels); the ``'ae-umap'`` features chain it with
 UMAP.
+
+Training needs PyTorch; the trained encoder is kept as plain arrays (``weights_`` and
+``biases_`` of its linear layers, ReLU between them, a linear code; the rows are taken
+as given, with no scaling), and ``transform`` is numpy's forward pass through them, so a
+model file holds the encoder and uses it without PyTorch.
 """
 
 from __future__ import annotations
 
 import logging
 from itertools import pairwise
+from typing import ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -19,6 +25,9 @@ from sklearn.utils.validation import check_array, check_is_fitted
 logger = logging.getLogger(__name__)
 
 __all__ = ["Autoencoder"]
+
+#: rows per block of the forward pass (its widest layer, 2000 floats a row, stays small)
+_ROWS = 4096
 
 
 def _torch():
@@ -47,6 +56,17 @@ class Autoencoder(TransformerMixin, BaseEstimator):
     device : {'auto', 'cpu', 'cuda'}, default='auto'
     random_state : int, default=0
 
+    Attributes
+    ----------
+    weights_ : list of ndarray of float32
+        The encoder's layers, ``(out, in)`` each (PyTorch's layout), from
+        ``n_features_in_`` through ``hidden`` to ``n_components``.
+    biases_ : list of ndarray of float32
+        ``(out,)`` each.
+    loss_curve_ : list of float
+        The mean loss of each epoch.
+    n_features_in_ : int
+
     Examples
     --------
     >>> import numpy as np
@@ -54,6 +74,19 @@ class Autoencoder(TransformerMixin, BaseEstimator):
     >>> Autoencoder(n_components=3, hidden=(16,), epochs=2).fit_transform(X).shape
     (64, 3)
     """
+
+    #: what a model file may hold for each parameter (see
+    #: :func:`kmeanskit.images.features.check_params`; ``hidden``'s sizes and ``device``
+    #: are checked by :mod:`.model_file`)
+    param_schema: ClassVar[dict] = {
+        "n_components": (int, 1, 2**16),
+        "hidden": (list, 0, 16),
+        "epochs": (int, 1, 2**31),
+        "batch_size": (int, 1, 2**31),
+        "learning_rate": (float, 0.0, 1e6),
+        "device": (str, 1, 8),
+        "random_state": (int, -(2**63), 2**64 - 1),
+    }
 
     def __init__(
         self,
@@ -115,19 +148,33 @@ class Autoencoder(TransformerMixin, BaseEstimator):
                 total += float(loss.detach()) * len(batch)
             self.loss_curve_.append(total / len(data))
             logger.debug("autoencoder epoch %d: loss %.5f", epoch, self.loss_curve_[-1])
-        self.encoder_ = encoder.cpu().eval()
+        layers = [m for m in encoder.cpu() if isinstance(m, torch.nn.Linear)]
+        with torch.no_grad():
+            self.weights_ = [np.array(m.weight.numpy(), dtype=np.float32) for m in layers]
+            self.biases_ = [np.array(m.bias.numpy(), dtype=np.float32) for m in layers]
         self.n_features_in_ = X.shape[1]
         return self
 
     def transform(self, X):
-        """The code of every row."""
-        check_is_fitted(self, "encoder_")
-        torch = _torch()
+        """The code of every row (float32; numpy, a block of rows at a time)."""
+        check_is_fitted(self, "n_features_in_")
         X = check_array(X, dtype=np.float32)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X has {X.shape[1]} features, but the autoencoder was trained on "
                 f"{self.n_features_in_}"
             )
-        with torch.no_grad():
-            return self.encoder_(torch.from_numpy(X)).numpy()
+        if not hasattr(self, "weights_"):  # pickled before the encoder was kept as arrays
+            torch = _torch()
+            with torch.no_grad():
+                return self.encoder_(torch.from_numpy(X)).numpy()
+        out = np.empty((len(X), self.weights_[-1].shape[0]), dtype=np.float32)
+        for lo in range(0, len(X), _ROWS):
+            h = X[lo : lo + _ROWS]
+            for i, (w, b) in enumerate(zip(self.weights_, self.biases_, strict=True)):
+                h = h @ w.T
+                h += b
+                if i < len(self.weights_) - 1:
+                    np.maximum(h, 0, out=h)
+            out[lo : lo + _ROWS] = h
+        return out

@@ -75,17 +75,12 @@ def _extractor(name: str, onnx_model=None):
 
 
 def _fit_umap(X, random_state):
-    try:
-        import umap
-    except ImportError as exc:  # pragma: no cover - the umap extra is installed in CI
-        raise ImportError("UMAP features need umap-learn: pip install 'kmeanskit[umap]'") from exc
-    params = dict(UMAP_PARAMS, n_neighbors=min(UMAP_PARAMS["n_neighbors"], len(X) - 1))
-    params["n_components"] = min(params["n_components"], max(1, len(X) - 2))
-    reducer = umap.UMAP(**params, random_state=random_state)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # umap's notes on n_jobs with a random_state
-        embedding = reducer.fit_transform(X)
-    return reducer, np.asarray(embedding, dtype=np.float32)
+    """The UMAP step (:class:`~kmeanskit.images.umap_embed.UMAPEmbedding`, which a model
+    file holds as arrays) fitted on X, and X's embedding."""
+    from .umap_embed import UMAPEmbedding
+
+    reducer = UMAPEmbedding(**UMAP_PARAMS, random_state=random_state)
+    return reducer, reducer.fit_transform(X)
 
 
 def _content_keys(paths) -> list:
