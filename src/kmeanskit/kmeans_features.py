@@ -29,14 +29,45 @@ class KMeansFeatures(TransformerMixin, BaseEstimator):
     or ``'gmm'``, the posterior probabilities of scikit-learn's
     :class:`~sklearn.mixture.GaussianMixture` started from the k-means centres.
 
+    The defaults are made to be put in front of a classifier at little or no cost to
+    its accuracy: ``KMeansFeatures()`` returns the input features unchanged, followed by 8
+    RBF similarities to the centres of one k-means at k = 8, scaled so that their summed
+    variance is a tenth of the input's. The input's distances, and so the width that
+    ``SVC(gamma='scale')`` gives its kernel, barely move. On scikit-learn's digits,
+    ``make_pipeline(KMeansFeatures(), SVC())`` scores 0.9705 to 0.9711 in 3-fold
+    cross-validation (``np.random.seed`` 0 to 4), against 0.9699 for ``SVC()`` on the
+    pixels (0.9865 against 0.9878 in shuffled 5-fold cross-validation repeated 3 times:
+    on par, not better); the cluster features alone (``modes='soft',
+    passthrough=False``, the former defaults) scored 0.85 to 0.88.
+
+    To try for more accuracy, each measured by your own cross-validation: more and
+    larger k (``n_clusters=[100, 200, 300]``), other or several modes (``'soft'``,
+    ``'gmm'``, ``['rbf', 'distance']``), a larger ``cluster_weight`` (1 weighs the
+    cluster features as much as the input), and then the classifier's own parameters
+    (``SVC(C=..., gamma=...)``): every appended column lowers the kernel width that
+    ``gamma='scale'`` chooses for the input. On digits,
+    ``KMeansFeatures([100, 200, 300], modes='soft', cluster_weight=1.0)`` scores
+    0.9887 against 0.9878 for the pixels in the shuffled cross-validation above, but
+    0.9638 to 0.9655 against 0.9699 in the plain 3-fold one. For a compact
+    representation, ``passthrough=False`` returns the cluster features alone (``k``
+    columns per k and mode, whatever the input's width), unscaled.
+
     Parameters
     ----------
     n_clusters : int or sequence of int, default=8
-    modes : str or sequence of str, default='soft'
-    passthrough : bool, default=False
+        The k of each k-means fit; several k give several blocks of features.
+    modes : str or sequence of str, default='rbf'
+        The features computed for every k (see above).
+    passthrough : bool, default=True
         Put the input features first. The cluster features are then scaled so that
-        their summed variance (on the training data) equals the input's: an RBF kernel
-        or a distance then weighs both halves alike.
+        their summed variance (on the training data) is ``cluster_weight`` times the
+        input's. With False, only the cluster features, unscaled.
+    cluster_weight : float, default=0.1
+        With ``passthrough``, the summed variance of the cluster features (on the
+        training data) as a fraction of the input's: 1 makes an RBF kernel or a
+        distance weigh both halves alike (the behaviour of ``passthrough=True`` before
+        this parameter existed); the default 0.1 leaves the input's distances nearly
+        unchanged. Ignored without ``passthrough``.
     temperature : float, default=None
         For 'rbf' and 'soft' (see :class:`~kmeanskit.KMeans`); None: per k, the mean
         squared distance of the training samples to their centres.
@@ -62,7 +93,11 @@ class KMeansFeatures(TransformerMixin, BaseEstimator):
     >>> import numpy as np
     >>> from kmeanskit import KMeansFeatures
     >>> X = np.random.RandomState(0).rand(40, 3)
-    >>> feats = KMeansFeatures([2, 5], modes=["soft", "onehot"], random_state=0).fit(X)
+    >>> KMeansFeatures(random_state=0).fit_transform(X).shape  # 3 inputs, then 8 RBF
+    (40, 11)
+    >>> feats = KMeansFeatures(
+    ...     [2, 5], modes=["soft", "onehot"], passthrough=False, random_state=0
+    ... ).fit(X)
     >>> feats.transform(X).shape
     (40, 14)
     >>> feats.get_feature_names_out()[:3].tolist()
@@ -73,6 +108,7 @@ class KMeansFeatures(TransformerMixin, BaseEstimator):
         "n_clusters": [Interval(Integral, 1, None, closed="left"), "array-like"],
         "modes": [StrOptions(set(MODES)), "array-like"],
         "passthrough": ["boolean"],
+        "cluster_weight": [Interval(Real, 0, None, closed="neither")],
         "temperature": [Interval(Real, 0, None, closed="neither"), None],
         "gmm_covariance_type": [StrOptions({"full", "tied", "diag", "spherical"})],
         "n_init": [Interval(Integral, 1, None, closed="left")],
@@ -84,8 +120,9 @@ class KMeansFeatures(TransformerMixin, BaseEstimator):
         self,
         n_clusters=8,
         *,
-        modes="soft",
-        passthrough=False,
+        modes="rbf",
+        passthrough=True,
+        cluster_weight=0.1,
         temperature=None,
         gmm_covariance_type="diag",
         n_init=1,
@@ -95,6 +132,7 @@ class KMeansFeatures(TransformerMixin, BaseEstimator):
         self.n_clusters = n_clusters
         self.modes = modes
         self.passthrough = passthrough
+        self.cluster_weight = cluster_weight
         self.temperature = temperature
         self.gmm_covariance_type = gmm_covariance_type
         self.n_init = n_init
@@ -153,9 +191,12 @@ class KMeansFeatures(TransformerMixin, BaseEstimator):
                 self.gmms_[k] = gmm.fit(X)
         self.scale_ = 1.0
         if self.passthrough:
-            block = self._cluster_features(X)
-            spread = float(block.var(axis=0).sum())
-            self.scale_ = float(np.sqrt(X.var(axis=0).sum() / spread)) if spread > 0 else 1.0
+            # in float64: the variances of float32 data near its range overflow float32
+            spread = float(self._cluster_features(X).var(axis=0, dtype=np.float64).sum())
+            target = self.cluster_weight * float(X.var(axis=0, dtype=np.float64).sum())
+            scale = np.sqrt(target) / np.sqrt(spread) if spread > 0 else 1.0
+            # cluster features that are constant up to rounding are left as they are
+            self.scale_ = float(scale) if np.isfinite(scale) else 1.0
         return self
 
     def _cluster_features(self, X) -> np.ndarray:
