@@ -40,14 +40,22 @@ def _add_feature_options(p) -> None:
     """The options of how images become feature rows (cluster and features)."""
     from .images.pipeline import FEATURES
 
-    p.add_argument("--features", default="svd", choices=sorted(FEATURES))
-    p.add_argument("--size", type=int, help="resize to SIZE x SIZE (default: 64; cnn 224)")
-    p.add_argument("--mode", choices=["grey", "rgb"], help="default: grey; cnn, color rgb")
+    p.add_argument(
+        "--features",
+        default="auto",
+        choices=["auto", *sorted(FEATURES)],
+        help="auto (default): cnn-pixels-umap, the CNN's features beside the pixels, then "
+        "UMAP (without the cnn extra: umap, without umap-learn: svd)",
+    )
+    p.add_argument(
+        "--size", type=int, help="resize to SIZE x SIZE (default: the features': 64; cnn 224)"
+    )
+    p.add_argument("--mode", choices=["grey", "rgb"], help="default: the features' own")
     p.add_argument("--components", type=int, default=50, help="PCA components for svd")
     p.add_argument(
         "--onnx",
         metavar="MODEL.onnx",
-        help="with --features cnn or cnn-umap: your own ONNX network",
+        help="with the cnn features (cnn, cnn-umap, cnn-pixels-umap): your own ONNX network",
     )
     p.add_argument(
         "--cache", help="feature cache folder (default: ~/.cache/kmeanskit, or $KMEANSKIT_CACHE)"

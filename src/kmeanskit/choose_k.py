@@ -18,6 +18,7 @@ silhouette ranks higher.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -40,6 +41,7 @@ __all__ = [
     "INTERNAL_SCORES",
     "METHODS",
     "KChoice",
+    "auto_ks",
     "bic_score",
     "choose_k",
     "default_methods",
@@ -54,8 +56,36 @@ __all__ = [
 METHODS = ("elbow", "silhouette", "calinski_harabasz", "davies_bouldin", "gap", "bic")
 #: which direction is better, for methods whose best k is an extreme of the score
 _BEST = {"silhouette": "max", "calinski_harabasz": "max", "davies_bouldin": "min", "bic": "max"}
-#: the k range that ``k='auto'`` searches
+#: the k range that ``k='auto'`` searches at least: every k from 2 to 50; beyond, up to
+#: one cluster per :data:`AUTO_ROWS_PER_K` rows, k grows by :data:`AUTO_STEP` at a time
 AUTO_K = (2, 50)
+AUTO_ROWS_PER_K = 40
+AUTO_STEP = 0.06
+#: the largest k that ``k='auto'`` searches (ask for more with a range: ``k='200:400'``)
+AUTO_MAX = 200
+
+
+def auto_ks(n_rows: int) -> list[int]:
+    """The candidate k of ``k='auto'`` for ``n_rows`` rows: every k in :data:`AUTO_K`
+    (up to ``n_rows - 1``), then up to ``n_rows // AUTO_ROWS_PER_K`` (at most
+    :data:`AUTO_MAX`) by steps of 6 %, so that the range can hold the answer of a large
+    collection (k = 100 objects of 72 views each) at a few dozen fits more.
+
+    Examples
+    --------
+    >>> auto_ks(10)
+    [2, 3, 4, 5, 6, 7, 8, 9]
+    >>> ks = auto_ks(7200); ks[48:53], ks[-3:], len(ks)
+    ([50, 53, 57, 61, 65], [167, 178, 180], 70)
+    """
+    lo, hi = AUTO_K
+    ks = list(range(lo, max(lo, min(hi, n_rows - 1)) + 1))
+    top = min(n_rows - 1, n_rows // AUTO_ROWS_PER_K, AUTO_MAX)
+    while ks[-1] < top:
+        ks.append(min(top, max(ks[-1] + 1, math.ceil(ks[-1] * (1 + AUTO_STEP)))))
+    return ks
+
+
 #: above this many rows a k range is scored without the gap statistic (its reference
 #: sweeps take minutes on 5000 rows); the Dask path scores a sample of this many rows
 GAP_MAX_ROWS = 3000
@@ -130,8 +160,7 @@ def parse_k(k, n_rows: int):
     usage = f"k must be an int, 'auto', 'A:B' or 'A:B:STEP'; got k={k!r}"
     if isinstance(k, str):
         if k == "auto":
-            lo, hi = AUTO_K
-            return list(range(lo, max(lo, min(hi, n_rows - 1)) + 1))
+            return auto_ks(n_rows)
         try:
             parts = [int(v) for v in k.split(":")]
         except ValueError:
@@ -308,9 +337,17 @@ def score_sweep(
 
 
 def _vote(best: dict, ks, silhouette) -> tuple[int, str]:
+    """The k most methods recommend (ties broken by the silhouette), and why. A method
+    whose best k is the top of a range of 4 or more candidates found no optimum inside
+    it (Calinski-Harabasz, BIC and the gap grow with k on well-separated embeddings): it
+    votes only when every method does the same, and the explanation then says that the
+    answer may lie beyond the range."""
     if not best:
         raise ValueError("no method could score these fits (every k gave one cluster)")
-    votes = Counter(best.values())
+    top_k = int(ks[-1])
+    inside = {m: v for m, v in best.items() if v != top_k or len(ks) < 4}
+    edge = [m for m in best if m not in inside]
+    votes = Counter((inside or best).values())
     top = max(votes.values())
     tied = [kk for kk, v in votes.items() if v == top]
     if len(tied) > 1 and silhouette is not None and not np.isnan(silhouette).all():
@@ -326,6 +363,13 @@ def _vote(best: dict, ks, silhouette) -> tuple[int, str]:
         text += f"; tied with k={', '.join(str(t) for t in tied[1:])}, broken by silhouette"
     if others:
         text += f"; the others said: {', '.join(others)}"
+    if inside and edge:
+        text += f" ({', '.join(edge)} at the top of the range, {top_k}: no optimum inside it)"
+    if k == top_k and len(ks) >= 4:
+        text += (
+            f"; warning: k={k} is the top of the range searched, the best k may be larger: "
+            f"try a range beyond it, e.g. k='{k}:{2 * k}'"
+        )
     return k, text
 
 

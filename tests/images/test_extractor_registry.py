@@ -172,7 +172,7 @@ def test_register_refuses_an_incomplete_or_clashing_class():
 
 
 def test_every_recipe_names_a_registered_extractor():
-    assert set(EXTRACTORS) == {"pixels", "hog", "color", "cnn"}
+    assert set(EXTRACTORS) == {"pixels", "hog", "color", "cnn", "cnn-pixels"}
     for name, recipe in FEATURES.items():
         assert recipe.extractor in EXTRACTORS, name
     for name, cls in EXTRACTORS.items():
@@ -196,30 +196,53 @@ OLD_ENTRIES = {
             "runtime": "auto",
         },
     },
+    "cnn-pixels": {
+        "kind": "CNNPixels",
+        "params": {
+            "onnx_path": None,
+            "input_range": [-1.0, 1.0],
+            "batch_size": 32,
+            "runtime": "auto",
+            "pixel_size": 32,
+        },
+    },
 }
 
 
 @pytest.mark.parametrize("name", sorted(EXTRACTORS))
 def test_every_registered_extractor_round_trips_through_a_model_file(name, tmp_path):
     cls = EXTRACTORS[name]
-    features = next(
-        f
-        for f, r in FEATURES.items()
-        if r.extractor == name and not (r.pca or r.umap or r.autoencoder)
-    )
+    plain = [f for f, r in FEATURES.items() if r.extractor == name]
+    plain.sort(key=lambda f: FEATURES[f].pca or FEATURES[f].umap or FEATURES[f].autoencoder)
+    features = plain[0]  # a recipe without steps where there is one
     recipe = FEATURES[features]
     spec = ImageSpec(recipe.size, recipe.mode)
     extractor = cls()
     width = extractor.width(spec) or 7  # the CNN's: known only by running it
-    km = KMeans(2, random_state=0).fit(np.random.RandomState(0).rand(6, width))
-    model = ImageModel(spec, features, extractor, None, km)
+    rows = np.random.RandomState(0).rand(20, width)
+    reducer = embedder = None
+    if recipe.pca:  # the steps of the recipe, fitted on random rows
+        from sklearn.decomposition import PCA
+
+        reducer = PCA(3, random_state=0).fit(rows)
+        rows = reducer.transform(rows)
+    if recipe.umap:
+        from sklearn.pipeline import Pipeline
+
+        from kmeanskit.images.umap_embed import UMAPEmbedding
+
+        umap_step = UMAPEmbedding(n_neighbors=5, n_components=2, random_state=0)
+        rows = umap_step.fit_transform(rows)
+        embedder = Pipeline([("umap", umap_step)])
+    km = KMeans(2, random_state=0).fit(rows)
+    model = ImageModel(spec, features, extractor, reducer, km, embedder)
     path = save_image_model(model, tmp_path / f"{name}.kmk")
     assert _extractor_entry(path) == OLD_ENTRIES[name]  # the file format is unchanged
     back = load_image_model(path)
     assert type(back.extractor) is cls
     assert back.extractor.get_params() == extractor.get_params()
     assert back.settings_key() == model.settings_key()
-    rows = np.random.RandomState(1).rand(3, width)
+    rows = np.random.RandomState(1).rand(3, km.n_features_in_)
     assert_array_equal(back.kmeans.predict(rows), km.predict(rows))
 
 

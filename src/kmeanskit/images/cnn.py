@@ -38,6 +38,8 @@ __all__ = ["CNNEmbedding", "export_efficientnet_lite0", "onnx_file_problem"]
 
 #: the input side the network was trained at
 IMAGE_SIZE = 224
+#: smaller images are repeated (nearest neighbour) up to at least this side
+MIN_SIDE = 32
 MODEL_NAME = "efficientnet-lite0"
 #: the largest ONNX file opened: protobuf's limit (larger networks keep their weights
 #: in separate files, which onnxruntime finds beside the model)
@@ -157,7 +159,8 @@ def _lite0_torch():
 def export_efficientnet_lite0(path) -> Path:
     """Export EfficientNet-Lite0 (to its pooled 1280 features) to an ONNX file.
 
-    The input is ``input``: float32 NCHW scaled to [-1, 1]; the batch size is free.
+    The input is ``input``: float32 NCHW scaled to [-1, 1]; the batch size and the
+    image size are free (the network was trained at 224 x 224).
     """
     embed, torch = _lite0_torch()
     path = Path(path)
@@ -171,7 +174,7 @@ def export_efficientnet_lite0(path) -> Path:
             str(tmp),
             input_names=["input"],
             output_names=["features"],
-            dynamic_axes={"input": {0: "n"}, "features": {0: "n"}},
+            dynamic_axes={"input": {0: "n", 2: "h", 3: "w"}, "features": {0: "n"}},
             dynamo=False,
         )
     tmp.replace(path)
@@ -304,7 +307,9 @@ class CNNEmbedding(Extractor):
         if path is None:
             import torch  # the exported file depends on the exporter's version
 
-            path = default_cache_dir() / "models" / f"{MODEL_NAME}-torch{torch.__version__}.onnx"
+            # "-hw": exported with a free input size (files without it are 224 x 224 only)
+            name = f"{MODEL_NAME}-hw-torch{torch.__version__}.onnx"
+            path = default_cache_dir() / "models" / name
             if not path.is_file():
                 export_efficientnet_lite0(path)
         what = (
@@ -346,6 +351,9 @@ class CNNEmbedding(Extractor):
         X = as_images(X)
         if X.ndim == 3 or X.shape[-1] == 1:
             X = np.repeat(X.reshape(*X.shape[:3], 1), 3, axis=-1)
+        if min(X.shape[1:3]) < MIN_SIDE:  # the network halves the image 5 times
+            factor = -(-MIN_SIDE // min(X.shape[1:3]))
+            X = X.repeat(factor, axis=1).repeat(factor, axis=2)
         low, high = self.input_range
         run = self._runner()
         rows = []

@@ -71,13 +71,15 @@ def _active_client():
 
 def check_features(features: str):
     """The :class:`~kmeanskit.images.pipeline.Recipe` of ``features`` if it runs block by
-    block on Dask; else a ValueError naming ``--features`` and ``--scheduler``.
+    block on Dask (``'auto'``: ``'svd'``); else a ValueError naming ``--features`` and
+    ``--scheduler``.
 
     Examples
     --------
-    >>> check_features("hog").extractor
-    'hog'
+    >>> check_features("hog").extractor, check_features("auto").pca
+    ('hog', True)
     """
+    features = "svd" if features == "auto" else features  # UMAP does not run block-wise
     if features not in FEATURES:
         raise ValueError(f"features must be one of {sorted(FEATURES)}; got features={features!r}")
     recipe = FEATURES[features]
@@ -172,6 +174,7 @@ def extract_features_dask(
     """
     dask, da, zarr = _require()
     recipe = check_features(features)
+    features = "svd" if features == "auto" else features
     if not (isinstance(batch_size, int | np.integer) and batch_size >= 1):
         raise ValueError(f"batch_size must be a positive int; got {batch_size!r}")
     spec, paths = _spec_and_paths(recipe, source, size, mode, fit)

@@ -36,6 +36,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 from .cnn import CNNEmbedding
+from .cnn_pixels import CNNPixels
 from .features import HOG, SCHEMA_TYPES, ColorHistogram, Extractor, Pixels
 
 __all__ = ["EXTRACTORS", "by_kind", "extractor_class", "register", "registered", "unregister"]
@@ -163,4 +164,4 @@ def by_kind(kind: str) -> type[Extractor] | None:
     return next((cls for cls in EXTRACTORS.values() if cls.__name__ == kind), None)
 
 
-register(Pixels, HOG, ColorHistogram, CNNEmbedding)
+register(Pixels, HOG, ColorHistogram, CNNEmbedding, CNNPixels)

@@ -22,10 +22,12 @@ from ..estimators import KMeans
 from .cache import FeatureCache, file_key, settings_key
 from .extractors import extractor_class
 from .io import ImageSpec, iter_decoded, list_images
+from .recipes import AUTO_FEATURES, FEATURES, Recipe, resolve_features
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "AUTO_FEATURES",
     "FEATURES",
     "ImageClusters",
     "ImageModel",
@@ -34,31 +36,6 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Recipe:
-    """How a feature name is computed: an extractor (its name in the registry,
-    :data:`~kmeanskit.images.extractors.EXTRACTORS`), then optionally a PCA (fitted on a
-    sample), an autoencoder and a UMAP (fitted on all the rows); the image size and mode
-    it wants."""
-
-    extractor: str
-    pca: bool = False
-    autoencoder: bool = False
-    umap: bool = False
-    size: int = 64
-    mode: str = "grey"
-
-
-FEATURES = {
-    "pixels": Recipe("pixels"),
-    "svd": Recipe("pixels", pca=True),
-    "hog": Recipe("hog"),
-    "color": Recipe("color", mode="rgb"),
-    "cnn": Recipe("cnn", size=224, mode="rgb"),
-    "umap": Recipe("pixels", pca=True, umap=True),
-    "cnn-umap": Recipe("cnn", umap=True, size=224, mode="rgb"),
-    "ae-umap": Recipe("pixels", autoencoder=True, umap=True, size=32),
-}
 #: UMAP as the reference runs used it before k-means (10 dimensions, min_dist 0)
 UMAP_PARAMS = {"n_components": 10, "n_neighbors": 15, "min_dist": 0.0}
 
@@ -114,16 +91,21 @@ def _pca_sample(n_files: int, sample_size: int, random_state) -> list:
     return sorted(rng.choice(n_files, min(sample_size, n_files), replace=False))
 
 
-def _fit_pca(rows, n_components, random_state, n_files):
+def _fit_pca(rows, n_components, random_state, n_files, blocks=None):
     """The randomized PCA of the ``'svd'`` features, fitted on the sampled ``rows`` (a
-    list of batches)."""
+    list of batches); with ``blocks`` (``[(columns, weight)]``, see
+    :meth:`~kmeanskit.images.cnn_pixels.CNNPixels.blocks`), one PCA per block, each
+    scaled to unit mean squared norm times its weight, stacked into one linear map."""
     rows = np.vstack(rows) if len(rows) else np.empty((0, 0))
     n_comp = min(n_components, rows.shape[0], rows.shape[1]) if rows.size else 0
     if n_comp < 1:
         raise ValueError(f"no readable image among the {n_files} files")
     with warnings.catch_warnings():  # identical rows, or one: variances of 0 / 0
         warnings.simplefilter("ignore", RuntimeWarning)
-        reducer = PCA(n_comp, svd_solver="randomized", random_state=random_state).fit(rows)
+        if blocks is None:
+            reducer = PCA(n_comp, svd_solver="randomized", random_state=random_state).fit(rows)
+        else:
+            reducer = _block_pca(rows, blocks, n_components, random_state)
     # no variance (identical images, or a single one) leaves 0 / 0 in the variance
     # statistics; they are 0, so that the model file (which refuses NaN) holds the PCA
     for name in ("explained_variance_", "explained_variance_ratio_", "singular_values_"):
@@ -131,6 +113,39 @@ def _fit_pca(rows, n_components, random_state, n_files):
     if not np.isfinite(reducer.noise_variance_):
         reducer.noise_variance_ = 0.0
     logger.info("PCA on %d images: %d components", rows.shape[0], n_comp)
+    return reducer
+
+
+def _block_pca(rows, blocks, n_components, random_state) -> PCA:
+    """One PCA per block of columns, each block's components scaled so that its part of
+    a transformed row has a mean squared norm of ``weight ** 2`` on ``rows``, stacked
+    into one PCA (block-diagonal ``components_``): the model file holds it as any PCA,
+    and ``transform`` is ``(X - mean_) @ components_.T`` as for any PCA."""
+    n, d = rows.shape
+    components, variances, ratios, singular = [], [], [], []
+    for columns, weight in blocks:
+        part = rows[:, columns]
+        n_comp = min(n_components, n, part.shape[1])
+        pca = PCA(n_comp, svd_solver="randomized", random_state=random_state).fit(part)
+        norm = float(np.sqrt(np.sum(pca.explained_variance_) * (n - 1) / max(n, 1)))
+        scale = weight / norm if np.isfinite(norm) and norm > 0 else 0.0
+        block = np.zeros((n_comp, d))
+        block[:, columns] = pca.components_ * scale
+        components.append(block)
+        variances.append(pca.explained_variance_ * scale**2)
+        ratios.append(pca.explained_variance_ratio_)
+        singular.append(pca.singular_values_ * scale)
+    reducer = PCA(sum(len(c) for c in components))
+    reducer.components_ = np.vstack(components)
+    reducer.mean_ = rows.mean(axis=0)
+    reducer.explained_variance_ = np.concatenate(variances)
+    reducer.explained_variance_ratio_ = np.concatenate(ratios) / len(blocks)
+    reducer.singular_values_ = np.concatenate(singular)
+    reducer.n_components_ = len(reducer.components_)
+    reducer.n_features_in_ = d
+    reducer.n_samples_ = n
+    reducer.noise_variance_ = 0.0
+    reducer._fit_svd_solver = "randomized"
     return reducer
 
 
@@ -153,7 +168,9 @@ def _fit_reducer(
     sample = _pca_sample(len(paths), sample_size, random_state)
     saved = None
     if cache is not None:
-        key = settings_key(spec, "pca", n_components, random_state, [keys[i] for i in sample])
+        params = sorted(extractor.get_params().items())
+        key = settings_key(spec, "pca", type(extractor).__name__, params, n_components)
+        key = settings_key(key, random_state, [keys[i] for i in sample])
         saved = Path(cache) / f"pca-{key}.kmk"
         if saved.is_file():
             try:
@@ -167,7 +184,8 @@ def _fit_reducer(
         extractor.transform(imgs)
         for _, imgs, _ in iter_decoded([paths[i] for i in sample], spec, batch_size, n_jobs)
     ]
-    reducer = _fit_pca(rows, n_components, random_state, len(paths))
+    blocks = extractor.blocks(rows[0].shape[1]) if rows and hasattr(extractor, "blocks") else None
+    reducer = _fit_pca(rows, n_components, random_state, len(paths), blocks)
     if saved is not None:
         try:
             saved.parent.mkdir(parents=True, exist_ok=True)
@@ -344,7 +362,7 @@ class ImageClusters:
 def extract_features(
     source,
     *,
-    features: str = "svd",
+    features: str = "auto",
     size=None,
     mode: str | None = None,
     fit: str = "fit",
@@ -362,8 +380,7 @@ def extract_features(
     ``kmeans`` is not fitted yet and ``paths`` are the readable files, in row order.
     The parameters are those of :func:`cluster_images`.
     """
-    if features not in FEATURES:
-        raise ValueError(f"features must be one of {sorted(FEATURES)}; got features={features!r}")
+    features = resolve_features(features)
     for name, value in (
         ("n_components", n_components),
         ("sample_size", sample_size),
@@ -418,7 +435,7 @@ def cluster_images(
     source,
     k="auto",
     *,
-    features: str = "svd",
+    features: str = "auto",
     size=None,
     mode: str | None = None,
     fit: str = "fit",
@@ -439,20 +456,25 @@ def cluster_images(
     source : folder, file, or list of files
     k : int, 'auto', 'A:B' or list of int, default='auto'
         A range is searched with :func:`~kmeanskit.choose_k` (``'auto'``: 2 to 50).
-    features : {'svd', 'pixels', 'hog', 'color', 'cnn', 'umap', 'cnn-umap', 'ae-umap'}, \
-default='svd'
-        ``'svd'``: the pixels reduced to ``n_components`` by a randomized PCA fitted on a
-        random sample of ``sample_size`` images; ``'cnn'``: EfficientNet-Lite0's pooled
-        1280 features (:class:`~kmeanskit.images.cnn.CNNEmbedding`); ``'umap'`` and
-        ``'cnn-umap'``: those, then UMAP to 10 dimensions (``UMAP_PARAMS``);
-        ``'ae-umap'``: N2D's path, the pixels (32 x 32) through an autoencoder trained on
-        these images (:class:`~kmeanskit.images.autoencoder.Autoencoder`), then UMAP.
-        Any other key of ``FEATURES``: its recipe (an extractor of
-        :mod:`~kmeanskit.images.extractors`, its steps, size and mode).
+    features : {'auto', 'cnn-pixels-umap', 'svd', 'pixels', 'hog', 'color', 'cnn', \
+'umap', 'cnn-umap', 'ae-umap'}, default='auto'
+        ``'auto'``: the best the installed packages can run (:func:`resolve_features`):
+        ``'cnn-pixels-umap'``, EfficientNet-Lite0's pooled features of the image at
+        128 x 128 beside its grey pixels at 32 x 32, each block reduced by its own PCA
+        and weighted (:mod:`~kmeanskit.images.cnn_pixels`), then UMAP to 10 dimensions;
+        good on objects, faces and handwriting alike. ``'svd'``: the pixels reduced to
+        ``n_components`` by a randomized PCA fitted on a random sample of
+        ``sample_size`` images; ``'cnn'``: EfficientNet-Lite0's pooled 1280 features
+        (:class:`~kmeanskit.images.cnn.CNNEmbedding`); ``'umap'`` and ``'cnn-umap'``:
+        those, then UMAP to 10 dimensions (``UMAP_PARAMS``); ``'ae-umap'``: N2D's path,
+        the pixels (32 x 32) through an autoencoder trained on these images
+        (:class:`~kmeanskit.images.autoencoder.Autoencoder`), then UMAP. Any other key
+        of ``FEATURES``: its recipe (an extractor of :mod:`~kmeanskit.images.extractors`,
+        its steps, size and mode).
     size, mode, fit
         How images are brought to one shape (:class:`~kmeanskit.images.io.ImageSpec`);
         ``size`` and ``mode`` default to the features' own (64 and grey; 224 and RGB for
-        the CNN; RGB for colour).
+        the CNN, 128 and RGB for 'cnn-pixels-umap'; RGB for colour).
     n_init : int, default=3
     random_state : int or None
     batch_size, n_jobs

@@ -141,7 +141,7 @@ def cluster_images_to(
     if scheduler_address:  # a bad features value before connecting to a scheduler
         from .dask_features import check_features
 
-        check_features(options.get("features", "svd"))
+        check_features(options.get("features", "auto"))
     # everything is written to a hidden folder in out, moved into out at the end
     with scheduler(scheduler_address), staged_run(out, force, finish) as run:
         if scheduler_address:

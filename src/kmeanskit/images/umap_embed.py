@@ -31,6 +31,8 @@ from sklearn.utils.validation import check_array, check_is_fitted
 
 __all__ = ["SAME", "UMAPEmbedding"]
 
+#: fewer distinct training rows than this are placed on a line, without umap-learn
+MIN_DISTINCT = 4
 #: a row at most this times its norm (or the training row's) from a training row is
 #: that row (float32 noise of extracting the same image again)
 SAME = 1e-4
@@ -102,14 +104,25 @@ class UMAPEmbedding(TransformerMixin, BaseEstimator):
             ) from exc
         X = check_array(X, dtype=np.float32)
         n = len(X)
-        k = min(self.n_neighbors, n - 1)
+        k = max(1, min(self.n_neighbors, n - 1))
         c = min(self.n_components, max(1, n - 2))
-        reducer = umap.UMAP(
-            n_components=c, n_neighbors=k, min_dist=self.min_dist, random_state=self.random_state
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # umap's notes on n_jobs with a random_state
-            embedding = reducer.fit_transform(X)
+        _, groups = np.unique(X, axis=0, return_inverse=True)
+        groups = groups.ravel()
+        if groups.max(initial=0) < MIN_DISTINCT - 1:
+            # too few distinct rows for a neighbour graph (one image, identical ones):
+            # each distinct row at its own point of a line, identical rows together
+            embedding = np.zeros((n, c), np.float32)
+            embedding[:, 0] = groups
+        else:
+            reducer = umap.UMAP(
+                n_components=c,
+                n_neighbors=max(2, k),
+                min_dist=self.min_dist,
+                random_state=self.random_state,
+            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # umap's notes on n_jobs with a random_state
+                embedding = reducer.fit_transform(X)
         self.train_rows_ = np.ascontiguousarray(X)
         self.embedding_ = np.ascontiguousarray(embedding, dtype=np.float32)
         self.n_neighbors_ = k
