@@ -1,5 +1,5 @@
 # make test : install kmeanskit with every extra into .venv, then lint and run the tests
-# make demo : install, then cluster scikit-learn's digits and print the scores
+# make demo : install, then cluster scikit-learn's digits (as PNG files): folders, report, scores
 # make browser: Debian's chromium and chromium-driver, for the report's browser test
 PYTHON ?= python3
 VENV   := .venv
@@ -27,8 +27,14 @@ test: install browser
 	$(BIN)/ruff format --check src tests benchmarks examples
 	$(BIN)/python -m pytest --cov --cov-report=term
 
+# the main job on real images an installed package ships: scikit-learn's digits written
+# as PNG files into a new temporary folder, clustered with every default
 demo: install
-	$(BIN)/kmeanskit digits
+	@set -e; d=$$(mktemp -d "$${TMPDIR:-/tmp}/kmeanskit-demo.XXXXXX"); \
+	$(BIN)/python -m kmeanskit.images.demo "$$d/digits"; \
+	echo "+ kmeanskit cluster $$d/digits --labels-from parent --out $$d/run"; \
+	$(BIN)/kmeanskit cluster "$$d/digits" --labels-from parent --out "$$d/run"; \
+	echo "cluster folders: $$d/run/cluster_*; open $$d/run/report.html in a browser"
 
 bench: install browser
 	$(BIN)/python -m pip install --quiet -e ".[all,bench]"

@@ -20,7 +20,10 @@ def main() -> None:
     cv = RepeatedStratifiedKFold(n_splits=5, n_repeats=3, random_state=0)
     raw = cross_val_score(SVC(), X, y, cv=cv)
     features = make_pipeline(
-        KMeansFeatures([100, 200, 300], modes="soft", passthrough=True, random_state=0), SVC()
+        KMeansFeatures(
+            [100, 200, 300], modes="soft", passthrough=True, cluster_weight=1.0, random_state=0
+        ),
+        SVC(),
     )
     ours = cross_val_score(features, X, y, cv=cv)
     print(f"SVC on pixels:                       {raw.mean():.4f} +- {raw.std():.4f}")

@@ -172,3 +172,36 @@ def test_sipu_recommendation_matches_the_true_k(shared_data):
         choice = choose_k(X, range(2, 61), n_refs=3, silhouette_max_samples=1500, random_state=0)
         hits[name] = (choice.recommended, k_true)
     assert sum(got == want for got, want in hits.values()) >= 7, hits
+
+
+def test_methods_at_the_top_of_the_range_do_not_vote():
+    """On well-separated embeddings Calinski-Harabasz, BIC and the gap grow with k: their
+    best is the top of the range, which says "no optimum inside it", not "k = top"."""
+    from kmeanskit.choose_k import _vote
+
+    ks = np.arange(2, 51)
+    best = dict(elbow=17, silhouette=19, davies_bouldin=19, calinski_harabasz=50, gap=50, bic=50)
+    k, text = _vote(best, ks, None)
+    assert k == 19 and text.startswith("k=19: chosen by silhouette, davies_bouldin (2 of 6")
+    assert "calinski_harabasz, gap, bic at the top of the range, 50" in text
+    assert "warning" not in text
+    # every method at the top: that is the answer, with a warning and a suggestion
+    k, text = _vote({"elbow": 50, "bic": 50}, ks, None)
+    assert k == 50 and "warning: k=50 is the top of the range" in text and "k='50:100'" in text
+    # a short range is taken as it is
+    assert _vote({"bic": 4, "elbow": 4, "silhouette": 3}, np.arange(2, 5), None)[0] == 4
+
+
+def test_the_auto_range_grows_with_the_rows():
+    from kmeanskit.choose_k import AUTO_MAX, auto_ks, parse_k
+
+    assert parse_k("auto", 500) == list(range(2, 51))
+    big = auto_ks(7200)  # 100 objects of 72 views: the answer lies inside the range
+    assert (
+        big[:49] == list(range(2, 51))
+        and big[-1] == 180
+        and 95 <= min(big[49:], key=lambda k: abs(k - 100)) <= 105
+    )
+    steps = np.diff(big[48:]) / np.array(big[48:-1])
+    assert steps.max() <= 0.08 and len(big) < 80  # 6 %, rounded up
+    assert auto_ks(10**6)[-1] == AUTO_MAX

@@ -135,9 +135,9 @@ CLUSTER_EXAMPLE = """example:
 
 writes clusters/cluster_00 ... (copies; the inputs are never moved or changed),
 assignments.csv (path, cluster, distance, rank), summary.json, report.html and
-model.kmk (numpy arrays and JSON: loading it never runs code). The umap, cnn-umap and
-ae-umap features write model.joblib instead (pickle: their UMAP step is not plain
-arrays); load a joblib file only if you trust where it came from. A table run writes
+model.kmk (numpy arrays and JSON: loading it never runs code), for every --features;
+--joblib also writes model.joblib (pickle: load it only if you trust where it came
+from). A table run writes
 assignments.csv (id, cluster, distance), table.json and model.kmk."""
 
 

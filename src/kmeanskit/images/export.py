@@ -103,8 +103,8 @@ def write_image_outputs(
     links with ``link``), ``assignments.csv`` (path, cluster, distance to its centre,
     rank in the cluster by that distance, 1 the closest; and ``label`` with
     ``true_labels``), the model (``model.kmk``, which loads without pickle, see
-    :mod:`~kmeanskit.images.model_file`; ``model.joblib`` instead for the features
-    ending in UMAP, and as well with ``joblib=True``), ``map.npy`` (by
+    :mod:`~kmeanskit.images.model_file`; ``model.joblib`` as well with ``joblib=True``,
+    or instead when a model is over the model file's caps), ``map.npy`` (by
     :func:`kmeanskit.views.map2d` with ``map_method``) and ``k_scores.json`` when k was
     chosen. Returns the image run's summary, not yet written (``input`` and ``seconds``
     are the caller's).
