@@ -32,11 +32,23 @@ CASES = {
     "cnn": [],  # EfficientNet-Lite0 at its 224 x 224
     "cnn-umap": [],
     "ae-umap": ["--size", "16"],  # N2D's autoencoder (500-500-2000-10), 60 epochs
+    "cnn-pixels-umap": [],  # the default ('auto'): the CNN at 128 beside the pixels
 }
 
 
 #: --features -> the steps its model file holds after the extractor (and the PCA)
-STEPS = {"umap": ["umap"], "cnn-umap": ["umap"], "ae-umap": ["autoencoder", "umap"]}
+STEPS = {
+    "umap": ["umap"],
+    "cnn-umap": ["umap"],
+    "ae-umap": ["autoencoder", "umap"],
+    "cnn-pixels-umap": ["umap"],
+}
+
+
+def test_every_features_choice_is_a_case():
+    from kmeanskit.images.recipes import FEATURES
+
+    assert set(CASES) == set(FEATURES)
 
 
 def _set(key, value):
