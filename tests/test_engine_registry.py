@@ -58,14 +58,17 @@ def test_unknown_driver_message():
 def test_kmeans_accepts_exactly_the_registry():
     (option,) = KMeans._parameter_constraints["algorithm"]
     assert isinstance(option, StrOptions)
-    assert set(option.options) == set(DRIVERS) == ACCEPTED_BEFORE
+    # and scikit-learn's 'elkan', an alias of 'auto' (issue 22)
+    assert set(option.options) == set(DRIVERS) | {"elkan"}
+    assert set(DRIVERS) == ACCEPTED_BEFORE
     X, init = _blobs(n=200, k=4)
     labels = {
-        name: KMeans(4, init=init, n_init=1, algorithm=name).fit(X).labels_ for name in DRIVERS
+        name: KMeans(4, init=init, n_init=1, algorithm=name).fit(X).labels_
+        for name in [*DRIVERS, "elkan"]
     }
     for got in labels.values():
         assert_array_equal(got, labels["lloyd"])
-    for bad in ("elkan", "full", "nope"):
+    for bad in ("full", "nope"):
         with pytest.raises(InvalidParameterError, match="algorithm"):
             KMeans(4, algorithm=bad).fit(X)
 

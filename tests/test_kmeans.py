@@ -198,7 +198,8 @@ def test_cluster_order_coordinates():
         ({"max_iter": 0}, "'max_iter' parameter of KMeans must be an int"),
         ({"n_threads": 0}, "'n_threads' parameter of KMeans must be"),
         ({"cluster_order": "colour"}, "'cluster_order' parameter of KMeans must be"),
-        ({"algorithm": "elkan"}, "'algorithm' parameter of KMeans must be"),
+        ({"algorithm": "full"}, "'algorithm' parameter of KMeans must be"),
+        ({"algorithm": "elkan"}, None),
         ({"algorithm": "hamerly"}, None),
         ({"algorithm": "yinyang"}, None),
     ],
@@ -240,9 +241,24 @@ def test_predict_with_wrong_number_of_features(blobs):
 @pytest.mark.parametrize(
     "init, message",
     [
-        (np.zeros((4, 5)), re.escape("init has 4 rows (shape (4, 5)); it needs 1 to n_clusters=3")),
-        (np.zeros((0, 5)), re.escape("init has 0 rows (shape (0, 5)); it needs 1 to n_clusters=3")),
-        (np.zeros((3, 2)), re.escape("init has 2 columns (shape (3, 2)) but X has 5 features")),
+        (
+            np.zeros((4, 5)),
+            re.escape(
+                "The shape of the initial centers (4, 5) does not match the number of "
+                "clusters 3. (kmeanskit takes 1 to n_clusters=3 rows"
+            ),
+        ),
+        (
+            np.zeros((0, 5)),
+            re.escape("The shape of the initial centers (0, 5) does not match the number of"),
+        ),
+        (
+            np.zeros((3, 2)),
+            re.escape(
+                "The shape of the initial centers (3, 2) does not match the number of "
+                "features of the data 5."
+            ),
+        ),
         (np.zeros(3), re.escape("init must be a 2-D array of centres; got shape (3,)")),
         (np.full((3, 5), np.nan), "init row 0 is all NaN: leave it out"),
         (np.full((3, 5), np.inf), "init must not hold infinity; NaN marks a coordinate"),
@@ -254,7 +270,8 @@ def test_bad_init_array(blobs, init, message):
 
 
 def test_bad_callable_init(blobs):
-    with pytest.raises(ValueError, match=re.escape("init has 2 rows (shape (2, 5))")):
+    message = "The shape of the initial centers (2, 5) does not match the number of clusters 3."
+    with pytest.raises(ValueError, match=re.escape(message)):
         KMeans(3, init=lambda X, k, random_state: X[:2]).fit(blobs)
 
 

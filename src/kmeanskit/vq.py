@@ -42,6 +42,8 @@ class _Unset:
 
 _UNSET = _Unset()
 _NOT_FLOAT = "type other than float or double not supported"
+#: scipy's vq and kmeans refuse data of rank 0 or above 2 with these words
+_RANK = "ndim different than 1 or 2 are not supported"
 
 
 def _asarray(a, check_finite: bool) -> np.ndarray:
@@ -207,12 +209,14 @@ def vq(obs, code_book, check_finite=True):
     floating = np.issubdtype(ct, np.floating)
     if not floating and obs.ndim != code_book.ndim:
         raise ValueError("Observation and code_book should have the same rank")
+    if np.issubdtype(ct, np.complexfloating):  # scipy's ValueError (no silent cast)
+        raise ValueError(f"Unsupported dtype {ct}")
     if floating and ct not in (np.float32, np.float64):
         raise TypeError(_NOT_FLOAT)
     if obs.ndim != code_book.ndim:
         raise ValueError("observation and code should have same number of dimensions")
     if obs.ndim > 2:
-        raise ValueError("Input of rank > 2 is not supported.")
+        raise ValueError(_RANK)
     if obs.ndim == 2 and obs.shape[1] != code_book.shape[1]:
         raise ValueError("obs and code should have same number of features (columns)")
     if code_book.shape[0] == 0:
@@ -271,6 +275,8 @@ def kmeans(obs, k_or_guess, iter=20, thresh=1e-5, check_finite=True, *, rng=_UNS
     guess = _asarray(k_or_guess, check_finite)
     if iter < 1:
         raise ValueError(f"iter must be at least 1, got {iter}")
+    if obs.ndim not in (1, 2):
+        raise ValueError(_RANK)
     if guess.size != 1:
         if guess.size < 1:
             raise ValueError(f"Asked for 0 clusters. Initial book was {guess}")

@@ -63,7 +63,7 @@ class SplittingKMeans(
         "k_max": [Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "algorithm": [StrOptions(set(_engine.DRIVERS))],
+        "algorithm": [StrOptions(set(_engine.DRIVERS) | {"elkan"})],
         "random_state": ["random_state"],
         "splits_per_round": [Interval(Integral, 1, None, closed="left"), None],
         "n_threads": N_THREADS,

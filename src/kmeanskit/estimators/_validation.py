@@ -268,6 +268,14 @@ def check_sample_weight(sample_weight, X) -> np.ndarray:
     return cast
 
 
+def _features_message(centers: np.ndarray, X) -> str:
+    """scikit-learn's words for initial centres of the wrong number of features."""
+    return (
+        f"The shape of the initial centers {centers.shape} does not match the number of "
+        f"features of the data {X.shape[1]}."
+    )
+
+
 def check_init_array(init, X, n_clusters: int) -> np.ndarray:
     """An explicit ``init`` array, checked against ``n_clusters`` and X's features."""
     try:
@@ -278,13 +286,11 @@ def check_init_array(init, X, n_clusters: int) -> np.ndarray:
         raise ValueError(f"init must be a 2-D array of centres; got shape {centers.shape}")
     if centers.shape[0] != n_clusters:
         raise ValueError(
-            f"init has {centers.shape[0]} rows (shape {centers.shape}) but n_clusters={n_clusters}"
+            f"The shape of the initial centers {centers.shape} does not match the number "
+            f"of clusters {n_clusters}."
         )
     if centers.shape[1] != X.shape[1]:
-        raise ValueError(
-            f"init has {centers.shape[1]} columns (shape {centers.shape}) but X has "
-            f"{X.shape[1]} features"
-        )
+        raise ValueError(_features_message(centers, X))
     if not np.isfinite(centers).all():
         raise ValueError("init must be finite; got NaN or infinity")
     return centers
@@ -301,14 +307,12 @@ def check_init_rows(init, X, n_clusters: int) -> np.ndarray:
         raise ValueError(f"init must be a 2-D array of centres; got shape {centers.shape}")
     if not 1 <= centers.shape[0] <= n_clusters:
         raise ValueError(
-            f"init has {centers.shape[0]} rows (shape {centers.shape}); it needs 1 to "
-            f"n_clusters={n_clusters} (rows left out are seeded by k-means++)"
+            f"The shape of the initial centers {centers.shape} does not match the number "
+            f"of clusters {n_clusters}. (kmeanskit takes 1 to n_clusters={n_clusters} "
+            "rows: rows left out are seeded by k-means++)"
         )
     if centers.shape[1] != X.shape[1]:
-        raise ValueError(
-            f"init has {centers.shape[1]} columns (shape {centers.shape}) but X has "
-            f"{X.shape[1]} features"
-        )
+        raise ValueError(_features_message(centers, X))
     if np.isinf(centers).any():
         raise ValueError("init must not hold infinity; NaN marks a coordinate to estimate")
     empty = np.flatnonzero(np.isnan(centers).all(axis=1))

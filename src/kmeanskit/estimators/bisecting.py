@@ -65,7 +65,7 @@ class BisectingKMeans(KMeans):
         As in :class:`~kmeanskit.KMeans` (``max_iter`` and ``tol`` per split).
     bisecting_strategy : {'biggest_inertia', 'largest_cluster'}, default='biggest_inertia'
         Which cluster to split next: the one of largest sum of squared distances, or
-        the one of largest weight.
+        the one with the most points (as scikit-learn: counted, not weighted).
 
     Attributes
     ----------
@@ -105,7 +105,7 @@ class BisectingKMeans(KMeans):
         "tol": [Interval(Real, 0, None, closed="left")],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
-        "algorithm": [StrOptions(set(_engine.DRIVERS))],
+        "algorithm": [StrOptions(set(_engine.DRIVERS) | {"elkan"})],
         "bisecting_strategy": [StrOptions({"biggest_inertia", "largest_cluster"})],
         "n_threads": N_THREADS,
         "transform_mode": [StrOptions(set(TRANSFORM_MODES))],
@@ -179,13 +179,15 @@ class BisectingKMeans(KMeans):
         stuck: set[int] = set()  # leaves whose 2-means left one side empty (duplicates)
         t = 0
         while t < k - 1:
-            score = inertia if self.bisecting_strategy == "biggest_inertia" else weight
             leaves = [j for j in members if members[j].size >= 2 and j not in stuck]
             if not leaves:
                 raise ValueError(
                     f"cannot make {k} clusters: X has only {t + 1} distinct groups of rows"
                 )
-            node = max(leaves, key=lambda j: (score[j], -j))
+            if self.bisecting_strategy == "biggest_inertia":
+                node = max(leaves, key=lambda j: (inertia[j], -j))
+            else:  # the most points, as scikit-learn (not the most sample weight)
+                node = max(leaves, key=lambda j: (members[j].size, -j))
             rows = members[node]
             km = KMeans(
                 2,

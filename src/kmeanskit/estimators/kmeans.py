@@ -88,7 +88,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
     copy_x : bool, default=True
         Accepted for compatibility with scikit-learn; kmeanskit never modifies or
         copies X (centring for accuracy happens chunk by chunk inside the engine).
-    algorithm : {'auto', 'lloyd', 'hamerly', 'yinyang'}, default='auto'
+    algorithm : {'auto', 'lloyd', 'elkan', 'hamerly', 'yinyang'}, default='auto'
         The exact algorithm; all give the same clustering from the same start (up to
         floating-point ties). 'lloyd': every point against every centre through BLAS.
         'hamerly': distance bounds per point (to its centre, its runner-up and all
@@ -98,6 +98,10 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         problems; else Yinyang where its bounds fit in an eighth of X's memory and it
         proves to skip most distances in its first bounded steps, Hamerly otherwise
         (``kmeanskit._engine.auto``; the choice depends on counts, never on time).
+        'elkan' (scikit-learn's bounded algorithm) is accepted for code written for
+        scikit-learn and runs as 'auto': the best exact bounded algorithm on dense
+        data, Lloyd on sparse data; with ``n_clusters=1`` it warns, as scikit-learn
+        does, and uses Lloyd.
     n_threads : int or None, default=None
         Threads for the engine; None uses every core, negative counts from the
         number of cores (-1: all). The result is bit-for-bit the same for any value.
@@ -182,7 +186,7 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
         "verbose": ["verbose"],
         "random_state": ["random_state"],
         "copy_x": ["boolean"],
-        "algorithm": [StrOptions(set(_engine.DRIVERS))],
+        "algorithm": [StrOptions(set(_engine.DRIVERS) | {"elkan"})],
         "n_threads": N_THREADS,
         "cluster_order": [StrOptions(set(ORDERS)), None],
         "refine": [StrOptions({"hartigan", "swap"}), None],
@@ -294,6 +298,16 @@ class KMeans(ClassNamePrefixFeaturesOutMixin, TransformerMixin, ClusterMixin, Ba
             raise ValueError(
                 f"refine={self.refine!r} needs dense X; got a sparse matrix (use refine=None)"
             )
+        if self.algorithm == "elkan":  # scikit-learn's name for its bounded algorithm
+            if self.n_clusters == 1:
+                warnings.warn(
+                    "algorithm='elkan' doesn't make sense for a single cluster. "
+                    "Using 'lloyd' instead.",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+                return "lloyd"
+            return "auto"
         return self.algorithm
 
     # -- fit ------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import math
 import typing
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -59,11 +60,14 @@ or a fitted k-means estimator, default='k-means++'
         goes on as if it had never stopped; any other fitted estimator with
         ``cluster_centers_`` passes on its centres.
     n_init : 'auto' or int, default='auto'
-        Initial candidates (3 with 'auto'; 1 for given centres); the one of lowest
+        Initial candidates (3 with 'auto'; 1 for given centres, with a RuntimeWarning
+        as in scikit-learn when an int other than 1 is given); the one of lowest
         inertia on a common validation sample is kept.
     init_size : int, default=None
         Rows each candidate is seeded and polished on: ``max(3 * batch_size,
-        3 * n_clusters)`` capped at the number of samples.
+        3 * n_clusters)`` capped at the number of samples. A value below
+        ``n_clusters`` warns (RuntimeWarning, as scikit-learn) and becomes
+        ``3 * n_clusters``.
     batch_size : int, default=1024
     max_iter : int, default=100
         Passes over the data (epochs) at most.
@@ -194,9 +198,26 @@ or a fitted k-means estimator, default='k-means++'
             centers = check_init_array(warm[0], X, k)
             return centers, warm[1]
         size = self.init_size or max(3 * self.batch_size, 3 * k)
+        if self.init_size is not None and self.init_size < k:  # as scikit-learn
+            warnings.warn(
+                f"init_size={self.init_size} should be larger than n_clusters={k}. "
+                "Setting it to min(3*n_clusters, n_samples)",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            size = 3 * k
         size = min(max(size, k), n)
         given = not isinstance(self.init, str) and not callable(self.init)
-        n_init = 1 if given else (3 if self.n_init == "auto" else self.n_init)
+        n_init = 3 if self.n_init == "auto" else self.n_init
+        if given and self.n_init != "auto" and n_init != 1:
+            warnings.warn(
+                "Explicit initial center position passed: performing only one init in "
+                f"{type(self).__name__} instead of n_init={n_init}.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        if given:
+            n_init = 1
         valid = rs.choice(n, size=size, replace=False) if size < n else np.arange(n)
         best = None
         for _ in range(n_init):
@@ -278,7 +299,7 @@ or a fitted k-means estimator, default='k-means++'
         self.cluster_centers_, self.counts_ = self._start(X, w, rs)
         self.n_steps_ = 0
         batch = min(self.batch_size, n)
-        n_steps = math.ceil(self.max_iter * n / batch)
+        n_steps = self.max_iter * n // batch  # scikit-learn's count (the floor)
         tol = _engine.tolerance(X, self.tol) if self.tol > 0 else 0.0
         alpha = min(1.0, 2.0 * batch / (n + 1))
         ewa, best, stale = None, np.inf, 0
