@@ -18,6 +18,8 @@ from .estimators import (
     MiniBatchKMeans,
     SphericalKMeans,
     XMeans,
+    k_means,
+    kmeans_plusplus,
 )
 from .kmeans_features import KMeansFeatures
 from .model_io import ModelFileError, load_model, save_model
@@ -43,6 +45,8 @@ __all__ = [
     "align_clusters",
     "canonical_order",
     "choose_k",
+    "k_means",
+    "kmeans_plusplus",
     "load_model",
     "metrics",
     "permute_clusters",

@@ -1,5 +1,6 @@
 """scikit-learn estimators over the engine, one family per file."""
 
+from ._functions import k_means, kmeans_plusplus
 from .bisecting import BisectingKMeans
 from .constrained import KMeansConstrained
 from .gmeans import GMeans
@@ -20,4 +21,6 @@ __all__ = [
     "MiniBatchKMeans",
     "SphericalKMeans",
     "XMeans",
+    "k_means",
+    "kmeans_plusplus",
 ]
