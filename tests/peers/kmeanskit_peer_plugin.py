@@ -25,14 +25,6 @@ import pytest
 import kmeanskit
 import kmeanskit.vq
 
-# scikit-learn's k_means and kmeans_plusplus functions are swapped too where kmeanskit
-# has them (else deviations.py deselects their tests)
-_SKLEARN_FUNCTIONS = {
-    name: getattr(kmeanskit, name)
-    for name in deviations.SKLEARN_FUNCTION_NAMES
-    if hasattr(kmeanskit, name)
-}
-
 # test file (path under site-packages) -> (package the names are imported from, swaps)
 SWAPS = {
     "sklearn/cluster/tests/test_k_means.py": (
@@ -40,7 +32,8 @@ SWAPS = {
         {
             "KMeans": kmeanskit.KMeans,
             "MiniBatchKMeans": kmeanskit.MiniBatchKMeans,
-            **_SKLEARN_FUNCTIONS,
+            "k_means": kmeanskit.k_means,
+            "kmeans_plusplus": kmeanskit.kmeans_plusplus,
         },
     ),
     "sklearn/cluster/tests/test_bisect_k_means.py": (
