@@ -150,3 +150,28 @@ def test_vq_complex_raises_like_scipy():
         kvq.vq(rs.rand(5, 2) + 1j, rs.rand(2, 2))
     with pytest.raises(ValueError, match="Unsupported dtype complex64"):
         kvq.vq(rs.rand(5, 2).astype(np.complex64), rs.rand(2, 2).astype(np.float32))
+
+
+@pytest.mark.parametrize(
+    "algorithm,sparse",
+    [
+        ("lloyd", False),
+        ("lloyd", True),
+        ("elkan", False),
+        ("elkan", True),
+        ("hamerly", False),
+        ("yinyang", False),
+    ],
+)
+def test_more_clusters_than_distinct_points_stops_after_one_iteration(algorithm, sparse):
+    """Every point sits on its centre: relocating the empty cluster is pointless, and
+    scikit-learn stops after one iteration (its issue 28055); kmeanskit moved the duplicate
+    centre onto another point and ran a second iteration."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    X = np.array([[0, 0], [1, 1], [1, 1], [1, 0], [0, 1]], dtype=float)
+    km = KMeans(n_clusters=5, init=X, algorithm=algorithm)
+    with pytest.warns(ConvergenceWarning, match=r"distinct clusters \(4\)"):
+        km.fit(sp.csr_matrix(X) if sparse else X)
+    assert km.n_iter_ == 1
+    np.testing.assert_array_equal(km.cluster_centers_, X)

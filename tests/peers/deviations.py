@@ -42,16 +42,11 @@ DESELECTED: dict[str, str] = {
 # -- known differences (each quoted in docs/differences.md) ----------------------------
 VERBOSE = "verbose logs through the logging module instead of printing to standard output"
 PARTIAL_INIT = "init may hold fewer rows than n_clusters (partly fixed initial centres)"
-DUPLICATES = (
-    "with more clusters than distinct points, KMeans runs a second iteration "
-    "(n_iter_ is 2, scikit-learn stops after 1)"
-)
 
 XFAIL: dict[str, str] = {
     "test_k_means.py::test_kmeans_verbose": VERBOSE,
     "test_k_means.py::test_minibatch_declared_convergence": VERBOSE,
     "test_k_means.py::test_wrong_params[param1-*-KMeans]": PARTIAL_INIT,
-    "test_k_means.py::test_relocating_with_duplicates": DUPLICATES,
 }
 
 # every reason above, whether or not an entry uses it today (docs/differences.md quotes all)

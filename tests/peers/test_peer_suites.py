@@ -132,11 +132,6 @@ def test_peer_module_counts(peer_run, module):
     assert ran == counts["collected"] - sum(counts["deselected"].values())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 22 not done: more expected failures than its goal (see ACCEPTANCE); "
-    "remove this mark once the test passes",
-)
 def test_issue_22_goal(peer_run):
     _, _, outcomes, _ = peer_run
     over = {

@@ -67,12 +67,19 @@ def _relocate_empty(X, w, centers, labels, sums, wsum, frozen=None) -> int:
     Works on the sums of the iteration (as scikit-learn does): the point's weighted
     coordinates move from its cluster to the empty one. Farthest first; equal
     distances are taken in index order. Frozen clusters (a boolean mask) keep their
-    centre even when empty. Returns the number of clusters relocated.
+    centre even when empty; none is relocated when every point sits on its centre.
+    Returns the number of clusters relocated.
     """
     empty = np.flatnonzero((wsum == 0) if frozen is None else (wsum == 0) & ~frozen)
     if empty.size == 0:
         return 0
     far = farthest(X, centers, labels, min(empty.size, X.shape[0]))
+    if far.size:
+        gap = np.asarray(row(X, far[0]), dtype=np.float64) - centers[labels[far[0]]]
+        if not np.dot(gap, gap) > 0:
+            # every point sits on its centre (more clusters than distinct points):
+            # relocating is pointless, as in scikit-learn (its issue 28055)
+            return 0
     n_take = far.size
     for new_id, i in zip(empty[:n_take], far, strict=True):
         x = row(X, i) * float(w[i])
