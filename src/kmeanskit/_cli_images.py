@@ -48,7 +48,10 @@ def _add_feature_options(p) -> None:
         "UMAP (without the cnn extra: umap, without umap-learn: svd)",
     )
     p.add_argument(
-        "--size", type=int, help="resize to SIZE x SIZE (default: the features': 64; cnn 224)"
+        "--size",
+        type=int,
+        help="resize to SIZE x SIZE (default: the features': 128 for cnn-pixels-umap, 224 "
+        "for cnn and cnn-umap, else 64)",
     )
     p.add_argument("--mode", choices=["grey", "rgb"], help="default: the features' own")
     p.add_argument("--components", type=int, default=50, help="PCA components for svd")
@@ -290,7 +293,8 @@ def add_cluster_options(p) -> None:
         "(tcp://HOST:8786; workers must see the photos and --out under the same paths) or "
         "'threads' (Dask's local threads). One task per 256 files writes the feature rows "
         "to OUT/features.zarr (zarr), then distributed k-means runs on it. Not with "
-        "--features umap, cnn-umap, ae-umap; a --k range is chosen on a sample of 3000 "
+        "--features umap, cnn-umap, cnn-pixels-umap, ae-umap (auto is svd there); a --k "
+        "range is chosen on a sample of 3000 "
         "images; --cache and --jobs are not used",
     )
     _add_feature_options(p)

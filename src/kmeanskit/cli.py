@@ -156,7 +156,12 @@ def _add_run_commands(sub) -> None:
         "table: CSV/TSV/TXT, Parquet, .npy/.npz",
     )
     p.add_argument("--out", required=True, help="output folder (must be new or empty)")
-    p.add_argument("--k", default="auto", help="N, A:B (choose in the range) or auto (2:50)")
+    p.add_argument(
+        "--k",
+        default="auto",
+        help="N, A:B (choose in the range) or auto (default: 2 to 50, and beyond up to one "
+        "cluster per 40 rows, at most 200)",
+    )
     p.add_argument("--force", action="store_true", help="write into a non-empty --out")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
