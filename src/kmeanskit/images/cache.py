@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import os
 import zipfile
 from pathlib import Path
@@ -27,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .._atomic import atomic_write, file_lock
+from ..tables._npyfile import npy_entries, open_npz, read_entry
 
 logger = logging.getLogger(__name__)
 
@@ -82,11 +82,11 @@ MAX_ROW_VALUES = 1 << 20
 
 def read_batch(path) -> tuple[list[str], np.ndarray]:
     """The content keys and feature rows of one batch file, checked: a cache is read
-    back, so it is untrusted. Each array is stored (not compressed) and its header is
-    read first and must agree with the bytes its zip entry holds (nothing is allocated
-    from what a header merely declares);
-    the rows must be finite float32 or float64, one per key. Raises ValueError
-    (zipfile.BadZipFile, OSError) on a damaged file.
+    back, so it is untrusted. The arrays are read as the table reader reads an ``.npz``
+    (:func:`kmeanskit.tables._npyfile.read_entry`: each header checked, and agreeing with
+    the bytes its entry holds, before any data is read); they must be stored (as
+    ``np.savez`` writes them), the keys texts, the rows finite float32 or float64, one per
+    key. Raises ValueError (zipfile.BadZipFile, OSError) on a damaged file.
 
     Examples
     --------
@@ -96,41 +96,29 @@ def read_batch(path) -> tuple[list[str], np.ndarray]:
     >>> read_batch(p)
     (['k1'], array([[1., 1.]], dtype=float32))
     """
-    arrays = {}
-    with zipfile.ZipFile(path) as zf:
-        infos = zf.infolist()
-        if sorted(i.filename for i in infos) != ["keys.npy", "rows.npy"]:
+
+    def keys_ok(shape, dtype) -> None:
+        if len(shape) != 1 or dtype.kind != "U" or not 0 < shape[0] <= MAX_BATCH_ROWS:
+            raise ValueError(f"keys: expected up to {MAX_BATCH_ROWS} texts; got {dtype}")
+
+    def rows_ok(shape, dtype) -> None:
+        if len(shape) != 2 or dtype not in (np.float32, np.float64):
+            raise ValueError(f"rows: expected rows of float32; got {shape} {dtype}")
+        if not 0 < shape[1] <= MAX_ROW_VALUES:
+            raise ValueError(f"rows: {shape[1]} values a row")
+
+    path = Path(path)
+    with open_npz(path) as zf:
+        entries = npy_entries(zf)
+        if sorted(entries) != ["keys", "rows"] or len(zf.infolist()) != 2:
             raise ValueError("expected the arrays keys and rows")
-        for info in infos:
+        for info in entries.values():
             if info.compress_type != zipfile.ZIP_STORED:  # what np.savez writes
                 raise ValueError(f"{info.filename} is compressed")
-            with zf.open(info) as fh:
-                version = np.lib.format.read_magic(fh)
-                if version != (1, 0):
-                    raise ValueError(f"npy format version {version} is not written here")
-                shape, fortran, dtype = np.lib.format.read_array_header_1_0(fh)
-                if dtype.hasobject or fortran:
-                    raise ValueError(f"{info.filename}: not a plain array ({dtype})")
-                nbytes = math.prod(shape) * dtype.itemsize
-                if nbytes != info.file_size - fh.tell():
-                    raise ValueError(
-                        f"{info.filename} declares {shape} {dtype}, not the "
-                        f"{info.file_size - fh.tell()} bytes it holds"
-                    )
-                data = fh.read(nbytes)
-            arrays[info.filename[:-4]] = np.frombuffer(data, dtype).reshape(shape)
-    keys, rows = arrays["keys"], arrays["rows"]
-    if keys.ndim != 1 or keys.dtype.kind != "U" or not 0 < len(keys) <= MAX_BATCH_ROWS:
-        raise ValueError(f"keys: expected up to {MAX_BATCH_ROWS} texts; got {keys.dtype}")
-    if (
-        rows.shape[:1] != keys.shape
-        or rows.ndim != 2
-        or rows.dtype not in (np.float32, np.float64)
-        or not 0 < rows.shape[1] <= MAX_ROW_VALUES
-    ):
-        raise ValueError(
-            f"rows: expected {len(keys)} rows of float32; got {rows.shape} {rows.dtype}"
-        )
+        keys = read_entry(path, zf, entries["keys"], keys_ok)
+        rows = read_entry(path, zf, entries["rows"], rows_ok)
+    if len(rows) != len(keys):
+        raise ValueError(f"rows: expected {len(keys)} rows; got {len(rows)}")
     if not np.isfinite(rows).all():
         raise ValueError("rows: not finite numbers")
     return [str(k) for k in keys], rows
