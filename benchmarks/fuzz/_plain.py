@@ -59,3 +59,38 @@ def run(check: Callable[[bytes], None], seeds: Callable[[], dict], mutate) -> No
         f"{len(found)} distinct findings",
         file=sys.stderr,
     )
+
+
+def mutate(
+    data: bytearray,
+    rnd: random.Random,
+    tokens: list,
+    *,
+    header: int,
+    max_len: int,
+    replace: bool = False,
+) -> bytearray:
+    """One to four random edits of ``data``: flip a bit, insert random bytes, delete or
+    duplicate a range, splice in one of ``tokens``, change one of the first ``header``
+    bytes (the harness's mode bytes), and with ``replace`` put a token in place of a
+    range (a JSON value); cut to ``max_len`` bytes."""
+    for _ in range(rnd.randint(1, 4)):
+        op = rnd.randrange(7 if replace else 6)
+        at = rnd.randrange(len(data) + 1)
+        if op == 0 and data:  # flip bits of a byte
+            data[min(at, len(data) - 1)] ^= 1 << rnd.randrange(8)
+        elif op == 1:  # insert random bytes
+            data[at:at] = rnd.randbytes(rnd.randint(1, 8))
+        elif op == 2 and data:  # delete a range
+            del data[at : at + rnd.randint(1, 16)]
+        elif op == 3:  # splice in a token
+            data[at:at] = rnd.choice(tokens)
+        elif op == 4 and data:  # duplicate a range
+            end = min(len(data), at + rnd.randint(1, 64))
+            data[at:at] = data[at:end]
+        elif op == 5 and len(data) > header:  # another mode byte
+            data[rnd.randrange(header)] = rnd.randrange(256)
+        elif op == 6 and len(data) > header:  # replace a value with a token
+            end = min(len(data), at + rnd.randint(1, 12))
+            data[at:end] = rnd.choice(tokens)
+    return data[:max_len]

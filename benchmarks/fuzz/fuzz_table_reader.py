@@ -35,7 +35,6 @@ import atexit
 import io
 import logging
 import os
-import random
 import shutil
 import sys
 import tempfile
@@ -228,31 +227,14 @@ _TOKENS = [
 ]
 
 
-def _mutate(data: bytearray, rnd: random.Random) -> bytearray:
-    for _ in range(rnd.randint(1, 4)):
-        op = rnd.randrange(6)
-        at = rnd.randrange(len(data) + 1)
-        if op == 0 and data:  # flip bits of a byte
-            data[min(at, len(data) - 1)] ^= 1 << rnd.randrange(8)
-        elif op == 1:  # insert random bytes
-            data[at:at] = rnd.randbytes(rnd.randint(1, 8))
-        elif op == 2 and data:  # delete a range
-            del data[at : at + rnd.randint(1, 16)]
-        elif op == 3:  # splice in a token
-            data[at:at] = rnd.choice(_TOKENS)
-        elif op == 4 and data:  # duplicate a range
-            end = min(len(data), at + rnd.randint(1, 64))
-            data[at:at] = data[at:end]
-        elif op == 5 and len(data) > 2:  # another mode or options byte
-            data[rnd.randrange(2)] = rnd.randrange(256)
-    return data[:16384]
-
-
 def plain() -> None:
     """The plain mutation loop (:mod:`_plain`) over this harness's seeds."""
     import _plain
 
-    _plain.run(check, seeds, _mutate)
+    def mutate(data, rnd):
+        return _plain.mutate(data, rnd, _TOKENS, header=2, max_len=16384)
+
+    _plain.run(check, seeds, mutate)
 
 
 def main() -> None:
