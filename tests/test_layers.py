@@ -98,6 +98,7 @@ FLOORS = [
     ("runs", ["kmeanskit.runs"]),
     ("images", ["kmeanskit.images"]),
     ("report", ["kmeanskit.report"]),
+    ("review", ["kmeanskit.review"]),
     ("face", ["kmeanskit"]),
     (
         "command line",

@@ -48,6 +48,9 @@ FLAGS = {
     "cache": "--cache",
     "position_weight": "--position-weight",
     "n_colors": "--colors",
+    "host": "--host",
+    "port": "--port",
+    "allow_remote": "--allow-remote",
 }
 _PARAM = re.compile(r"(?<![\w.-])(" + "|".join(FLAGS) + r")=\s*")
 
@@ -62,6 +65,7 @@ def as_flags(message: str) -> str:
     "--out 'a' is not empty; pass --force"
     """
     message = re.sub(r"(?<![\w.-])(force|overwrite)=True", "--force", message)
+    message = re.sub(r"(?<![\w.-])allow_remote=True", "--allow-remote", message)
     return _PARAM.sub(lambda m: FLAGS[m.group(1)] + " ", message)
 
 
@@ -117,6 +121,34 @@ def _report(args: argparse.Namespace) -> int:
 
     print(f"report: {build_report(args.run)}")
     return 0
+
+
+def _run_kind_module(run):
+    """The command-line module of the kind of the run folder ``run``."""
+    from .runs.layout import read_summary
+
+    if read_summary(run)["kind"] == "table":
+        from . import _cli_tables as kind
+    else:
+        from . import _cli_images as kind
+    return kind
+
+
+def _export(args: argparse.Namespace) -> int:
+    return _run_kind_module(args.run).export(args)
+
+
+def _review(args: argparse.Namespace) -> int:
+    from .review import review
+
+    return review(
+        args.run,
+        host=args.host,
+        port=args.port,
+        allow_remote=args.allow_remote,
+        open_browser=not args.no_browser,
+        announce=lambda url: print(f"review: {url}  (Ctrl-C to stop)", flush=True),
+    )
 
 
 def _plot(args: argparse.Namespace) -> int:
@@ -192,6 +224,38 @@ def _add_run_commands(sub) -> None:
     )
     r.add_argument("run", help="the --out folder of 'kmeanskit cluster'")
     r.set_defaults(func=_report)
+    v = sub.add_parser(
+        "review",
+        help="review and correct a run in the browser: rename, merge, move, split clusters",
+        epilog="example:\n  kmeanskit review clusters/   # then: kmeanskit export clusters/\n\n"
+        "every edit is appended to clusters/edits.jsonl; the server listens on 127.0.0.1\n"
+        "only, and every request must carry the random token of the printed address",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    v.add_argument("run", help="the --out folder of 'kmeanskit cluster'")
+    v.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    v.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    v.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a --host other than this machine (anyone who can reach it and has the "
+        "address with its token can edit the run)",
+    )
+    v.add_argument("--no-browser", action="store_true", help="print the address only")
+    v.set_defaults(func=_review)
+    e = sub.add_parser(
+        "export",
+        help="write the clusters of a reviewed run into folders named after them",
+        epilog="example:\n  kmeanskit export clusters/ --out curated/\n\n"
+        "the folders hold copies of the images (--link: symbolic links); the model there\n"
+        "has centres recomputed from the curated members and the clusters' names",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    e.add_argument("run", help="the --out folder of 'kmeanskit cluster'")
+    e.add_argument("--out", help="output folder (default: RUN/curated; must be new or empty)")
+    e.add_argument("--link", action="store_true", help="symbolic links instead of copies")
+    e.add_argument("--force", action="store_true", help="replace an earlier export there")
+    e.set_defaults(func=_export)
     g = sub.add_parser("plot", help="the report's figures as PNG files (matplotlib)")
     g.add_argument("run", help="the --out folder of 'kmeanskit cluster'")
     g.add_argument("--out", help="folder for the PNG files (default: the run folder)")

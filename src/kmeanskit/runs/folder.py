@@ -108,6 +108,13 @@ class RunFolder:
         np.save(path, np.asarray(xy, dtype=np.float32))
         return path
 
+    def write_features(self, X) -> Path:
+        """``features.npy``: the rows k-means ran on, as float32 (what ``kmeanskit
+        review`` finds similar rows in, and recomputes curated centres from)."""
+        path = self.record("features_npy", layout.FEATURES_FILE)
+        np.save(path, np.asarray(X, dtype=np.float32))
+        return path
+
     def write_k_scores(self, choice) -> Path | None:
         """``k_scores.json`` of a :class:`~kmeanskit.KChoice`; nothing when k was given."""
         if choice is None:

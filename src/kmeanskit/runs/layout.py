@@ -3,7 +3,8 @@
 A run folder is what ``kmeanskit cluster`` writes (:func:`kmeanskit.runs.folder.staged_run`):
 ``summary.json`` (written once, published last: a folder without it is incomplete),
 ``assignments.csv``, ``map.npy`` (a 2-d view of every row, for the report),
-``k_scores.json`` when k was chosen, the model, and what the kind of run adds (the
+``k_scores.json`` when k was chosen, ``features.npy`` (the rows k-means ran on), the
+model, and what the kind of run adds (the
 cluster folders of an image run, ``table.json`` of a table run). The report and the
 figures are built from it (:mod:`kmeanskit.report`).
 
@@ -24,6 +25,7 @@ from ..errors import NotARunFolderError, RunFolderError
 __all__ = [
     "COMMON",
     "CSV_FILE",
+    "FEATURES_FILE",
     "JOBLIB_FILE",
     "KINDS",
     "K_SCORES_FILE",
@@ -44,6 +46,9 @@ __all__ = [
 SUMMARY_FILE = "summary.json"
 CSV_FILE = "assignments.csv"
 MAP_FILE = "map.npy"
+#: the rows k-means ran on (float32, one per row of assignments.csv): what ``review``
+#: finds similar rows, near-duplicates and the centres of curated clusters in
+FEATURES_FILE = "features.npy"
 K_SCORES_FILE = "k_scores.json"
 #: the model that loads without pickle (numpy arrays and JSON)
 MODEL_FILE = "model.kmk"
@@ -56,7 +61,18 @@ STORE = "features.zarr"
 REPORT_FILE = "report.html"
 THUMBS = "thumbs"
 #: the names every run of any kind may write (checked before the work with force)
-FIXED_NAMES = (SUMMARY_FILE, CSV_FILE, MAP_FILE, K_SCORES_FILE, REPORT_FILE, THUMBS)
+#: (``edits.jsonl``, the hand edits of ``kmeanskit review``, is never provably a run's: a
+#: folder holding one is not overwritten, even with force)
+FIXED_NAMES = (
+    SUMMARY_FILE,
+    CSV_FILE,
+    MAP_FILE,
+    K_SCORES_FILE,
+    REPORT_FILE,
+    THUMBS,
+    FEATURES_FILE,
+    "edits.jsonl",
+)
 
 #: the kinds of run, and what one row of each is called
 KINDS = {"images": "images", "table": "rows"}

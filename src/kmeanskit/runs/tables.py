@@ -223,6 +223,8 @@ def cluster_table(
             save_model(model, run.record("model", layout.MODEL_FILE))
         run.write_json("table", layout.TABLE_FILE, settings)
         run.write_map(xy)
+        if not precomputed:  # the distances of a precomputed table are no feature rows
+            run.write_features(X)
         run.write_k_scores(choice)
         summary["seconds"] = round(time.perf_counter() - start, 2)
         summary = run.write_summary(summary)
