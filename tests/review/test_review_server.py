@@ -263,3 +263,42 @@ def test_server_thread_starts_and_stops(run):
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{base}/api/state", params={"token": token}, timeout=2)
     time.sleep(0)
+
+
+def test_a_table_run(tmp_path):
+    table = tmp_path / "t.csv"
+    rows = ["a,b"] + [f"{i % 3 * 10 + i * 0.01},{i % 3}" for i in range(30)]
+    table.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "run"
+    assert main(["cluster", str(table), "--k", "3", "--out", str(out)]) == 0
+    c, token, _ = client(out)
+    h = {"X-Kmeanskit-Token": token}
+    info = c.get("/api/run", headers=h).json()
+    assert info["kind"] == "table" and not info["has_images"] and info["has_features"]
+    assert len(info["names"]) == 30 and info["names"][0] == "row 1"
+    assert c.get(f"/img/0?token={token}").status_code == 404
+    assert len(c.get("/api/similar/0?n=4", headers=h).json()["neighbours"]) == 4
+    r = post(c, token, {"op": "split", "cluster": 0, "k": None}).json()
+    assert r["created"] and r["n_edits"] == 1
+
+
+def test_a_run_without_features(run):
+    (run / "features.npy").unlink()
+    c, token, _ = client(run)
+    h = {"X-Kmeanskit-Token": token}
+    assert not c.get("/api/run", headers=h).json()["has_features"]
+    for answer in (
+        c.get("/api/similar/0", headers=h),
+        c.get("/api/duplicates", headers=h),
+        post(c, token, {"op": "split", "cluster": 0, "k": 2}),
+    ):
+        assert answer.status_code == 400 and "features.npy" in answer.json()["error"]
+    assert post(c, token, {"op": "rename", "cluster": 0, "name": "kept"}).status_code == 200
+
+
+def test_a_damaged_features_file_is_named(run):
+    import numpy as np
+
+    np.save(run / "features.npy", np.zeros((3, 2), np.float32))
+    with pytest.raises(ValueError, match=r"features\.npy.*expected 24 rows"):
+        ReviewSession(run)
