@@ -127,10 +127,12 @@ def predict(args: argparse.Namespace) -> int:
 
     model = load_model(args.model)
     labels, dist, kept, failures = model.predict(args.images)
+    names = model.cluster_names  # a curated run's (kmeanskit review), else None
     rows = [
         {
             "path": str(args.images[i]),
-            "cluster": int(lab),
+            "cluster": model.cluster_id(lab),
+            **({"name": names[lab]} if names is not None else {}),
             "distance": float(d[lab]),
             "distances": [round(float(v), 6) for v in d],
         }
@@ -140,10 +142,26 @@ def predict(args: argparse.Namespace) -> int:
         print(json.dumps({"predictions": rows, "failures": [f.__dict__ for f in failures]}))
     else:
         for row in rows:
-            print(f"{row['path']}\tcluster {row['cluster']}\tdistance {row['distance']:.6g}")
+            name = f"\tname {row['name']}" if "name" in row else ""
+            print(f"{row['path']}\tcluster {row['cluster']}{name}\tdistance {row['distance']:.6g}")
         for f in failures:
             print(f"{f.path}\tskipped: {f.reason}")
     return 0 if rows else 1
+
+
+def export(args: argparse.Namespace) -> int:
+    """``kmeanskit export RUN``: :func:`kmeanskit.images.curated.export_images`."""
+    from .images.curated import export_images
+
+    result = export_images(args.run, args.out, link=args.link, force=args.force)
+    for c in result["clusters"]:
+        print(f"{c['folder']}/\t{c['size']} images\tcluster {c['id']}\t{c['name']}")
+    if result["unassigned"]:
+        print(f"unassigned/\t{result['unassigned']} images")
+    if result["missing"]:
+        print(f"{len(result['missing'])} input files missing (left out): {result['missing'][0]}")
+    print(f"-> {result['out']}")
+    return 0
 
 
 def _new_file(path: str, force: bool, source: str | None = None) -> Path:

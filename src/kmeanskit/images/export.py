@@ -18,12 +18,20 @@ import numpy as np
 
 from ..errors import InputError
 from ..runs import layout
+from ..runs.curated import CuratedClustering, curated, curated_kmeans
+from ..runs.edits import EDITS_FILE
 from ..runs.folder import RunFolder, describe_kmeans, staged_run
 from ..views import map2d
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["labels_from_paths", "load_model", "write_image_outputs", "write_outputs"]
+__all__ = [
+    "curated_image_model",
+    "labels_from_paths",
+    "load_model",
+    "write_image_outputs",
+    "write_outputs",
+]
 
 JOBLIB_FILE = layout.JOBLIB_FILE
 MODEL_FILE = layout.MODEL_FILE
@@ -134,6 +142,7 @@ def write_image_outputs(
     )
     _write_model(result.model, run, joblib)
     run.write_map(map2d(result.features, map_method))
+    run.write_features(result.features)
     run.write_k_scores(result.choice)
     run.outputs["folders"] = [f.name for f in folders]
     return {
@@ -214,6 +223,9 @@ def load_model(path):
     """The :class:`~kmeanskit.images.pipeline.ImageModel` saved by :func:`write_outputs`:
     the run folder (its ``model.kmk``) or a model file.
 
+    A run folder whose ``edits.jsonl`` has edits in force (``kmeanskit review``) gives
+    its curated model (:func:`curated_image_model`): the curated clusters, named.
+
     ``model.kmk`` loads without pickle, so loading never runs code from it. A
     ``model.joblib`` (``.pkl``, ``.pickle``) is loaded only when its path is given
     explicitly, with a warning: unpickling runs code, so load only files from sources
@@ -228,7 +240,20 @@ def load_model(path):
     path = Path(path)
     if path.is_dir():
         if (path / MODEL_FILE).is_file():
-            return load_image_model(path / MODEL_FILE)
+            model = load_image_model(path / MODEL_FILE)
+            if (path / EDITS_FILE).is_file() and (path / layout.SUMMARY_FILE).is_file():
+                clustering = curated(path)
+                if clustering.edited:
+                    logger.info(
+                        "%s: the curated model is used (%d edits from review: %d clusters, "
+                        "centres recomputed from %s)",
+                        path,
+                        clustering.n_edits,
+                        len(clustering.ids),
+                        layout.FEATURES_FILE,
+                    )
+                    model = curated_image_model(model, clustering)
+            return model
         if (path / JOBLIB_FILE).is_file():
             raise FileNotFoundError(
                 f"no {MODEL_FILE} in {str(path)!r}, only {JOBLIB_FILE}, which is pickle-based "
@@ -253,3 +278,25 @@ def load_model(path):
     if not isinstance(model, ImageModel):
         raise TypeError(f"{str(path)!r} holds a {type(model).__name__}, not an image model")
     return model
+
+
+def curated_image_model(model, clustering: CuratedClustering, features=None):
+    """A copy of the image model ``model`` of a run whose clusters are those of its
+    curation ``clustering`` (:func:`kmeanskit.runs.curated.curated`): the k-means of
+    :func:`kmeanskit.runs.curated.curated_kmeans` (centres recomputed from the run's
+    ``features.npy``, or ``features``), ``cluster_names`` and ``cluster_ids`` set.
+
+    Examples
+    --------
+    >>> model = curated_image_model(load_model("run"), curated("run"))  # doctest: +SKIP
+    >>> model.cluster_names  # doctest: +SKIP
+    ['cats', 'dogs']
+    """
+    from dataclasses import replace
+
+    return replace(
+        model,
+        kmeans=curated_kmeans(model.kmeans, clustering, features),
+        cluster_names=list(clustering.names),
+        cluster_ids=[int(j) for j in clustering.ids],
+    )

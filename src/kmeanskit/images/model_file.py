@@ -27,6 +27,10 @@ An :class:`~kmeanskit.images.pipeline.ImageModel` is saved in the format of
     ``embedder.umap.train_rows`` ``(n_train_, n_features_in_)`` and
     ``embedder.umap.embedding`` ``(n_train_, n_components_)`` (float32); umap-learn is
     not imported to load or use it.
+- ``cluster_names`` and ``cluster_ids`` (only in the model of a run curated by
+  ``kmeanskit review``, :func:`kmeanskit.images.export.load_model`): the name (1 to
+  :data:`MAX_NAME` characters, no control characters) and the curated cluster id of
+  each of the k-means' clusters.
 
 Every array's shape is declared by ``model.json`` and checked before it is read; the
 caps of :mod:`kmeanskit._model_zip` hold (an array of at most 2 GiB: the training rows
@@ -39,6 +43,7 @@ as they did; files with one are refused by the kmeanskit versions before it.
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +75,10 @@ MAX_SIDE = 16384
 STEPS = {"autoencoder": Autoencoder, "umap": UMAPEmbedding}
 #: the most hidden layers of an autoencoder in a model file
 MAX_LAYERS = 16
+#: the longest cluster name (``cluster_names``, set by a curated run)
+MAX_NAME = 100
+#: the unicode categories a cluster name may not hold (control, format, lines)
+_CONTROL = ("Cc", "Cf", "Cs", "Zl", "Zp")
 _F4 = ("<f4",)
 #: the fitted scalars of each step in a model file
 _STEP_ATTRIBUTES = {
@@ -129,6 +138,11 @@ def save_image_model(model: ImageModel, path, *, overwrite: bool = False) -> Pat
             desc, step_arrays = _describe_step(step, est, model.features)
             params["embedder"].append(desc)
             arrays.update(step_arrays)
+    k = int(model.kmeans.n_clusters)
+    for key in ("cluster_names", "cluster_ids"):  # only then: other files stay as before
+        value = getattr(model, key, None)
+        if value is not None:
+            params[key] = _check_clusters(key, list(value), k, "the model", UnsupportedModelError)
     total = _check_caps(arrays)
     path = _model_zip.write(path, KIND, params, {}, arrays, overwrite=overwrite)
     if total > _model_zip.RATIO_FLOOR and total > _model_zip.MAX_RATIO * path.stat().st_size:
@@ -170,7 +184,7 @@ def load_image_model(path) -> ImageModel:
     params = check_keys(
         header["params"],
         ("features", "spec", "extractor", "reducer", "kmeans"),
-        ("embedder",),
+        ("embedder", "cluster_names", "cluster_ids"),
         "params",
         where,
     )
@@ -226,7 +240,38 @@ def load_image_model(path) -> ImageModel:
         from sklearn.pipeline import Pipeline
 
         embedder = Pipeline(steps)
-    return ImageModel(spec, features, extractor, reducer, kmeans, embedder)
+    names, ids = (
+        None
+        if params.get(key) is None
+        else _check_clusters(key, params[key], kmeans.n_clusters, where, ModelFileError)
+        for key in ("cluster_names", "cluster_ids")
+    )
+    return ImageModel(spec, features, extractor, reducer, kmeans, embedder, names, ids)
+
+
+def _check_clusters(key: str, value, k: int, where: str, error) -> list:
+    """``cluster_names`` (k texts of 1 to MAX_NAME characters, no control characters) or
+    ``cluster_ids`` (k distinct ints from 0 to 2**31 - 1) of a model, checked."""
+    if not isinstance(value, list) or len(value) != k:
+        raise error(
+            f"{where}: {key} should be a list of {k} entries (one per cluster); got {value!r:.80}"
+        )
+    for item in value:
+        if key == "cluster_names":
+            ok = (
+                isinstance(item, str)
+                and 1 <= len(item) <= MAX_NAME
+                and not any(unicodedata.category(c) in _CONTROL for c in item)
+            )
+            what = f"a text of 1 to {MAX_NAME} characters without control characters"
+        else:
+            ok = type(item) is int and 0 <= item < 2**31
+            what = "a cluster id (an int from 0 to 2**31 - 1)"
+        if not ok:
+            raise error(f"{where}: every entry of {key} should be {what}; got {item!r:.80}")
+    if key == "cluster_ids" and len(set(value)) != k:
+        raise error(f"{where}: cluster_ids should be distinct; got {value!r:.80}")
+    return list(value)
 
 
 def _wants(recipe) -> list[str]:

@@ -210,6 +210,12 @@ class ImageModel:
     embedder : Pipeline or None
         The steps fitted on all the training rows (autoencoder, UMAP), applied to new
         rows after ``reducer``.
+    cluster_names : list of str or None
+        The name of each cluster of ``kmeans`` (a run curated by ``kmeanskit review``),
+        or None.
+    cluster_ids : list of int or None
+        The curated cluster id of each cluster of ``kmeans`` (what the review page and
+        ``kmeanskit export`` call it), or None: the ids are the indices.
     """
 
     spec: ImageSpec
@@ -218,6 +224,12 @@ class ImageModel:
     reducer: object | None
     kmeans: KMeans
     embedder: object | None = None
+    cluster_names: list | None = None
+    cluster_ids: list | None = None
+
+    def cluster_id(self, index: int) -> int:
+        """The cluster id shown for the cluster ``index`` of ``kmeans``."""
+        return int(self.cluster_ids[index]) if self.cluster_ids is not None else int(index)
 
     def settings_key(self) -> str:
         """What the feature rows depend on: the cache key of these settings."""
