@@ -92,8 +92,27 @@ def predict(args: argparse.Namespace) -> int:
         return 0
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(["id", "cluster", "distance"])
-    for row in rows:  # an id a spreadsheet would run as a formula is quoted
-        writer.writerow([csv_cell(row["id"]), row["cluster"], repr(row["distance"])])
+    named = bool(rows) and "name" in rows[0]  # a run curated by kmeanskit review
+    writer.writerow(["id", "cluster", *(["name"] if named else []), "distance"])
+    for row in rows:  # an id (or a name) a spreadsheet would run as a formula is quoted
+        name = [csv_cell(row["name"])] if named else []
+        writer.writerow([csv_cell(row["id"]), row["cluster"], *name, repr(row["distance"])])
     sys.stdout.write(text.getvalue())
+    return 0
+
+
+def export(args: argparse.Namespace) -> int:
+    """``kmeanskit export RUN`` of a table run: :func:`kmeanskit.runs.export.export_table`."""
+    from .runs.export import export_table
+
+    if args.link:
+        print(
+            "--link is for image runs: a table run's export holds no files to link", file=sys.stderr
+        )
+    result = export_table(args.run, args.out, force=args.force)
+    for c in result["clusters"]:
+        print(f"cluster {c['id']}\t{c['size']} rows\t{c['name']}")
+    if result["unassigned"]:
+        print(f"unassigned\t{result['unassigned']} rows")
+    print(f"-> {result['out']}")
     return 0

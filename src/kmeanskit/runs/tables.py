@@ -11,6 +11,7 @@ Needs no image library.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +22,8 @@ from ..choose_k import internal_scores, parse_k, resolve_k
 from ..errors import InputError
 from . import layout
 from .folder import check_out, describe_kmeans, staged_run
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["TABLE_SUFFIXES", "cluster_table", "is_table", "is_table_model", "predict_table"]
 
@@ -340,8 +343,39 @@ def _load_settings(path: Path) -> tuple[dict, Path]:
     return settings, folder
 
 
-def _predict_one(settings, folder, model_path: Path, data):
-    """(ids, labels, distances) of the rows of the table ``data``."""
+def _curation(settings, folder: Path):
+    """The curated clustering of a table run whose ``edits.jsonl`` has edits in force
+    (``kmeanskit review``), or None."""
+    from .curated import curated
+    from .edits import EDITS_FILE
+
+    if not (folder / EDITS_FILE).is_file() or not (folder / layout.SUMMARY_FILE).is_file():
+        return None
+    clustering = curated(folder)
+    if not clustering.edited:
+        return None
+    if settings["metric"] == "precomputed":
+        logger.warning(
+            "%s: a run on a precomputed distance table predicts its own clusters: its "
+            "curation (%d edits) has no centres to apply",
+            folder,
+            clustering.n_edits,
+        )
+        return None
+    logger.info(
+        "%s: the curated model is used (%d edits from review: %d clusters, centres "
+        "recomputed from %s)",
+        folder,
+        clustering.n_edits,
+        len(clustering.ids),
+        layout.FEATURES_FILE,
+    )
+    return clustering
+
+
+def _predict_one(settings, folder, model_path: Path, data, curation=None, cache=None):
+    """(ids, labels, distances) of the rows of the table ``data``; with ``curation``
+    the labels are its cluster ids (the curated model made once, kept in ``cache``)."""
     from ..errors import RunFolderError
     from ..model_io import load_model
     from ..tables import Scaler
@@ -372,15 +406,27 @@ def _predict_one(settings, folder, model_path: Path, data):
                 f"features; {str(folder / layout.TABLE_FILE)!r} names {len(names)} "
                 "feature columns"
             )
+        if curation is not None:
+            from .curated import curated_kmeans
+
+            cache = {} if cache is None else cache
+            if "kmeans" not in cache:
+                cache["kmeans"] = curated_kmeans(model, curation)
+            model = cache["kmeans"]
         D = model.transform(scaled)
     labels = D.argmin(axis=1)
-    return table.ids, labels, D[np.arange(len(labels)), labels]
+    dist = D[np.arange(len(labels)), labels]
+    if curation is not None and settings["metric"] != "precomputed":
+        labels = np.asarray(curation.ids, dtype=np.int64)[labels]
+    return table.ids, labels, dist
 
 
 def predict_table(model, data) -> list[dict]:
     """The cluster of every row of the table files ``data``, with a table model (the
     ``out`` folder of :func:`cluster_table`, or its model file): a list of
-    ``{"id", "cluster", "distance"}``.
+    ``{"id", "cluster", "distance"}``. A run curated by ``kmeanskit review`` (edits in
+    force in its ``edits.jsonl``) predicts its curated clusters (centres recomputed from
+    its ``features.npy``, :mod:`kmeanskit.runs.curated`), each row with its ``"name"``.
 
     Examples
     --------
@@ -398,6 +444,8 @@ def predict_table(model, data) -> list[dict]:
             "give the out folder of a table run"
         )
     settings, folder = _load_settings(model_path)
+    curation = _curation(settings, folder)
+    cache: dict = {}
     rows = []
     for path in data:
         if not is_table(path):
@@ -405,9 +453,16 @@ def predict_table(model, data) -> list[dict]:
                 f"{str(path)!r} is not a table file (a table model predicts the "
                 f"rows of {', '.join(TABLE_SUFFIXES)} files)"
             )
-        ids, labels, dist = _predict_one(settings, folder, model_path, path)
+        ids, labels, dist = _predict_one(settings, folder, model_path, path, curation, cache)
         rows += [
             {"id": i, "cluster": int(lab), "distance": float(d)}
+            if curation is None
+            else {
+                "id": i,
+                "cluster": int(lab),
+                "name": curation.name(int(lab)),
+                "distance": float(d),
+            }
             for i, lab, d in zip(ids, labels, dist, strict=True)
         ]
     return rows
