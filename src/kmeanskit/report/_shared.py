@@ -13,6 +13,7 @@ import colorsys
 import csv
 import html
 import json
+import logging
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -33,6 +34,8 @@ from ..runs.layout import (
 from ..tables._common import TableError
 from ..tables._npyfile import read_npy_file, shape_text
 
+logger = logging.getLogger(__name__)
+
 __all__ = [
     "MAP_NAMES",
     "bars_svg",
@@ -46,6 +49,7 @@ __all__ = [
     "read_rows",
     "render_page",
     "require",
+    "review_state",
     "script_json",
 ]
 
@@ -282,9 +286,40 @@ def read_k_scores(run) -> dict | None:
     return ks
 
 
-def bars_svg(sizes, colours) -> str:
+def review_state(run, summary: dict) -> dict | None:
+    """What ``kmeanskit review`` made of the run, for the page: ``{"n_edits", "names"}``
+    (the name of each of the run's clusters, None for one the edits emptied), or None
+    when no edits are in force (or the edit log cannot be read: a warning).
+
+    Examples
+    --------
+    >>> review_state("no/such/run", {"k": 2}) is None
+    True
+    """
+    from ..runs.curated import curated
+    from ..runs.edits import EDITS_FILE
+
+    if not (Path(run) / EDITS_FILE).is_file():
+        return None
+    try:
+        clustering = curated(run)
+    except (RunFolderError, OSError) as exc:
+        logger.warning("the report leaves out the edits of %s: %s", run, exc)
+        return None
+    if not clustering.edited:
+        return None
+    named = dict(zip(clustering.ids, clustering.names, strict=True))
+    return {
+        "n_edits": clustering.n_edits,
+        "names": [named.get(j) for j in range(summary["k"])],
+        "n_clusters": len(clustering.ids),
+    }
+
+
+def bars_svg(sizes, colours, names=None) -> str:
     """The cluster sizes as an SVG bar chart (``id="sizes"``; each bar has the
-    ``data-cluster`` the page's script highlights).
+    ``data-cluster`` the page's script highlights; its title the cluster's name from
+    ``names`` when given, escaped).
 
     Examples
     --------
@@ -294,10 +329,15 @@ def bars_svg(sizes, colours) -> str:
     width, height = 640, 120
     top = max(max(sizes, default=0), 1)
     bar = width / max(len(sizes), 1)
+
+    def title(i: int) -> str:
+        name = names[i] if names is not None and i < len(names) else None
+        return f"cluster {i}" + (f" ({html.escape(name, quote=True)})" if name else "")
+
     rects = "".join(
         f'<rect x="{i * bar:.2f}" y="{height - s / top * height:.2f}" '
         f'width="{max(bar - 1, 0.5):.2f}" height="{s / top * height:.2f}" '
-        f'fill="{colours[i]}" data-cluster="{i}"><title>cluster {i}: {s}</title></rect>'
+        f'fill="{colours[i]}" data-cluster="{i}"><title>{title(i)}: {s}</title></rect>'
         for i, s in enumerate(sizes)
     )
     return f'<svg id="sizes" width="{width}" height="{height}" role="img">{rects}</svg>'
@@ -360,13 +400,17 @@ def render_page(template: str, run, out, summary: dict, *, sizes, colours, data,
 
     env = Environment(loader=PackageLoader("kmeanskit.report"), autoescape=True)
     k_scores = read_k_scores(run)
+    review = review_state(run, summary)
     page = env.get_template(template).render(
+        review=review,
+        run_path=str(run),
+        cluster_names=review["names"] if review else [None] * len(sizes),
         summary=summary,
         items=n_items(summary),
         scores=[
             (n, f"{v:.4g}" if isinstance(v, float) else v) for n, v in summary["scores"].items()
         ],
-        sizes_svg=bars_svg(sizes, colours),
+        sizes_svg=bars_svg(sizes, colours, review["names"] if review else None),
         k_svg=k_svg(k_scores) if k_scores is not None else "",
         data_json=script_json(data),
         **context,
