@@ -360,3 +360,27 @@ def test_no_symlink_is_followed_out_of_the_export(image_run, tmp_path):
     for c in result["clusters"]:
         assert (tmp_path / "ex" / c["folder"]).resolve().parent == (tmp_path / "ex").resolve()
     assert not os.path.lexists(tmp_path / "x")
+
+
+def test_an_image_model_pickled_before_names_unpickles_without_them(image_run):
+    import pickle
+
+    from kmeanskit.images import load_model
+
+    model = load_model(image_run[1])
+    for key in ("cluster_names", "cluster_ids"):  # as an older kmeanskit pickled it
+        model.__dict__.pop(key)
+    back = pickle.loads(pickle.dumps(model))
+    assert back.cluster_names is None and back.cluster_ids is None and back.cluster_id(1) == 1
+
+
+def test_a_spherical_kmeans_gets_unit_centres():
+    from kmeanskit.estimators import SphericalKMeans
+    from kmeanskit.runs.curated import CuratedClustering, curated_kmeans
+
+    X = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [0.1, 0.9]])
+    km = SphericalKMeans(2, random_state=0).fit(X)
+    c = CuratedClustering(Path("run"), 2, (0,), ("all",), np.zeros(4, np.int64), 1)
+    got = curated_kmeans(km, c, X)
+    np.testing.assert_allclose(np.linalg.norm(got.cluster_centers_, axis=1), 1.0)
+    assert got.predict(X).tolist() == [0, 0, 0, 0]

@@ -212,7 +212,8 @@ def curated(run) -> CuratedClustering:
 def curated_kmeans(kmeans, clustering: CuratedClustering, features=None):
     """A copy of the fitted k-means ``kmeans`` (KMeans, SphericalKMeans or
     MiniBatchKMeans) whose clusters are the curated ones: ``cluster_centers_`` the
-    centres of :meth:`CuratedClustering.centres`, ``n_clusters`` their number, the other
+    centres of :meth:`CuratedClustering.centres` (scaled to unit length for a
+    SphericalKMeans), ``n_clusters`` their number, the other
     fitted attributes made consistent (``inertia_`` over the assigned rows, the training
     labels and starting centres of the old clusters dropped), so that ``predict`` and
     ``transform`` work and a model file holds it. ``kmeans`` is not changed.
@@ -228,6 +229,10 @@ def curated_kmeans(kmeans, clustering: CuratedClustering, features=None):
     """
     X = read_features(clustering.run, len(clustering.labels)) if features is None else features
     X = np.asarray(X)
+    spherical = type(kmeans).__name__ == "SphericalKMeans"
+    if spherical:  # it clusters the rows scaled to unit length
+        lengths = np.linalg.norm(X, axis=1, keepdims=True)
+        X = X / np.where(lengths > 0, lengths, 1.0)
     centres = clustering.centres(X)
     old = np.asarray(kmeans.cluster_centers_)
     if centres.shape[1] != old.shape[1]:
@@ -235,6 +240,9 @@ def curated_kmeans(kmeans, clustering: CuratedClustering, features=None):
             f"{str(clustering.run / layout.FEATURES_FILE)!r}: rows of {centres.shape[1]} "
             f"features; the run's model has centres of {old.shape[1]}"
         )
+    if spherical:  # its centres are unit vectors
+        norms = np.linalg.norm(centres, axis=1, keepdims=True)
+        centres = centres / np.where(norms > 0, norms, 1.0)
     km = copy.deepcopy(kmeans)
     m = len(clustering.ids)
     km.cluster_centers_ = np.ascontiguousarray(centres, dtype=old.dtype)
