@@ -23,6 +23,7 @@ import hmac
 import json
 import logging
 import math
+import re
 import secrets
 import threading
 import time
@@ -48,7 +49,9 @@ HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Content-Security-Policy": CSP,
 }
-STATIC = {"review.js": "text/javascript", "review.css": "text/css"}
+#: the page's own files (static/ of the package) by suffix; nothing else is served
+STATIC = {".js": "text/javascript", ".css": "text/css"}
+_STATIC_NAME = re.compile(r"[a-z][a-z0-9_-]{0,40}\.(js|css)")
 
 
 def _package_file(*parts: str) -> str:
@@ -132,9 +135,13 @@ def create_app(session: ReviewSession, token: str, hosts: set):
 
     def static_file(request):
         name = request.path_params["name"]
-        if name not in STATIC:
+        if not _STATIC_NAME.fullmatch(name):
             return Response(status_code=404, headers=HEADERS)
-        return Response(package_file("static", name), media_type=STATIC[name], headers=HEADERS)
+        try:
+            text = package_file("static", name)
+        except (FileNotFoundError, IsADirectoryError):
+            return Response(status_code=404, headers=HEADERS)
+        return Response(text, media_type=STATIC[name[name.rindex(".") :]], headers=HEADERS)
 
     def run_info(request):
         return answer(session.run_info())
