@@ -2,59 +2,22 @@
 and the split of one cluster by k-means.
 
 The rows are the run's ``features.npy`` (what k-means ran on), read as untrusted input by
-:func:`read_features`.
+:func:`kmeanskit.runs.curated.read_features`.
 """
 
 from __future__ import annotations
 
-import logging
 import threading
-from pathlib import Path
 
 import numpy as np
 
-from ..errors import RunFolderError
-from ..runs import layout
-from ..tables._common import TableError
-from ..tables._npyfile import read_npy_file, shape_text
 
-logger = logging.getLogger(__name__)
-
-__all__ = ["Neighbours", "read_features", "split_rows"]
+__all__ = ["Neighbours", "split_rows"]
 
 #: the neighbours of each row kept for the near-duplicate groups
 N_NEAR = 5
-#: the widest feature rows read back
-MAX_WIDTH = 1 << 16
 #: the k a split chooses from when none is given
 SPLIT_KS = range(2, 9)
-
-
-def read_features(run, n: int) -> np.ndarray | None:
-    """The run's ``features.npy`` as float32 ``(n, d)``; ``None`` when the run has none
-    (a run of an earlier kmeanskit, a precomputed table). A file of another shape, type
-    or with values that are not finite raises :class:`~kmeanskit.errors.RunFolderError`."""
-    path = Path(run) / layout.FEATURES_FILE
-    if not path.is_file():
-        return None
-
-    def check(shape: tuple, dtype: np.dtype) -> None:  # the header, before the data
-        if len(shape) != 2 or shape[0] != n or not 1 <= shape[1] <= MAX_WIDTH or dtype.kind != "f":
-            raise RunFolderError(
-                f"{str(path)!r}: expected {n} rows of 1 to {MAX_WIDTH} real numbers; got an "
-                f"array of shape {shape_text(shape)} ({dtype})"
-            )
-
-    try:
-        X = read_npy_file(path, check)
-    except TableError as exc:
-        raise RunFolderError(f"{str(path)!r} cannot be read: {exc}") from None
-    except OSError as exc:
-        raise RunFolderError(f"{str(path)!r} cannot be read: {exc.strerror or exc}") from None
-    X = np.ascontiguousarray(X, dtype=np.float32)
-    if not np.isfinite(X).all():
-        raise RunFolderError(f"{str(path)!r} holds values that are not finite")
-    return X
 
 
 class Neighbours:

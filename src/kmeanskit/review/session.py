@@ -2,7 +2,7 @@
 
 Everything here is read from the run folder, which is untrusted input: the rows and the
 map are read by the report's checked readers, the feature rows by
-:func:`~.neighbours.read_features`, the edits by :class:`~kmeanskit.runs.edits.EditLog`.
+:func:`~kmeanskit.runs.curated.read_features`, the edits by :class:`~kmeanskit.runs.edits.EditLog`.
 An image is only ever opened by its row number, from the path the run's own
 ``assignments.csv`` lists for that row; never by a path a request names.
 """
@@ -20,8 +20,10 @@ import numpy as np
 from ..errors import RunFolderError
 from ..images.io import MAX_PIXELS
 from ..report._shared import normalise, read_map, read_rows
+from ..runs import layout
+from ..runs.curated import read_features
 from ..runs.edits import EditError, EditLog
-from .neighbours import Neighbours, read_features, split_rows
+from .neighbours import Neighbours, split_rows
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +55,8 @@ class ReviewSession:
         self.names = [Path(p).name if self.kind == "images" else p for p in self.items]
         xy = read_map(self.run, self.n)
         self.map = None if xy is None else [list(p) for p in zip(*normalise(xy), strict=True)]
-        self.features = read_features(self.run, self.n)
+        has = (self.run / layout.FEATURES_FILE).is_file()  # none: an earlier kmeanskit's run
+        self.features = read_features(self.run, self.n).astype(np.float32) if has else None
         self.neighbours = None if self.features is None else Neighbours(self.features)
         self._thumbs: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
