@@ -11,7 +11,6 @@ import threading
 
 import numpy as np
 
-
 __all__ = ["Neighbours", "split_rows"]
 
 #: the neighbours of each row kept for the near-duplicate groups
