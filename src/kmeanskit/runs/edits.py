@@ -241,25 +241,69 @@ class Curation:
             raise EditError(f"op should be one of {', '.join(OPS)}; got {op!r:.40}")
 
 
-def replay(labels, k: int, edits: list[dict]) -> tuple[Curation, list, list]:
-    """The state after ``edits`` over the initial ``labels``: ``(state, in_force,
-    undone)``, the edits in force and those undone (the next redo last)."""
-    in_force: list = []
-    undone: list = []
+class History:
+    """The edits in force and those undone, over a :class:`Curation`; each edit in force
+    keeps what it changed, so that an undo or a redo costs what the edit changed, not a
+    replay of the whole log.
+
+    Examples
+    --------
+    >>> h = History(Curation.initial(np.array([0, 1]), k=2))
+    >>> h.play({"op": "move", "rows": [1], "to": 0}).tolist()
+    [1]
+    >>> h.play({"op": "undo"}).tolist(), h.state.labels.tolist()
+    ([1], [0, 1])
+    """
+
+    def __init__(self, state: Curation):
+        self.state = state
+        self.in_force: list = []  # (edit, rows it changed, their labels before, names before)
+        self.undone: list = []  # edits, the next redo last
+
+    def _apply(self, edit: dict) -> np.ndarray:
+        before_labels, before_names = self.state.labels.copy(), dict(self.state.names)
+        self.state.apply(edit)
+        rows = np.flatnonzero(before_labels != self.state.labels)
+        self.in_force.append((edit, rows, before_labels[rows], before_names))
+        return rows
+
+    def play(self, edit: dict) -> np.ndarray:
+        """Apply ``edit`` (undo and redo included); returns the rows whose cluster
+        changed. Raises :class:`EditError`, the state unchanged, when it cannot apply."""
+        op = edit.get("op")
+        if op == "undo":
+            if not self.in_force:
+                raise EditError("nothing to undo")
+            done, rows, labels, names = self.in_force.pop()
+            self.state.labels[rows] = labels
+            self.state.names = names
+            self.undone.append(done)
+            return rows
+        if op == "redo":
+            if not self.undone:
+                raise EditError("nothing to redo")
+            rows = self._apply(self.undone[-1])
+            self.undone.pop()
+            return rows
+        rows = self._apply(edit)
+        self.undone.clear()
+        return rows
+
+    def edits(self) -> list:
+        return [edit for edit, *_ in self.in_force]
+
+
+def replay(labels, k: int, edits: list[dict]) -> History:
+    """The :class:`History` of ``edits`` played over the initial ``labels``; an undo or
+    redo with nothing to take back or put back (which the log never holds) is skipped."""
+    history = History(Curation.initial(labels, k))
     for edit in edits:
-        if edit.get("op") == "undo":
-            if in_force:
-                undone.append(in_force.pop())
-        elif edit.get("op") == "redo":
-            if undone:
-                in_force.append(undone.pop())
-        else:
-            in_force.append(edit)
-            undone.clear()
-    state = Curation.initial(labels, k)
-    for edit in in_force:
-        state.apply(edit)
-    return state, in_force, undone
+        if edit.get("op") == "undo" and not history.in_force:
+            continue
+        if edit.get("op") == "redo" and not history.undone:
+            continue
+        history.play(edit)
+    return history
 
 
 def _sha256(path: Path) -> str:
@@ -348,19 +392,29 @@ class EditLog:
         elif os.path.lexists(self.path):
             raise RunFolderError(f"{str(self.path)!r} is not a plain file")
         try:
-            self.state, self.in_force, self.undone = replay(self.initial, self.k, self.edits)
+            self.history = replay(self.initial, self.k, self.edits)
         except EditError as exc:
             raise RunFolderError(f"{str(self.path)!r}: an edit does not apply: {exc}") from None
         if end is not None and end < self.path.stat().st_size:
             os.truncate(self.path, end)  # the cut line goes; the next edit starts clean
 
     @property
+    def state(self) -> Curation:
+        """The curated state: the log replayed."""
+        return self.history.state
+
+    @property
+    def in_force(self) -> list:
+        """The edits in force, in order."""
+        return self.history.edits()
+
+    @property
     def can_undo(self) -> bool:
-        return bool(self.in_force)
+        return bool(self.history.in_force)
 
     @property
     def can_redo(self) -> bool:
-        return bool(self.undone)
+        return bool(self.history.undone)
 
     def _write(self, edit: dict) -> None:
         line = json.dumps(edit, separators=(",", ":")).encode() + b"\n"
@@ -381,20 +435,17 @@ class EditLog:
             raise EditError("an edit is a JSON object")
         edit = {key: value for key, value in edit.items() if not key.startswith("_")}
         with self._lock:
-            before = self.state.labels.copy()
-            op = edit.get("op")
-            if op in ("undo", "redo"):
-                if not (self.in_force if op == "undo" else self.undone):
-                    raise EditError(f"nothing to {op}")
-                state, in_force, undone = replay(self.initial, self.k, [*self.edits, edit])
-            else:
-                state = self.state.copy()
-                state.apply(edit)
-                in_force, undone = [*self.in_force, edit], []
+            snapshot = (self.state.copy(), list(self.history.in_force), list(self.history.undone))
+            rows = self.history.play(edit)
             edit["time"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-            if not self.path.is_file() or not self.path.stat().st_size:
-                self._write({"op": START, "assignments": self.fingerprint, "time": edit["time"]})
-            self._write(edit)
+            try:
+                if not self.path.is_file() or not self.path.stat().st_size:
+                    self._write(
+                        {"op": START, "assignments": self.fingerprint, "time": edit["time"]}
+                    )
+                self._write(edit)
+            except BaseException:  # not on disk: not done
+                self.history.state, self.history.in_force, self.history.undone = snapshot
+                raise
             self.edits.append(edit)
-            self.state, self.in_force, self.undone = state, in_force, undone
-            return np.flatnonzero(before != state.labels)
+            return rows
