@@ -302,3 +302,12 @@ def test_a_damaged_features_file_is_named(run):
     np.save(run / "features.npy", np.zeros((3, 2), np.float32))
     with pytest.raises(ValueError, match=r"features\.npy.*expected 24 rows"):
         ReviewSession(run)
+
+
+def test_cluster_force_never_removes_the_edits(run, source, capsys):
+    EditLog(run).append({"op": "rename", "cluster": 0, "name": "mine"})
+    before = (run / EDITS_FILE).read_bytes()
+    command = ["cluster", str(source), "--k", "3", "--features", "pixels", "--size", "8"]
+    assert main([*command, "--out", str(run), "--force"]) == 1
+    assert "edits made by hand" in capsys.readouterr().err
+    assert (run / EDITS_FILE).read_bytes() == before

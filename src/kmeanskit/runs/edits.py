@@ -49,7 +49,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["EDITS_FILE", "Curation", "EditError", "EditLog", "read_labels", "replay"]
 
-EDITS_FILE = "edits.jsonl"
+EDITS_FILE = layout.EDITS_FILE
 #: the longest line (one edit) and log read back
 MAX_LINE = 8 * 2**20
 MAX_LOG = 512 * 2**20

@@ -56,6 +56,12 @@ def check_out(out, force: bool) -> None:
 
 
 def _check_ours(out: Path, name: str, ours: dict) -> None:
+    if name == layout.EDITS_FILE:
+        raise OutputExistsError(
+            f"{str(out / name)!r} holds the edits made by hand in 'kmeanskit review' of the "
+            "run there, which force=True never removes: export them first if you want them "
+            "(kmeanskit export), then move that file away, or choose another folder"
+        )
     if name not in ours:
         raise OutputExistsError(
             f"{str(out / name)!r} was not written by kmeanskit; force=True replaces only "

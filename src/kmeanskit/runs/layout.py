@@ -25,6 +25,7 @@ from ..errors import NotARunFolderError, RunFolderError
 __all__ = [
     "COMMON",
     "CSV_FILE",
+    "EDITS_FILE",
     "FEATURES_FILE",
     "JOBLIB_FILE",
     "KINDS",
@@ -60,9 +61,11 @@ TABLE_FILE = "table.json"
 STORE = "features.zarr"
 REPORT_FILE = "report.html"
 THUMBS = "thumbs"
-#: the names every run of any kind may write (checked before the work with force)
-#: (``edits.jsonl``, the hand edits of ``kmeanskit review``, is never provably a run's: a
-#: folder holding one is not overwritten, even with force)
+#: the hand edits of ``kmeanskit review`` (:mod:`kmeanskit.runs.edits`)
+EDITS_FILE = "edits.jsonl"
+#: the names every run of any kind may write (checked before the work with force);
+#: ``edits.jsonl`` is never provably a run's: a folder holding one is not overwritten,
+#: even with force
 FIXED_NAMES = (
     SUMMARY_FILE,
     CSV_FILE,
@@ -71,7 +74,7 @@ FIXED_NAMES = (
     REPORT_FILE,
     THUMBS,
     FEATURES_FILE,
-    "edits.jsonl",
+    EDITS_FILE,
 )
 
 #: the kinds of run, and what one row of each is called
