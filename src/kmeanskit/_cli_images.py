@@ -152,8 +152,20 @@ def predict(args: argparse.Namespace) -> int:
 def export(args: argparse.Namespace) -> int:
     """``kmeanskit export RUN``: :func:`kmeanskit.images.curated.export_images`."""
     from .images.curated import export_images
+    from .runs.layout import read_summary
 
-    result = export_images(args.run, args.out, link=args.link, force=args.force)
+    bar = _bar(read_summary(args.run)["n_rows"], "export")
+    try:
+        result = export_images(
+            args.run,
+            args.out,
+            link=args.link,
+            force=args.force,
+            progress=None if bar is None else bar.update,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
     for c in result["clusters"]:
         print(f"{c['folder']}/\t{c['size']} images\tcluster {c['id']}\t{c['name']}")
     if result["unassigned"]:

@@ -46,7 +46,7 @@ def _model(run: Path, clustering):
     return replace(model, cluster_names=list(clustering.names), cluster_ids=list(clustering.ids))
 
 
-def export_images(run, out=None, link: bool = False, force: bool = False) -> dict:
+def export_images(run, out=None, link: bool = False, force: bool = False, progress=None) -> dict:
     """Write the curated clustering of the image run ``run`` into ``out``.
 
     ``out`` (default ``RUN/curated``) gets one folder per curated cluster with members,
@@ -69,6 +69,8 @@ def export_images(run, out=None, link: bool = False, force: bool = False) -> dic
     force : bool, default=False
         Write into a non-empty ``out``, replacing what an earlier export provably wrote
         there (nothing else: a file added since is never removed).
+    progress : callable, optional
+        Called with 1 after each image (a progress bar).
 
     Returns
     -------
@@ -117,6 +119,8 @@ def export_images(run, out=None, link: bool = False, force: bool = False) -> dic
             else:
                 missing.append(path)
             rows.append([path, lab, clustering.name(lab)])
+            if progress is not None:
+                progress(1)
         staged.write_assignments(["path", "cluster", "name"], rows)
         if model is not None:
             from .model_file import save_image_model
