@@ -62,6 +62,9 @@ def review(
     if not isinstance(port, int) or not 0 <= port <= 65535:
         raise InputError(f"port should be 0 to 65535; got {port!r}")
     try:
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+
         from .app import ReviewServer
     except ImportError as exc:  # pragma: no cover - the review extra is installed in CI
         raise ImportError(
