@@ -6,6 +6,8 @@
 (() => {
   const TOKEN = new URLSearchParams(location.search).get('token') || '';
   const PAGE = 300; // tiles added per "Show more"
+  const GROUP_TILES = 24; // tiles of a near-duplicate group shown before its "+N more"
+  const GROUP_MAX = 300; // and at most, once opened
   const MAP_THUMBS = 300; // fewer visible points than this: draw them as thumbnails
   const $ = (id) => document.getElementById(id);
 
@@ -38,6 +40,7 @@
     detailRow: null,
     dupGroups: [],
     dupShown: 0,
+    dupOpen: new Set(), // groups shown whole (index in dupGroups)
   };
 
   // ---------------------------------------------------------------- server
@@ -434,7 +437,7 @@
   // ---------------------------------------------------------------- grid
   const tileCache = new Map();
 
-  function makeTile(row, small) {
+  function makeTile(row) {
     const t = el('div', 'tile');
     t.dataset.row = String(row);
     const name = S.names[row];
@@ -447,13 +450,12 @@
       img.alt = name;
       img.src = imgUrl(row);
       t.append(img);
-    } else {
-      t.append(el('div', 'text', name));
-    }
-    if (!small || S.hasImages) {
       const cap = el('div', 'cap');
       cap.append(el('bdi', null, name));
       t.append(cap);
+    } else {
+      t.classList.add('text-tile');
+      t.append(el('div', 'text', name));
     }
     return t;
   }
@@ -461,7 +463,7 @@
   function tile(row) {
     let t = tileCache.get(row);
     if (!t) {
-      t = makeTile(row, false);
+      t = makeTile(row);
       tileCache.set(row, t);
     }
     t.classList.toggle('selected', S.sel.has(row));
@@ -646,7 +648,7 @@
       if (S.detailRow !== row) return;
       const frag = document.createDocumentFragment();
       for (const nb of r.neighbours) {
-        const t = makeTile(nb.row, true);
+        const t = makeTile(nb.row);
         t.title = S.names[nb.row];
         frag.append(t);
       }
@@ -699,6 +701,7 @@
     setGridRows([]);
     renderGridHead();
     updateClusterClasses();
+    drawMap();
     await loadDups(null);
   }
 
@@ -728,6 +731,7 @@
       $('dup-value').textContent = Number(r.threshold).toPrecision(3);
       S.dupGroups = r.groups;
       S.dupShown = 100;
+      S.dupOpen = new Set();
       renderDups();
     } catch (err) {
       if (mine !== dupRequest) return;
@@ -744,11 +748,19 @@
     let imgs = 0;
     for (const g of groups) imgs += g.length;
     for (let i = 0; i < shown; i++) {
+      const g = groups[i];
       const div = el('div', 'group');
-      div.append(el('span', 'group-n', `×${groups[i].length}`));
-      for (const r of groups[i]) {
-        div.append(tile(r));
-        rows.push(r);
+      div.append(el('span', 'group-n', `×${g.length}`));
+      const limit = Math.min(g.length, S.dupOpen.has(i) ? GROUP_MAX : GROUP_TILES);
+      for (let j = 0; j < limit; j++) {
+        div.append(tile(g[j]));
+        rows.push(g[j]);
+      }
+      if (limit < g.length) {
+        const more = el('button', 'group-more', `+${g.length - limit} more`);
+        more.type = 'button';
+        more.dataset.group = String(i);
+        div.append(more);
       }
       frag.append(div);
     }
@@ -1166,6 +1178,12 @@
     $('clusters').addEventListener('dblclick', onClusterDblClick);
     $('grid-wrap').addEventListener('click', onTileClick);
     $('grid-wrap').addEventListener('dblclick', onTileDblClick);
+    $('dup-groups').addEventListener('click', (ev) => {
+      const b = ev.target.closest('.group-more');
+      if (!b) return;
+      S.dupOpen.add(Number(b.dataset.group));
+      renderDups();
+    });
     $('similar').addEventListener('click', (ev) => {
       const t = ev.target.closest('.tile');
       if (t) showDetail(Number(t.dataset.row));
