@@ -87,12 +87,14 @@
     setBusy(true);
     setStatus('Saving…');
     try {
+      const before = S.seq;
       const r = await api('/api/edit', {
         method: 'POST',
         headers: { 'Content-Type': 'application/json' },
         body: JSON.stringify(e),
       });
-      applyAnswer(r);
+      if (r.seq === before + 1) applyAnswer(r);
+      else await resync(); // edits from elsewhere came in between: read it all again
       setStatus(describe ? describe(r) : 'Done.');
       return r;
     } catch (err) {
@@ -401,20 +403,25 @@
   }
 
   function applyAnswer(r) {
-    const touched = new Set();
-    for (const [row, c] of r.changed || []) {
-      touched.add(S.labels[row]);
-      touched.add(c);
-      S.labels[row] = c;
-    }
+    for (const [row, c] of r.changed || []) S.labels[row] = c;
     if (Array.isArray(r.clusters)) setClusters(r.clusters);
     countUnassigned();
     S.seq = r.seq;
     S.canUndo = !!r.can_undo;
     S.canRedo = !!r.can_redo;
     S.nEdits = r.n_edits || 0;
-    document.body.dataset.seq = String(S.seq);
+    rerender();
+  }
 
+  // the state again from the server: another page (or tab) edited the same run
+  async function resync() {
+    applyState(await api('/api/state'));
+    rerender();
+  }
+
+  // after the labels or the clusters changed: everything that shows them
+  function rerender() {
+    document.body.dataset.seq = String(S.seq);
     S.selClusters = S.selClusters.filter(exists);
     if (S.clusterAnchor !== null && !exists(S.clusterAnchor)) S.clusterAnchor = null;
     renderClusters();
@@ -1213,6 +1220,20 @@
       if (S.detailRow !== null) showInCluster(S.detailRow);
     });
     document.addEventListener('keydown', onKey);
+    // back to this tab: pick up edits made meanwhile in another one
+    document.addEventListener('visibilitychange', async () => {
+      if (document.visibilityState !== 'visible' || !S.labels || S.busy) return;
+      try {
+        const st = await api('/api/state');
+        if (st.seq !== S.seq && !S.busy) {
+          applyState(st);
+          rerender();
+          setStatus('Updated with edits made in another window.');
+        }
+      } catch (err) {
+        setStatus(`Error: ${err.message}`, true);
+      }
+    });
   }
 
   async function init() {
