@@ -273,6 +273,65 @@ def check_page(page, expect, by_obj):
         assert sorted(files) == sorted(by_obj[obj])
 
 
+def look_around(page, expect):
+    """The views that edit nothing: similar images, near-duplicates, the map."""
+    from selenium.webdriver.common.actions.wheel_input import ScrollOrigin
+
+    d, By, Keys = page.d, page.By, page.Keys
+    cid = next(iter(expect))
+    members = page.open(cid)
+    # double-click an image: its larger view and its similar images, mostly its object
+    page.AC(d, duration=0).double_click(page.tiles([members[0][0]])[0]).perform()
+    page.wait("return document.querySelectorAll('#similar .tile[data-row]').length === 12")
+    similar = d.find_elements(By.CSS_SELECTOR, "#similar .tile[data-row]")
+    names = [t.get_attribute("title") for t in similar]
+    assert sum(obj_of(n) == expect[cid] for n in names) >= 6, names
+    assert members[0][1] not in names
+    similar[0].click()  # a similar image opens in its turn
+    page.wait(f"return document.getElementById('detail-name').textContent === {names[0]!r}")
+    page.wait(
+        "const i = document.querySelector('#detail-view img');"
+        " return i && i.complete && i.naturalWidth > 0 && i.src.includes('full=1')"
+    )
+
+    # near-duplicates: groups of 2+ images, more of them as the slider grows
+    d.find_element(By.ID, "dups").click()
+    page.wait("return /group/.test(document.getElementById('dup-count').textContent)")
+    slider = d.find_element(By.ID, "dup-threshold")
+    low = int(d.find_element(By.ID, "dup-count").text.split()[2])
+    slider.send_keys(Keys.END)
+    page.wait("return document.getElementById('dup-value').textContent !== ''")
+    page.wait(
+        f"return Number(document.getElementById('dup-count').textContent.split(' ')[2]) > {low}"
+    )
+    groups = page.js(
+        "return Array.from(document.querySelectorAll('#dup-groups .group'))"
+        ".map(g => g.querySelectorAll('.tile[data-row]').length)"
+    )
+    assert groups and min(groups) >= 2
+
+    # the map: Shift+drag over all of it selects every image; zoomed in, thumbnails
+    canvas = d.find_element(By.ID, "map")
+    side = canvas.size["width"]
+    corner = -side // 2 + 1
+    chain = page.AC(d, duration=0).move_to_element_with_offset(canvas, corner, corner)
+    chain.key_down(Keys.SHIFT).click_and_hold().move_by_offset(side - 2, side - 2).release()
+    chain.key_up(Keys.SHIFT).perform()
+    assert d.find_element(By.ID, "selection").text == "1440 selected"
+    assert d.find_element(By.ID, "grid-title").text.endswith("1440")
+    page.AC(d, duration=0).send_keys(Keys.ESCAPE).perform()  # closes the image's panel
+    assert not d.find_element(By.ID, "detail").is_displayed()
+    page.AC(d, duration=0).send_keys(Keys.ESCAPE).perform()  # then clears the selection
+    assert d.find_element(By.ID, "selection").text == ""
+    origin = ScrollOrigin.from_element(canvas)
+    for _ in range(40):
+        page.AC(d, duration=0).scroll_from_origin(origin, 0, -200).perform()
+        if page.js("return document.getElementById('map').dataset.thumbs === '1'"):
+            break
+    page.wait("return document.getElementById('map').dataset.thumbs === '1'")
+    assert 0 < int(canvas.get_attribute("data-visible")) < 300
+
+
 def test_review_by_clicks_and_keys(chromium, server, review_run, coil20, tmp_path, capsys):
     start = time.monotonic()
     files = sorted(p.name for p in coil20.iterdir() if OBJ.search(p.name))
@@ -293,6 +352,7 @@ def test_review_by_clicks_and_keys(chromium, server, review_run, coil20, tmp_pat
     # a reload shows the edits: the server kept them
     page.load(server.url)
     check_page(page, expect, by_obj)
+    look_around(page, expect)
     severe = [e for e in chromium.get_log("browser") if e["level"] == "SEVERE"]
     assert severe == []
     chromium.save_screenshot(str(tmp_path / "review.png"))

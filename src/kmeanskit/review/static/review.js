@@ -839,6 +839,7 @@
     canvas.addEventListener('mouseleave', () => {
       M.hover = -1;
       $('tooltip').classList.add('hidden');
+      drawMap();
     });
     window.addEventListener('mousemove', onMapDrag);
     window.addEventListener('mouseup', onMapUp);
@@ -896,10 +897,11 @@
     canvas.dataset.visible = String(vis.length);
     canvas.dataset.thumbs = thumbs ? '1' : '0';
     if (thumbs) {
-      const side = Math.max(16, Math.min(56, 900 / Math.sqrt(vis.length + 1)));
+      const side = Math.max(16, Math.min(64, (1.2 * M.size * M.scale) / Math.sqrt(S.n + 1)));
       M.thumbSide = side;
       const h = side / 2;
-      for (const i of vis) {
+      const order = open === null ? vis : vis.filter((i) => lab[i] !== open).concat(vis.filter((i) => lab[i] === open));
+      for (const i of order) {
         const x = sx(i);
         const y = sy(i);
         const im = thumb(i);
@@ -917,7 +919,7 @@
     } else {
       M.thumbSide = 0;
       let last = null;
-      ctx.globalAlpha = open === null ? 0.85 : 0.35;
+      ctx.globalAlpha = open === null ? 0.85 : 0.45;
       for (const i of vis) {
         const c = lab[i];
         if (c === open) continue;
@@ -951,6 +953,12 @@
         }
         ctx.stroke();
       }
+    }
+    if (M.hover >= 0 && !M.drag) {
+      const h = M.thumbSide ? M.thumbSide / 2 + 2 : 5;
+      ctx.strokeStyle = '#d00';
+      ctx.lineWidth = 2;
+      ctx.strokeRect(sx(M.hover) - h, sy(M.hover) - h, 2 * h, 2 * h);
     }
     if (M.drag && M.drag.rect) {
       const d = M.drag;
@@ -1094,7 +1102,9 @@
       const i = hitTest(x, y);
       M.hover = i;
       if (i < 0) {
+        if (tip.classList.contains('hidden')) return;
         tip.classList.add('hidden');
+        drawMap();
         $('map').style.cursor = '';
         return;
       }
@@ -1102,10 +1112,12 @@
       tip.textContent = `${clusterName(S.labels[i])} · ${S.names[i]}`;
       tip.classList.remove('hidden');
       const canvas = $('map');
-      const left = canvas.offsetLeft + x + 12;
-      const top = canvas.offsetTop + y + 12;
-      tip.style.left = `${Math.min(left, canvas.offsetLeft + M.size - 120)}px`;
-      tip.style.top = `${top}px`;
+      const w = tip.offsetWidth;
+      const left = x + 12 + w > M.size ? Math.max(0, x - 12 - w) : x + 12;
+      const top = y + 30 > M.size ? y - 30 : y + 12;
+      tip.style.left = `${canvas.offsetLeft + left}px`;
+      tip.style.top = `${canvas.offsetTop + top}px`;
+      drawMap();
     });
   }
 
