@@ -455,6 +455,10 @@
       img.decoding = 'async';
       img.draggable = false;
       img.alt = name;
+      img.addEventListener('error', () => {
+        t.classList.add('broken');
+        img.replaceWith(el('div', 'text', 'image not readable'));
+      });
       img.src = imgUrl(row);
       t.append(img);
       const cap = el('div', 'cap');
@@ -635,6 +639,7 @@
     if (S.hasImages) {
       const img = el('img');
       img.alt = S.names[row];
+      img.addEventListener('error', () => img.replaceWith(el('div', 'text', 'image not readable')));
       img.src = imgUrl(row, true);
       view.replaceChildren(img);
     } else {
@@ -918,6 +923,7 @@
       }
     } else {
       M.thumbSide = 0;
+      const dot = S.n > 5000 ? 2.5 : S.n > 500 ? 3 : 4;
       let last = null;
       ctx.globalAlpha = open === null ? 0.85 : 0.45;
       for (const i of vis) {
@@ -927,7 +933,7 @@
           ctx.fillStyle = colour(c);
           last = c;
         }
-        ctx.fillRect(sx(i) - 1.5, sy(i) - 1.5, 3, 3);
+        ctx.fillRect(sx(i) - dot / 2, sy(i) - dot / 2, dot, dot);
       }
       ctx.globalAlpha = 1;
       if (open !== null) {
@@ -1267,6 +1273,7 @@
     S.names = run.names;
     S.hasImages = !!run.has_images;
     S.hasFeatures = !!run.has_features;
+    if (!S.hasImages) for (const id of ['grid', 'similar']) $(id).classList.add('texts');
     applyState(st);
     document.body.dataset.seq = String(S.seq);
     if (run.map) mapSetup(run.map);
