@@ -383,7 +383,13 @@
       return;
     }
     const to = v === 'new' ? 'new' : Number(v);
-    const rows = Array.from(S.sel).sort((a, b) => a - b);
+    const rows = Array.from(S.sel)
+      .filter((r) => to === 'new' || S.labels[r] !== to)
+      .sort((a, b) => a - b);
+    if (!rows.length) {
+      setStatus(`Already in “${clusterName(to)}”.`);
+      return;
+    }
     const what = `${rows.length} ${S.hasImages ? 'image' : 'row'}${rows.length === 1 ? '' : 's'}`;
     edit({ op: 'move', rows, to }, (r) => {
       const target = to === 'new' ? (r.created !== null && r.created !== undefined ? r.created : null) : to;
@@ -471,6 +477,12 @@
     return t;
   }
 
+  // tiles are kept for reuse (no image reloaded when a grid is redrawn), up to a bound
+  const TILE_CACHE = 3000;
+  function trimTiles() {
+    if (tileCache.size > TILE_CACHE) tileCache.clear();
+  }
+
   function tile(row) {
     let t = tileCache.get(row);
     if (!t) {
@@ -493,6 +505,7 @@
     S.open = id;
     S.sel.clear();
     S.anchor = null;
+    trimTiles();
     setGridRows(members(id));
     S.shown = 0;
     renderGrid();
@@ -753,6 +766,7 @@
   }
 
   function renderDups() {
+    trimTiles();
     const groups = S.dupGroups;
     const shown = Math.min(groups.length, S.dupShown);
     const frag = document.createDocumentFragment();
@@ -1059,6 +1073,7 @@
       S.sel.clear();
     }
     S.view = 'mapsel';
+    trimTiles();
     setGridRows(rows);
     for (const r of rows) S.sel.add(r);
     S.anchor = null;
@@ -1163,7 +1178,7 @@
     } else if (key === 'F2') {
       ev.preventDefault();
       startRename(renameTarget());
-    } else if (!ctrl && !ev.altKey && key === 'm') {
+    } else if (!ctrl && !ev.altKey && key === 'm' && t.tagName !== 'SELECT') {
       ev.preventDefault();
       $('move-to').focus();
     } else if (key === 'Enter') {
