@@ -181,7 +181,6 @@ class Page:
 
     def keys(self, *combo):
         """Press a key combination on the page (modifiers first)."""
-        self.js("document.activeElement && document.activeElement.blur()")
         chain = self.AC(self.d, duration=0)
         for k in combo[:-1]:
             chain.key_down(k)
@@ -207,24 +206,22 @@ def play_user(page):
     {cluster id: object}."""
     content = page.read_all()
     assert -1 not in content
-    # 1. merge the clusters whose majority is the same object (largest first)
-    merged = False
-    while True:
+
+    def same_majority():
         by_obj = collections.defaultdict(list)
         for cid, (_, files) in content.items():
             by_obj[majority(files)].append(cid)
         groups = [sorted(g, key=lambda c: -len(content[c][1])) for g in by_obj.values()]
-        groups = [g for g in groups if len(g) > 1]
-        if not groups:
-            break
+        return [g for g in groups if len(g) > 1]
+
+    # 1. merge the clusters whose majority is the same object, into the largest; when
+    #    there are none, merge the two smallest anyway (moving fixes the result)
+    groups = same_majority() or [sorted(content, key=lambda c: len(content[c][1]))[:2]]
+    while groups:
         for g in groups:
             page.merge(g)
-            merged = True
         content = page.read_all()
-    if not merged:  # none to merge: merge the two smallest anyway, moving fixes it
-        small = sorted(content, key=lambda c: len(content[c][1]))[:2]
-        page.merge(small)
-        content = page.read_all()
+        groups = same_majority()
     owner = {}
     for cid, (_, files) in content.items():
         owner[majority(files)] = cid
