@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -311,3 +312,17 @@ def test_cluster_force_never_removes_the_edits(run, source, capsys):
     assert main([*command, "--out", str(run), "--force"]) == 1
     assert "edits made by hand" in capsys.readouterr().err
     assert (run / EDITS_FILE).read_bytes() == before
+
+
+def test_images_not_found_from_here_are_warned(run, tmp_path, monkeypatch, caplog):
+    import csv
+
+    with (run / "assignments.csv").open() as fh:
+        rows = list(csv.reader(fh))
+    with (run / "assignments.csv").open("w", newline="") as fh:
+        csv.writer(fh).writerows([rows[0]] + [[Path(r[0]).name, *r[1:]] for r in rows[1:]])
+    monkeypatch.chdir(tmp_path)
+    (run / EDITS_FILE).unlink(missing_ok=True)
+    with caplog.at_level("WARNING"):
+        ReviewSession(run)
+    assert "relative to the folder 'kmeanskit cluster' ran in" in caplog.text

@@ -53,6 +53,8 @@ class ReviewSession:
         rows = read_rows(self.run, summary["k"], self.n, texts=(column,))
         self.items = [row[column] for row in rows]
         self.names = [Path(p).name if self.kind == "images" else p for p in self.items]
+        if self.kind == "images":
+            self._check_paths()
         xy = read_map(self.run, self.n)
         self.map = None if xy is None else [list(p) for p in zip(*normalise(xy), strict=True)]
         has = (self.run / layout.FEATURES_FILE).is_file()  # none: an earlier kmeanskit's run
@@ -60,6 +62,22 @@ class ReviewSession:
         self.neighbours = None if self.features is None else Neighbours(self.features)
         self._thumbs: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
+
+    def _check_paths(self) -> None:
+        """Warn when the images cannot be found from here (a run made with relative
+        paths, reviewed from another folder)."""
+        sample = self.items[:: max(1, self.n // 20)][:20]
+        found = sum(Path(p).is_file() for p in sample)
+        if sample and not found:
+            logger.warning(
+                "none of %d images sampled from %s is found from %s (the first: %r): its "
+                "paths are relative to the folder 'kmeanskit cluster' ran in; start the "
+                "review there, or the page shows no images",
+                len(sample),
+                self.run / "assignments.csv",
+                Path.cwd(),
+                sample[0],
+            )
 
     # -- what the page reads ----------------------------------------------------------
     def run_info(self) -> dict:
