@@ -293,14 +293,10 @@ def look_around(page, expect):
 
     # near-duplicates: groups of 2+ images, more of them as the slider grows
     d.find_element(By.ID, "dups").click()
-    page.wait("return /group/.test(document.getElementById('dup-count').textContent)")
-    slider = d.find_element(By.ID, "dup-threshold")
-    low = int(d.find_element(By.ID, "dup-count").text.split()[2])
-    slider.send_keys(Keys.END)
-    page.wait("return document.getElementById('dup-value').textContent !== ''")
-    page.wait(
-        f"return Number(document.getElementById('dup-count').textContent.split(' ')[2]) > {low}"
-    )
+    page.wait("return document.getElementById('dup-count').dataset.rows !== undefined")
+    low = int(d.find_element(By.ID, "dup-count").get_attribute("data-rows"))
+    d.find_element(By.ID, "dup-threshold").send_keys(Keys.END)
+    page.wait(f"return Number(document.getElementById('dup-count').dataset.rows) > {low}")
     groups = page.js(
         "return Array.from(document.querySelectorAll('#dup-groups .group'))"
         ".map(g => g.querySelectorAll('.tile[data-row]').length)"

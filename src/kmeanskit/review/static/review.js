@@ -41,6 +41,7 @@
     dupGroups: [],
     dupShown: 0,
     dupOpen: new Set(), // groups shown whole (index in dupGroups)
+    dupTotal: 0, // groups within the threshold (the server sends the largest ones only)
   };
 
   // ---------------------------------------------------------------- server
@@ -755,6 +756,7 @@
       if (threshold === null) slider.value = String(r.default);
       $('dup-value').textContent = Number(r.threshold).toPrecision(3);
       S.dupGroups = r.groups;
+      S.dupTotal = Number.isInteger(r.n_groups) ? r.n_groups : r.groups.length;
       S.dupShown = 100;
       S.dupOpen = new Set();
       renderDups();
@@ -793,7 +795,13 @@
     $('dup-groups').replaceChildren(frag);
     setGridRows(rows);
     const kind = S.hasImages ? 'images' : 'rows';
-    $('dup-count').textContent = `${groups.length} group${groups.length === 1 ? '' : 's'}, ${imgs} ${kind}`;
+    const total = Math.max(S.dupTotal || 0, groups.length);
+    let text = `${total} group${total === 1 ? '' : 's'}, ${imgs} ${kind}`;
+    if (total > groups.length) text = `${total} groups; the ${groups.length} largest: ${imgs} ${kind}`;
+    const count = $('dup-count');
+    count.textContent = text;
+    count.dataset.groups = String(total);
+    count.dataset.rows = String(imgs);
     $('more').classList.toggle('hidden', shown >= groups.length);
     $('more').textContent = `Show more groups (${groups.length - shown} left)`;
     const empty = $('empty');
