@@ -363,3 +363,48 @@ def test_review_by_clicks_and_keys(chromium, server, review_run, coil20, tmp_pat
     assert main(["predict", str(review_run), str(image)]) == 0
     line = capsys.readouterr().out.strip().splitlines()[-1]
     assert "name object 7" in line.split("\t"), line
+
+
+def test_review_table_run_shows_rows_as_text(chromium, tmp_path):
+    """A table run: rows as text tiles (hostile ids stay text), a rename and a move by
+    clicks, and no image requested."""
+    import numpy as np
+
+    rng = np.random.RandomState(0)
+    ids = [f"<img src=x onerror=alert({i})> row {i}" for i in range(90)]
+    table = tmp_path / "t.csv"
+    with open(table, "w", encoding="utf-8") as fh:
+        fh.write("id,a,b\n")
+        for i, name in enumerate(ids):
+            a, b = rng.normal(0, 0.3, 2) + (i % 3) * 5
+            fh.write(f'"{name}",{a:.4f},{b:.4f}\n')
+    run = tmp_path / "run"
+    assert main(["cluster", str(table), "--k", "3", "--id-column", "id", "--out", str(run)]) == 0
+
+    from kmeanskit.review.app import ReviewServer
+
+    srv = ReviewServer(run, port=0).start()
+    try:
+        page = Page(chromium)
+        chromium.get("about:blank")
+        chromium.get_log("browser")
+        page.load(srv.url)
+        assert sorted(size for _, size in page.clusters().values()) == [30, 30, 30]
+        cid = next(iter(page.clusters()))
+        members = page.open(cid)
+        assert {name for _, name in members} <= set(ids)
+        texts = page.js(
+            "return Array.from(document.querySelectorAll('#grid .tile .text'))"
+            ".map(t => t.textContent)"
+        )
+        assert sorted(texts) == sorted(name for _, name in members)
+        assert page.js("return document.querySelectorAll('#grid img, #similar img').length") == 0
+        page.rename(cid, "<b>first</b>")
+        assert page.clusters()[cid][0] == "<b>first</b>"
+        other = next(c for c in page.clusters() if c != cid)
+        page.move([members[0][0]], other)
+        assert page.clusters()[cid][1] == 29
+        assert page.js("return document.querySelectorAll('b, img').length") == 0
+        assert [e for e in chromium.get_log("browser") if e["level"] == "SEVERE"] == []
+    finally:
+        srv.stop()

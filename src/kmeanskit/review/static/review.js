@@ -723,6 +723,8 @@
     $('dup-groups').classList.remove('hidden');
     $('dup-head').classList.remove('hidden');
     $('empty').classList.add('hidden');
+    $('more').classList.add('hidden');
+    $('dup-groups').replaceChildren();
     hideSplitForm();
     setGridRows([]);
     renderGridHead();
