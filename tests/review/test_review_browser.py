@@ -366,8 +366,9 @@ def test_review_by_clicks_and_keys(chromium, server, review_run, coil20, tmp_pat
 
 
 def test_review_table_run_shows_rows_as_text(chromium, tmp_path):
-    """A table run: rows as text tiles (hostile ids stay text), a rename and a move by
-    clicks, and no image requested."""
+    """A table run from an older kmeanskit (no features.npy, no map.npy): rows as text
+    tiles (hostile ids stay text), no map, split and near-duplicates off, a rename and a
+    move by clicks, and no image requested."""
     import numpy as np
 
     rng = np.random.RandomState(0)
@@ -380,6 +381,8 @@ def test_review_table_run_shows_rows_as_text(chromium, tmp_path):
             fh.write(f'"{name}",{a:.4f},{b:.4f}\n')
     run = tmp_path / "run"
     assert main(["cluster", str(table), "--k", "3", "--id-column", "id", "--out", str(run)]) == 0
+    for name in ("features.npy", "map.npy"):
+        (run / name).unlink(missing_ok=True)
 
     from kmeanskit.review.app import ReviewServer
 
@@ -399,6 +402,14 @@ def test_review_table_run_shows_rows_as_text(chromium, tmp_path):
         )
         assert sorted(texts) == sorted(name for _, name in members)
         assert page.js("return document.querySelectorAll('#grid img, #similar img').length") == 0
+        By = page.By
+        assert not chromium.find_element(By.ID, "map").is_displayed()
+        assert chromium.find_element(By.ID, "map-none").is_displayed()
+        assert not chromium.find_element(By.ID, "split").is_enabled()
+        assert not chromium.find_element(By.ID, "dups").is_enabled()
+        page.AC(chromium, duration=0).double_click(page.tiles([members[1][0]])[0]).perform()
+        note = chromium.find_element(By.ID, "similar-note")
+        assert note.is_displayed() and "no features" in note.text
         page.rename(cid, "<b>first</b>")
         assert page.clusters()[cid][0] == "<b>first</b>"
         other = next(c for c in page.clusters() if c != cid)

@@ -663,7 +663,7 @@
     const note = $('similar-note');
     box.replaceChildren();
     if (!S.hasFeatures) {
-      note.textContent = 'This run has no features: similar images are not available.';
+      note.textContent = `This run has no features: similar ${S.hasImages ? 'images' : 'rows'} are not available.`;
       note.classList.remove('hidden');
       return;
     }
