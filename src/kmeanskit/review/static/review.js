@@ -224,6 +224,8 @@
     }
     updateClusterClasses();
     updateButtons();
+    const ids = S.selClusters.filter((c) => c !== -1 && S.byId.has(c));
+    if (ids.length >= 2) setStatus(`${ids.length} clusters selected: Merge puts them into “${clusterName(ids[0])}”.`);
   }
 
   function onClusterDblClick(ev) {
