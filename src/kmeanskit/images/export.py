@@ -288,9 +288,18 @@ def curated_image_model(model, clustering: CuratedClustering, features=None):
 
     Examples
     --------
-    >>> model = curated_image_model(load_model("run"), curated("run"))  # doctest: +SKIP
-    >>> model.cluster_names  # doctest: +SKIP
-    ['cats', 'dogs']
+    >>> import tempfile, pathlib
+    >>> from PIL import Image
+    >>> from kmeanskit.images.run import cluster_images_to
+    >>> from kmeanskit.runs.edits import EditLog
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> for i in range(4):
+    ...     Image.new("L", (8, 8), 0 if i < 2 else 255).save(d / f"{i}.png")
+    >>> _ = cluster_images_to(d, d / "run", k=2, features="pixels", size=8, cache=None)
+    >>> _ = EditLog(d / "run").append({"op": "rename", "cluster": 1, "name": "dogs"})
+    >>> model = curated_image_model(load_model(d / "run" / "model.kmk"), curated(d / "run"))
+    >>> model.cluster_names
+    ['cluster_00', 'dogs']
     """
     from dataclasses import replace
 

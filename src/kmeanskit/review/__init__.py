@@ -47,10 +47,19 @@ def review(
 
     Examples
     --------
-    >>> from kmeanskit.review.app import ReviewServer  # doctest: +SKIP
-    >>> server = ReviewServer("runs/photos").start()  # doctest: +SKIP
-    >>> print(server.url)  # doctest: +SKIP
-    http://127.0.0.1:40123/?token=...
+    ``review`` serves until Ctrl-C; :class:`~.app.ReviewServer` is the same server in a
+    background thread:
+
+    >>> import tempfile, pathlib
+    >>> from kmeanskit.runs.tables import cluster_table
+    >>> from kmeanskit.review.app import ReviewServer
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "t.csv").write_text("a,b\\n0,0\\n0,1\\n9,9\\n9,8\\n")
+    >>> _ = cluster_table(d / "t.csv", d / "run", k=2)
+    >>> server = ReviewServer(d / "run").start()
+    >>> server.url.startswith("http://127.0.0.1:")
+    True
+    >>> server.stop()
     """
     from .app import LOCAL
 
