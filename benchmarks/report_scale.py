@@ -34,7 +34,8 @@ def make_images(folder: Path, n: int) -> None:
         Image.fromarray(arr).save(folder / f"img {i:05d}.png")
 
 
-def open_times(page: Path, runs: int = 5) -> list[tuple[float, float]]:
+def chromium():
+    """Debian's headless Chromium, driven by Selenium."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -52,7 +53,11 @@ def open_times(page: Path, runs: int = 5) -> list[tuple[float, float]]:
         "--disable-quic",
     ):
         options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def open_times(page: Path, runs: int = 5) -> list[tuple[float, float]]:
+    driver = chromium()
     out = []
     try:
         for _ in range(runs):

@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from report_scale import make_images
+from report_scale import chromium, make_images
 
 TIMED_EDITS = """
 const done = arguments[arguments.length - 1];
@@ -54,27 +54,6 @@ const headers = {'Content-Type': 'application/json', 'X-Kmeanskit-Token': token}
   done([times, similar]);
 })();
 """
-
-
-def driver():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--window-size=1280,900",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-quic",
-    ):
-        options.add_argument(arg)
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 
 
 def interactive_ms(d, url: str) -> float:
@@ -123,7 +102,7 @@ def main() -> None:
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
         print(f"cluster: {args.n} images, k={args.k}: {time.perf_counter() - start:.1f} s")
         server = ReviewServer(run).start()
-        d = driver()
+        d = chromium()
         try:
             opened = [interactive_ms(d, server.url) for _ in range(5)]
             print(
