@@ -118,7 +118,18 @@ class RunFolder:
         """``features.npy``: the rows k-means ran on, as float32 (what ``kmeanskit
         review`` finds similar rows in, and recomputes curated centres from)."""
         path = self.record("features_npy", layout.FEATURES_FILE)
-        np.save(path, np.asarray(X, dtype=np.float32))
+        if not hasattr(X, "blocks"):
+            np.save(path, np.asarray(X, dtype=np.float32))
+            return path
+        # a dask array (a run on Dask): written a block of rows at a time, never whole
+        out = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=X.shape)
+        start = 0
+        for i in range(X.numblocks[0]):
+            block = np.asarray(X.blocks[i, :] if X.ndim == 2 else X.blocks[i], dtype=np.float32)
+            out[start : start + len(block)] = block
+            start += len(block)
+        out.flush()
+        del out
         return path
 
     def write_k_scores(self, choice) -> Path | None:
