@@ -83,3 +83,59 @@ def test_a_bad_edit_leaves_the_state_as_it_was():
 def test_names_are_checked(name):
     with pytest.raises(EditError):
         check_name(name)
+
+
+HOSTILE_LINES = [
+    b"not json",
+    b"[1, 2, 3]",
+    b'"a string"',
+    b"[" * 100000 + b"]" * 100000,
+    b'{"op": "rename", "cluster": true, "name": "x"}',
+    b'{"op": "rename", "cluster": 0, "name": ["x"]}',
+    b'{"op": "move", "rows": ["0"], "to": 1}',
+    b'{"op": "move", "rows": [1e300], "to": 1}',
+    b'{"op": "move", "rows": [99999999999999999999], "to": 1}',
+    b'{"op": "move", "rows": {"0": 1}, "to": 1}',
+    b'{"op": "move", "rows": [0], "to": 2.5}',
+    b'{"op": "merge", "clusters": [0, 1], "into": null}',
+    b'{"op": "split", "cluster": 0, "parts": [[0], [0]], "created": [2]}',
+    b'{"op": "split", "cluster": 0, "parts": "x", "created": [2]}',
+    b'{"op": "start", "assignments": "x"}',
+    b'{"op": "__class__"}',
+    b'{"op": "rename", "cluster": 0, "name": "' + b"x" * 200 + b'"}',
+]
+
+
+@pytest.fixture
+def table_run(tmp_path):
+    from kmeanskit.runs.tables import cluster_table
+
+    (tmp_path / "t.csv").write_text("a,b\n0,0\n0,1\n9,9\n9,8\n")
+    cluster_table(tmp_path / "t.csv", tmp_path / "run", k=2)
+    return tmp_path / "run"
+
+
+@pytest.mark.parametrize("line", HOSTILE_LINES, ids=range(len(HOSTILE_LINES)))
+def test_a_hostile_log_line_is_one_clear_error(table_run, line):
+    from kmeanskit.errors import RunFolderError
+    from kmeanskit.runs.edits import EDITS_FILE, EditLog
+
+    EditLog(table_run).append({"op": "rename", "cluster": 0, "name": "a"})
+    path = table_run / EDITS_FILE
+    path.write_bytes(path.read_bytes() + line + b"\n")
+    with pytest.raises(RunFolderError, match=r"edits\.jsonl"):
+        EditLog(table_run)
+
+
+def test_a_log_that_is_a_link_or_a_folder_is_refused(table_run, tmp_path):
+    from kmeanskit.errors import RunFolderError
+    from kmeanskit.runs.edits import EDITS_FILE, EditLog
+
+    (tmp_path / "elsewhere.jsonl").write_text("")
+    (table_run / EDITS_FILE).symlink_to(tmp_path / "elsewhere.jsonl")
+    with pytest.raises(RunFolderError, match="not a plain file"):
+        EditLog(table_run)
+    (table_run / EDITS_FILE).unlink()
+    (table_run / EDITS_FILE).mkdir()
+    with pytest.raises(RunFolderError, match="not a plain file"):
+        EditLog(table_run)

@@ -184,9 +184,9 @@ class Curation:
             raise EditError(f"{what} should be a non-empty list of row numbers")
         if not all(isinstance(r, int) and not isinstance(r, bool) for r in value):
             raise EditError(f"{what} should hold row numbers (integers)")
-        rows = np.asarray(value, dtype=np.int64)
-        if rows.min() < 0 or rows.max() >= n:
+        if not all(0 <= r < n for r in value):  # before numpy: any size of int
             raise EditError(f"{what}: row numbers outside 0..{n - 1}")
+        rows = np.asarray(value, dtype=np.int64)
         if np.unique(rows).size != rows.size:
             raise EditError(f"{what}: a row is named twice")
         return rows
