@@ -37,6 +37,8 @@ logger = logging.getLogger(__name__)
 __all__ = ["MAX_BODY", "ReviewServer", "create_app"]
 
 MAX_BODY = 2 * 2**20
+#: the threads decoding images at once
+DECODERS = 2
 TOKEN_HEADER = "x-kmeanskit-token"
 CSP = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -108,12 +110,14 @@ def create_app(session: ReviewSession, token: str, hosts: set):
     --------
     See :func:`kmeanskit.review.review`.
     """
+    import anyio.to_thread
     from jinja2 import Environment, select_autoescape
     from starlette.applications import Starlette
     from starlette.concurrency import run_in_threadpool
     from starlette.responses import HTMLResponse, JSONResponse, Response
     from starlette.routing import Route
 
+    decoders = anyio.CapacityLimiter(DECODERS)
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     files: dict = {}  # the page's files, read once, when first asked for
 
@@ -160,7 +164,11 @@ def create_app(session: ReviewSession, token: str, hosts: set):
         except (ValueError, RecursionError) as exc:
             return error(f"the body is not JSON: {exc}")
         try:
-            return answer(await run_in_threadpool(session.edit, data))
+            if isinstance(data, dict) and data.get("op") == "split":  # k-means: a thread
+                return answer(await run_in_threadpool(session.edit, data))
+            # the other edits take milliseconds: done here, never queued behind the
+            # thumbnails that a page being loaded asks for
+            return answer(session.edit(data))
         except EditError as exc:
             return error(exc)
 
@@ -188,9 +196,12 @@ def create_app(session: ReviewSession, token: str, hosts: set):
         except (EditError, ValueError) as exc:
             return error(exc)
 
-    def image(request):
+    async def image(request):
         row = _row(request)
-        data = None if row is None else session.image(row, request.query_params.get("full") == "1")
+        full = request.query_params.get("full") == "1"
+        data = None
+        if row is not None:  # decoded by a few threads: the others stay free for the page
+            data = await anyio.to_thread.run_sync(session.image, row, full, limiter=decoders)
         if data is None:
             return Response(status_code=404, headers=HEADERS)
         return Response(
