@@ -380,9 +380,9 @@ class EditLog:
         self._lock = threading.Lock()
         self.edits: list[dict] = []
         self.fingerprint = _sha256(self.run / layout.CSV_FILE)
-        end = None
+        self._end = None  # the length of the log's complete lines, as read
         if self.path.is_file() and not self.path.is_symlink():
-            lines, end = _read_lines(self.path)
+            lines, self._end = _read_lines(self.path)
             if lines and lines[0].get("assignments") != self.fingerprint:
                 raise RunFolderError(
                     f"{str(self.path)!r} holds the edits of another clustering (its "
@@ -395,8 +395,6 @@ class EditLog:
             self.history = replay(self.initial, self.k, self.edits)
         except EditError as exc:
             raise RunFolderError(f"{str(self.path)!r}: an edit does not apply: {exc}") from None
-        if end is not None and end < self.path.stat().st_size:
-            os.truncate(self.path, end)  # the cut line goes; the next edit starts clean
 
     @property
     def state(self) -> Curation:
@@ -439,6 +437,11 @@ class EditLog:
             rows = self.history.play(edit)
             edit["time"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
             try:
+                if self._end is not None and self._end < self.path.stat().st_size:
+                    # a line cut short by a crash: it goes before the next edit (reading
+                    # the log, as the report and predict do, never changes it)
+                    os.truncate(self.path, self._end)
+                self._end = None
                 if not self.path.is_file() or not self.path.stat().st_size:
                     self._write(
                         {"op": START, "assignments": self.fingerprint, "time": edit["time"]}
