@@ -115,7 +115,7 @@ class ReviewSession:
         state = self.log.state
         created = None
         if op == "move" and edit.get("to") == "new":
-            edit = {**edit, "to": state.next_id, "new": True}
+            edit = {"op": "move", "rows": edit.get("rows"), "to": state.next_id, "new": True}
             created = state.next_id
         elif op == "move":
             edit = {key: edit[key] for key in ("op", "rows", "to") if key in edit}
