@@ -8,6 +8,8 @@ of Fränti, Rezaei and Zhao (2014) for ground-truth centres.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
@@ -23,12 +25,118 @@ from sklearn.metrics import (
 from sklearn.utils.validation import check_is_fitted
 
 __all__ = [
+    "SCORES",
     "ClusterLabelMapper",
+    "ScoreInfo",
     "centroid_index",
     "cluster_accuracy",
+    "describe_score",
     "evaluate",
     "purity",
 ]
+
+
+@dataclass(frozen=True)
+class ScoreInfo:
+    """What a score means, for people: a one-line meaning, which direction is good
+    (``"higher"``, ``"lower"`` or ``None`` for a count) and its usual range."""
+
+    meaning: str
+    better: str | None
+    range: str
+
+
+#: every score kmeanskit writes (the summary's ``scores``, the k-selection curves):
+#: the one registry the report and the figures read
+SCORES = {
+    "silhouette": ScoreInfo(
+        "how much closer each item is to its own cluster than to the next one (mean)",
+        "higher",
+        "-1 to 1; above 0.5 clear clusters, 0.25 to 0.5 weak, below 0.25 little structure",
+    ),
+    "calinski_harabasz": ScoreInfo(
+        "spread between the clusters over the spread within them, for the counts",
+        "higher",
+        "0 and up; compare between k on the same data only",
+    ),
+    "davies_bouldin": ScoreInfo(
+        "how alike each cluster is to its most alike neighbour (mean)",
+        "lower",
+        "0 and up; below 1 is good",
+    ),
+    "elbow": ScoreInfo(
+        "inertia: the sum of squared distances to the centres; the bend is chosen",
+        "lower",
+        "falls as k grows; look for the bend, not the lowest",
+    ),
+    "inertia": ScoreInfo(
+        "the sum of squared distances of the items to their centres",
+        "lower",
+        "0 and up; falls as k grows",
+    ),
+    "gap": ScoreInfo(
+        "how much tighter the clusters are than those of uniform random data",
+        "higher",
+        "the smallest k within one error of the next k's gap is chosen",
+    ),
+    "bic": ScoreInfo(
+        "fit of spherical Gaussians around the centres, less a penalty per parameter",
+        "higher",
+        "compare between k on the same data only",
+    ),
+    "accuracy": ScoreInfo(
+        "share of items whose cluster stands for their label (clusters and labels paired "
+        "one to one)",
+        "higher",
+        "0 to 1",
+    ),
+    "purity": ScoreInfo(
+        "share of items in their cluster's majority label",
+        "higher",
+        "0 to 1; rises with k (1 with one cluster per item)",
+    ),
+    "ari": ScoreInfo(
+        "adjusted Rand index: pairs of items put together or apart as the labels do",
+        "higher",
+        "-0.5 to 1; 0 is chance, 1 the labels exactly",
+    ),
+    "ami": ScoreInfo(
+        "adjusted mutual information between clusters and labels",
+        "higher",
+        "0 to 1; 0 is chance",
+    ),
+    "nmi": ScoreInfo(
+        "normalized mutual information between clusters and labels",
+        "higher",
+        "0 to 1",
+    ),
+    "homogeneity": ScoreInfo("each cluster holds items of one label only", "higher", "0 to 1"),
+    "completeness": ScoreInfo("the items of each label sit in one cluster", "higher", "0 to 1"),
+    "v_measure": ScoreInfo(
+        "the mean of homogeneity and completeness (harmonic; equals NMI)",
+        "higher",
+        "0 to 1",
+    ),
+    "n_classes": ScoreInfo("labels among the items", None, "a count"),
+    "n_clusters": ScoreInfo("clusters that hold items", None, "a count"),
+}
+
+
+def describe_score(name: str) -> str:
+    """One line on the score ``name``: its meaning, the good direction and its range
+    (an empty string for a name kmeanskit does not write).
+
+    Examples
+    --------
+    >>> describe_score("davies_bouldin")  # doctest: +NORMALIZE_WHITESPACE
+    'how alike each cluster is to its most alike neighbour (mean); lower is better;
+     0 and up; below 1 is good'
+    """
+    info = SCORES.get(name)
+    if info is None:
+        return ""
+    better = f"; {info.better} is better" if info.better else ""
+    return f"{info.meaning}{better}; {info.range}"
 
 
 def _labels(name: str, values) -> np.ndarray:

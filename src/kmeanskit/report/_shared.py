@@ -343,16 +343,29 @@ def bars_svg(sizes, colours, names=None) -> str:
     return f'<svg id="sizes" width="{width}" height="{height}" role="img">{rects}</svg>'
 
 
+def _ticks(ks: list) -> list:
+    """At most 8 of the k values, evenly spread, the first and the last among them."""
+    if len(ks) <= 8:
+        return list(ks)
+    picks = np.linspace(0, len(ks) - 1, 8).round().astype(int)
+    return [ks[i] for i in sorted(set(picks.tolist()))]
+
+
 def k_svg(k_scores: dict) -> str:
-    """One small SVG curve per method of ``k_scores.json``, its best k marked (methods
-    with fewer than two scores are left out).
+    """One small SVG curve per method of ``k_scores.json`` with its axes: k (the number
+    of clusters) along the bottom, the score up the side with its lowest and highest
+    value and the direction that is good (:data:`kmeanskit.metrics.SCORES`), and the
+    method's best k marked (methods with fewer than two scores are left out).
 
     Examples
     --------
     >>> k_svg({"k": [2, 3], "scores": {"elbow": [2.0, 1.0]}, "best": {"elbow": 3}})[:21]
     '<svg class="kcurve" w'
     """
+    from ..metrics import SCORES
+
     ks = k_scores["k"]
+    left, right, top, bottom = 58, 310, 24, 128
     panels = []
     for method, values in k_scores["scores"].items():
         pts = [(k, v) for k, v in zip(ks, values, strict=True) if v is not None]
@@ -362,20 +375,43 @@ def k_svg(k_scores: dict) -> str:
         lo_v, hi_v = min(v for _, v in pts), max(v for _, v in pts)
         span_k, span_v = max(hi_k - lo_k, 1), (hi_v - lo_v) or 1.0
 
-        def xy(k, v, lo_k=lo_k, lo_v=lo_v, span_k=span_k, span_v=span_v):
-            return 10 + (k - lo_k) / span_k * 280, 110 - (v - lo_v) / span_v * 90
+        def x_of(k, lo_k=lo_k, span_k=span_k):
+            return left + (k - lo_k) / span_k * (right - left)
 
-        line = " ".join(f"{x:.1f},{y:.1f}" for x, y in (xy(k, v) for k, v in pts))
+        def y_of(v, lo_v=lo_v, span_v=span_v):
+            return bottom - (v - lo_v) / span_v * (bottom - top)
+
+        line = " ".join(f"{x_of(k):.1f},{y_of(v):.1f}" for k, v in pts)
         best = k_scores["best"].get(method)
         mark = ""
         if best is not None:
-            x = xy(best, lo_v)[0]
-            mark = f'<line x1="{x:.1f}" x2="{x:.1f}" y1="15" y2="115" stroke="#d94040"/>'
+            x = x_of(best)
+            mark = f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{bottom}" stroke="#d94040"/>'
+        ticks = "".join(
+            f'<line x1="{x_of(k):.1f}" x2="{x_of(k):.1f}" y1="{bottom}" y2="{bottom + 4}" '
+            f'stroke="#333"/><text x="{x_of(k):.1f}" y="{bottom + 15}" font-size="10" '
+            f'text-anchor="middle">{int(k)}</text>'
+            for k in _ticks(ks)
+        )
+        info = SCORES.get(str(method))
+        better = f" ({info.better} is better)" if info is not None and info.better else ""
         name = html.escape(str(method), quote=True)  # read back from a file: untrusted
+        meaning = html.escape(info.meaning if info is not None else str(method), quote=True)
+        axes = (
+            f'<line x1="{left}" x2="{left}" y1="{top}" y2="{bottom}" stroke="#333"/>'
+            f'<line x1="{left}" x2="{right}" y1="{bottom}" y2="{bottom}" stroke="#333"/>'
+            f'<text x="{left - 4}" y="{top + 4}" font-size="10" text-anchor="end">{hi_v:.3g}</text>'
+            f'<text x="{left - 4}" y="{bottom}" font-size="10" text-anchor="end">{lo_v:.3g}</text>'
+            f'<text x="{(left + right) / 2:.0f}" y="{bottom + 28}" font-size="10" '
+            f'text-anchor="middle">k (number of clusters)</text>'
+            f'<text x="12" y="{(top + bottom) / 2:.0f}" font-size="10" text-anchor="middle" '
+            f'transform="rotate(-90 12 {(top + bottom) / 2:.0f})">{name}</text>'
+        )
         panels.append(
-            f'<svg class="kcurve" width="300" height="130" role="img"><title>{name}</title>'
+            f'<svg class="kcurve" width="320" height="162" role="img">'
+            f"<title>{name}{better}: {meaning}</title>{axes}{ticks}"
             f'<polyline points="{line}" fill="none" stroke="#333"/>{mark}'
-            f'<text x="10" y="12" font-size="11">{name}: k={best}</text></svg>'
+            f'<text x="{left}" y="14" font-size="11">{name}{better}: best k={best}</text></svg>'
         )
     return "".join(panels)
 
@@ -398,6 +434,8 @@ def render_page(template: str, run, out, summary: dict, *, sizes, colours, data,
     """
     from jinja2 import Environment, PackageLoader
 
+    from ..metrics import describe_score
+
     env = Environment(loader=PackageLoader("kmeanskit.report"), autoescape=True)
     k_scores = read_k_scores(run)
     review = review_state(run, summary)
@@ -408,7 +446,8 @@ def render_page(template: str, run, out, summary: dict, *, sizes, colours, data,
         summary=summary,
         items=n_items(summary),
         scores=[
-            (n, f"{v:.4g}" if isinstance(v, float) else v) for n, v in summary["scores"].items()
+            (n, f"{v:.4g}" if isinstance(v, float) else v, describe_score(str(n)))
+            for n, v in summary["scores"].items()
         ],
         sizes_svg=bars_svg(sizes, colours, review["names"] if review else None),
         k_svg=k_svg(k_scores) if k_scores is not None else "",
