@@ -26,5 +26,5 @@ def test_every_method_gets_a_panel_with_its_k_marked():
     for ax, method in zip(fig.axes, choice.scores, strict=True):
         marks = [line.get_xdata()[0] for line in ax.get_lines() if len(line.get_xdata()) == 2]
         assert choice.best[method] in marks and choice.recommended in marks
-        assert ax.get_xlabel() == "k"
+        assert ax.get_xlabel() == "k (number of clusters)" and ax.get_ylabel() == method
     matplotlib.pyplot.close(fig)

@@ -85,7 +85,8 @@ def plot_k_scores(choice, axes=None):
             label=f"recommended: k={choice.recommended}",
         )
         ax.set_title(_TITLES.get(method, method))
-        ax.set_xlabel("k")
+        ax.set_xlabel("k (number of clusters)")
+        ax.set_ylabel(method)
         ax.legend(fontsize="small")
     fig.suptitle(choice.explanation, fontsize="small")
     fig.tight_layout()

@@ -6,6 +6,7 @@ global changes (the caller's backend, its open figures), and no GUI is needed.
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -74,24 +75,39 @@ def plot_run(run, out=None, force: bool = False) -> list[Path]:
         ax.scatter(xy[:, 0], xy[:, 1], s=6, c=[colours[r["cluster"]] for r in rows])
         describe = PAGES[summary["kind"]].describe_map(summary)
         ax.set_title(f"2-d {describe}, coloured by cluster")
+        ax.set_xlabel("map axis 1")
+        ax.set_ylabel("map axis 2")
         written.append(_save(fig, out / "map.png"))
 
     if ks is not None and ks["scores"]:
         methods = list(ks["scores"])
-        fig = Figure(figsize=(3.2 * len(methods), 2.8))
-        axes = fig.subplots(1, len(methods), squeeze=False)
-        for ax, method in zip(axes[0], methods, strict=True):
+        cols = min(3, len(methods))
+        n_rows = -(-len(methods) // cols)
+        fig = Figure(figsize=(4.2 * cols, 3.0 * n_rows + 0.6), layout="constrained")
+        axes = fig.subplots(n_rows, cols, squeeze=False).ravel()
+        for ax in axes[len(methods) :]:
+            ax.remove()
+        for ax, method in zip(axes, methods, strict=False):
             values = [np.nan if v is None else v for v in ks["scores"][method]]
             ax.plot(ks["k"], values, marker=".")
             if ks["best"].get(method) is not None:
                 ax.axvline(ks["best"][method], color="tab:red", linestyle="--")
-            ax.set_title(method, fontsize="small")
-            ax.set_xlabel("k")
-        fig.suptitle(str(ks.get("explanation", "")), fontsize="small")
+            ax.set_title(_score_label(method), fontsize="small")
+            ax.set_xlabel("k (number of clusters)")
+            ax.set_ylabel(method)
+        fig.suptitle(textwrap.fill(str(ks.get("explanation", "")), 110), fontsize="small")
         written.append(_save(fig, out / "k_scores.png"))
     if out == run:  # kmeanskit wrote them: a later force may replace them
         refresh(run, [p.name for p in written])
     return written
+
+
+def _score_label(method: str) -> str:
+    """The y label of a k-selection curve: the score and its good direction."""
+    from ..metrics import SCORES
+
+    info = SCORES.get(method)
+    return f"{method} ({info.better} is better)" if info is not None and info.better else method
 
 
 def _save(fig, path: Path) -> Path:
