@@ -1,7 +1,10 @@
 """Finding and decoding images: a folder in, float32 arrays of one size out.
 
 Files are only ever opened for reading. What cannot be decoded (not an image, truncated,
-empty, too many pixels) is reported with its reason and skipped; the rest goes on.
+empty, too many pixels) is reported with its reason and skipped; the rest goes on. A file
+whose name has no image extension (the Yale faces: ``subject01.happy``) is identified by its
+first bytes (:func:`sniff`) and decoded by the one format they announce; any other file is
+listed with its reason (:func:`scan_images`), never left out silently.
 """
 
 from __future__ import annotations
@@ -21,7 +24,17 @@ import numpy as np
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Failure", "ImageSpec", "decode", "iter_decoded", "list_images", "read_image"]
+__all__ = [
+    "Failure",
+    "ImageSpec",
+    "decode",
+    "iter_decoded",
+    "list_images",
+    "open_image",
+    "read_image",
+    "scan_images",
+    "sniff",
+]
 
 #: file name endings read as images (case-insensitive)
 SUFFIXES = (
@@ -41,6 +54,13 @@ SUFFIXES = (
 #: the decoders Pillow may use, whatever a file is called: those of SUFFIXES only (no
 #: EPS, which Pillow renders by running Ghostscript, nor the dozens of rarer formats)
 DECODERS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "PPM")
+#: how many first bytes of a file without an image extension are read to identify it
+HEAD_BYTES = 32
+#: the BMP information-header sizes Pillow reads (a "BM" file with another is not a BMP)
+_BMP_HEADERS = (12, 40, 52, 56, 64, 108, 124)
+_NO_SIGNATURE = "no PNG/JPEG/GIF/BMP/TIFF/WebP/PGM signature"
+HIDDEN_FILE = "not read: a hidden file (its name starts with '.')"
+HIDDEN_FOLDER = "not read: a hidden folder (its name starts with '.'; nothing in it is read)"
 #: images with more pixels are refused (Pillow's decompression-bomb guard, made an error)
 MAX_PIXELS = 89_478_485
 FITS = ("fit", "pad", "crop", "stretch")
@@ -104,31 +124,140 @@ class Failure:
     reason: str
 
 
-def list_images(root, recursive: bool = True) -> list[Path]:
-    """Image files under ``root`` (or ``root`` itself when it is a file), sorted.
+def sniff(head: bytes) -> str | None:
+    """The format (Pillow's name, one of ``DECODERS``) whose signature a file's first
+    bytes ``head`` start with, or None.
 
-    Symbolic links are followed, but a directory reached twice (a link loop, or two
-    links to one place) is read once. Names are kept as the file system gives them
-    (bytes that are not UTF-8 as Python's surrogate escapes). Files are listed by name
-    only: broken links, link loops, FIFOs and the like are reported by :func:`decode`;
-    a subfolder that cannot be listed is logged and skipped (``root`` itself: an error).
+    PNG, JPEG (``FF D8 FF``), GIF87a/GIF89a, BMP (``BM`` and an information-header size
+    Pillow reads), TIFF (and BigTIFF), WebP (``RIFF....WEBP``) and PBM/PGM/PPM (``P1`` to
+    ``P6`` then white space, Pillow's ``PPM``); nothing else.
+
+    Examples
+    --------
+    >>> sniff(b"GIF89a"), sniff(b"P5 8 8 255 "), sniff(b"%!PS-Adobe-3.0 EPSF")
+    ('GIF', 'PPM', None)
+    """
+    head = bytes(head[:HEAD_BYTES])
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "GIF"
+    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return "TIFF"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
+    if len(head) >= 3 and head[0:1] == b"P" and head[1] in b"123456" and head[2] in b" \t\n\r\v\f":
+        return "PPM"
+    if head[:2] == b"BM" and len(head) >= 18:
+        offset = int.from_bytes(head[10:14], "little")
+        header = int.from_bytes(head[14:18], "little")
+        if header in _BMP_HEADERS and offset >= 14 + header:
+            return "BMP"
+    return None
+
+
+def _has_suffix(name: str) -> bool:
+    return name.lower().endswith(SUFFIXES)
+
+
+def _regular(path: Path) -> os.stat_result:
+    """``path``'s status (links followed); ValueError with the reason unless it is a
+    regular file (a FIFO or a device would block or never end)."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise ValueError(f"broken symbolic link (to {os.readlink(path)!r})") from None
+        raise ValueError("no such file (removed while the run went on?)") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ValueError("symbolic link loop") from None
+        raise
+    if not stat.S_ISREG(st.st_mode):
+        raise ValueError("not a regular file")
+    return st
+
+
+def _head(path: Path) -> bytes:
+    """The first ``HEAD_BYTES`` bytes of the regular file ``path`` (checked again once
+    open, without blocking: it may have been replaced by a FIFO meanwhile)."""
+    _regular(path)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    fd = os.open(path, flags)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError("not a regular file")
+        return os.read(fd, HEAD_BYTES)
+    finally:
+        os.close(fd)
+
+
+def _format_of(path: Path) -> str:
+    """The one decoder for ``path``, a file without an image extension, from its first
+    bytes; ValueError with the reason when it is not an image."""
+    head = _head(path)
+    kind = sniff(head)
+    if kind is None:
+        if not head:
+            raise ValueError("not an image: empty file")
+        ext = f"({path.suffix})" if path.suffix else "(none)"
+        raise ValueError(f"not an image: no image extension {ext} and {_NO_SIGNATURE}")
+    return kind
+
+
+def _classify(path: Path, hidden_too: bool = False) -> str | None:
+    """None when ``path`` is listed as an image, else why it is left out."""
+    if not hidden_too and path.name.startswith("."):
+        return HIDDEN_FILE
+    if _has_suffix(path.name):
+        return None  # decode reports what is wrong with it
+    try:
+        _format_of(path)
+    except ValueError as exc:
+        return str(exc)
+    except PermissionError:
+        return "cannot read: permission denied"
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+    return None
+
+
+def scan_images(root, recursive: bool = True) -> tuple[list[Path], list[Failure]]:
+    """The image files under ``root`` (or ``root`` itself when it is a file), sorted,
+    and every other file with the reason it is left out.
+
+    A file is an image when its name ends with one of ``SUFFIXES`` (what is wrong with
+    it is reported by :func:`decode`) or, without such an extension, when its first bytes
+    hold the signature of one of ``DECODERS`` (:func:`sniff`; only regular files are
+    read). Hidden files and folders (names starting with ``.``: ``.DS_Store``, ``.git``)
+    are not read but listed (a folder once, not what it holds). Symbolic links are
+    followed, but a directory reached twice (a link loop, or two links to one place) is
+    read once. Names are kept as the file system gives them (bytes that are not UTF-8 as
+    Python's surrogate escapes). A subfolder that cannot be listed is logged and skipped
+    (``root`` itself: an error).
 
     Examples
     --------
     >>> import tempfile, pathlib
     >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> (d / "b.PNG").write_bytes(b""); (d / "a.txt").write_bytes(b"")
-    0
-    0
-    >>> [p.name for p in list_images(d)]
-    ['b.PNG']
+    >>> _ = (d / "b.PNG").write_bytes(b""), (d / "face").write_bytes(b"GIF89a...")
+    >>> _ = (d / "notes.txt").write_text("hello")
+    >>> paths, skipped = scan_images(d)
+    >>> [p.name for p in paths]
+    ['b.PNG', 'face']
+    >>> [(pathlib.Path(f.path).name, f.reason[:40]) for f in skipped]
+    [('notes.txt', 'not an image: no image extension (.txt) ')]
     """
     root = Path(root)
     if not root.exists():
         raise FileNotFoundError(f"no such file or folder: {str(root)!r}")
     if root.is_file():
-        return [root]
+        why = _classify(root, hidden_too=True)
+        return ([root], []) if why is None else ([], [Failure(str(root), why)])
     found: list[Path] = []
+    skipped: list[Failure] = []
     seen: set[str] = set()
 
     def unreadable(exc: OSError):
@@ -145,9 +274,44 @@ def list_images(root, recursive: bool = True) -> list[Path]:
         dirnames.sort()
         if not recursive:
             dirnames[:] = []
+        for name in dirnames:
+            if name.startswith("."):  # .git, .thumbnails, a run's staging folder: listed
+                skipped.append(Failure(str(Path(dirpath) / name), HIDDEN_FOLDER))
+        dirnames[:] = [name for name in dirnames if not name.startswith(".")]
         for name in sorted(filenames):
-            if name.lower().endswith(SUFFIXES) and not name.startswith("."):
-                found.append(Path(dirpath) / name)
+            path = Path(dirpath) / name
+            why = _classify(path)
+            if why is None:
+                found.append(path)
+            else:
+                skipped.append(Failure(str(path), why))
+    return found, skipped
+
+
+def list_images(root, recursive: bool = True) -> list[Path]:
+    """Image files under ``root`` (or ``root`` itself when it is a file), sorted: those
+    of :func:`scan_images`, which also says why each other file is left out (here, a
+    warning names how many and the first).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> (d / "b.PNG").write_bytes(b""); (d / "a.txt").write_bytes(b"")
+    0
+    0
+    >>> [p.name for p in list_images(d)]
+    ['b.PNG']
+    """
+    found, skipped = scan_images(root, recursive)
+    if skipped:
+        logger.warning(
+            "%d files in %s are not read as images (the first: %s: %s)",
+            len(skipped),
+            root,
+            skipped[0].path,
+            skipped[0].reason,
+        )
     return found
 
 
@@ -203,7 +367,10 @@ def decode(path, spec: ImageSpec) -> np.ndarray:
     ``not an image Pillow can read``, ``cannot decode: ...`` (truncated or corrupt),
     ``refused as a decompression bomb: ...`` or ``too many pixels`` (more than
     ``MAX_PIXELS``, judged from the header, before decoding), ``cannot read: permission
-    denied``, ``broken symbolic link``, ``symbolic link loop``, ``not a regular file``.
+    denied``, ``broken symbolic link``, ``symbolic link loop``, ``not a regular file``,
+    ``not an image: ...`` (no image extension and no known signature). A file with an
+    image extension may be decoded by any of ``DECODERS``; one without, only by the
+    format its first bytes announce (:func:`sniff`).
     """
     arr = _read(path, spec.mode, spec)
     if arr.shape != spec.shape:  # pragma: no cover - Pillow's resize guarantees it
@@ -236,26 +403,37 @@ _OPEN_LOCK = threading.Lock()
 
 def _open(path: Path):
     """``Image.open`` with the decompression-bomb warning made an error, after checking
-    that ``path`` is a regular file (a FIFO or a device would block or never end)."""
+    that ``path`` is a regular file (a FIFO or a device would block or never end); a
+    file without an image extension is opened by the one decoder its signature names."""
     from PIL import Image
 
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        if path.is_symlink():
-            raise ValueError(f"broken symbolic link (to {os.readlink(path)!r})") from None
-        raise ValueError("no such file (removed while the run went on?)") from None
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise ValueError("symbolic link loop") from None
-        raise
-    if not stat.S_ISREG(st.st_mode):
-        raise ValueError("not a regular file")
+    st = _regular(path)
     if st.st_size == 0:
         raise ValueError("empty file")
+    formats = DECODERS if _has_suffix(path.name) else (_format_of(path),)
     with _OPEN_LOCK, warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
-        return Image.open(path, formats=DECODERS)
+        return Image.open(path, formats=formats)
+
+
+def open_image(path):
+    """``path`` opened by Pillow as :func:`decode` opens it (for thumbnails and the
+    like): a regular file only, the decompression-bomb warning an error, and only the
+    decoders of ``DECODERS`` (for a file without an image extension: the one its first
+    bytes name). Raises ValueError with the reason (``empty file``, ``not an image:
+    ...``, ...), or Pillow's and the file system's own errors.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from PIL import Image
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "face"
+    >>> Image.new("L", (5, 3)).save(p, format="GIF")
+    >>> with open_image(p) as img:
+    ...     img.format, img.size
+    ('GIF', (5, 3))
+    """
+    return _open(Path(path))
 
 
 def _read(path, mode: str, spec: ImageSpec | None) -> np.ndarray:

@@ -10,6 +10,7 @@ input files are only read; ``out`` may not be, nor hold, the input folder.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import time
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from ..errors import InputError
 from ..runs import layout
 from ..runs.folder import check_out, staged_run
 from .export import labels_from_paths, write_image_outputs
-from .io import list_images
+from .io import Failure, scan_images
 
 __all__ = ["cluster_images_to", "scheduler"]
 
@@ -48,8 +49,10 @@ def scheduler(address):
     return Client(address)
 
 
-def _inputs(photos, out) -> list:
-    """The image files of ``photos``, without those inside ``out`` (a re-run with force)."""
+def _inputs(photos, out) -> tuple[list, list[Failure]]:
+    """The image files of ``photos``, without those inside ``out`` (a re-run with force),
+    and the other files with the reason each is left out (:func:`~.io.scan_images`);
+    InputError, naming what was found instead, when there is no image."""
     out_real = Path(os.path.realpath(out))
     photos_real = Path(os.path.realpath(photos))
     if out_real == photos_real or out_real in photos_real.parents:
@@ -57,10 +60,24 @@ def _inputs(photos, out) -> list:
             f"out={str(out)!r} is or holds the input {str(photos)!r}; "
             "choose an out folder outside it"
         )
-    paths = [p for p in list_images(photos) if out_real not in Path(os.path.realpath(p)).parents]
+    found, skipped = scan_images(photos)
+
+    def outside(p) -> bool:
+        real = Path(os.path.realpath(p))
+        return real != out_real and out_real not in real.parents
+
+    paths = [p for p in found if outside(p)]
+    skipped = [f for f in skipped if outside(f.path)]
     if not paths:
-        raise InputError(f"no image files found in {str(photos)!r}")
-    return paths
+        if not skipped:
+            raise InputError(f"no image files found in {str(photos)!r}: it holds no files")
+        first = "; ".join(f"{f.path}: {f.reason}" for f in skipped[:3])
+        more = f"; and {len(skipped) - 3} more" if len(skipped) > 3 else ""
+        raise InputError(
+            f"no image files found in {str(photos)!r}: looked at {len(skipped)} files, "
+            f"none is an image ({first}{more})"
+        )
+    return paths, skipped
 
 
 def cluster_images_to(
@@ -87,7 +104,9 @@ def cluster_images_to(
     Parameters
     ----------
     photos : folder or file
-        Read recursively; never changed.
+        Read recursively; never changed. Files without an image extension are identified
+        by content; every file that is not read is in the summary's ``failures`` with
+        its reason.
     out : path
         The run folder: new or empty unless ``force``; not inside ``photos``.
     k : int, 'auto', 'A:B' or 'A:B:STEP', default='auto'
@@ -134,7 +153,7 @@ def cluster_images_to(
     from ..metrics import evaluate
 
     check_out(out, force)  # before the work, not after it
-    paths = _inputs(photos, out)
+    paths, skipped = _inputs(photos, out)
     if on_listed is not None:
         on_listed(len(paths))
     start = time.perf_counter()
@@ -157,6 +176,9 @@ def cluster_images_to(
             result = cluster_images(
                 paths, k=k, n_jobs=n_jobs, cache=cache, progress=progress, **options
             )
+        if skipped:  # the files that are not images, with the ones that could not be read
+            failures = sorted([*skipped, *result.failures], key=lambda f: f.path)
+            result = dataclasses.replace(result, failures=failures)
         scores = dict(result.scores)
         truth = None
         if labels_from:
