@@ -21,6 +21,7 @@ from ..runs import layout
 from ..runs.curated import CuratedClustering, curated, curated_kmeans
 from ..runs.edits import EDITS_FILE
 from ..runs.folder import RunFolder, describe_kmeans, staged_run
+from ..runs.quality import cluster_quality
 from ..views import map2d
 
 logger = logging.getLogger(__name__)
@@ -115,7 +116,8 @@ def write_image_outputs(
     or instead when a model is over the model file's caps), ``map.npy`` (by
     :func:`kmeanskit.views.map2d` with ``map_method``) and ``k_scores.json`` when k was
     chosen. Returns the image run's summary, not yet written (``input`` and ``seconds``
-    are the caller's).
+    are the caller's); its ``cluster_quality`` is that of
+    :func:`kmeanskit.runs.quality.cluster_quality` on ``features.npy``.
     """
     out = run.path
     labels = np.asarray(result.labels)
@@ -142,7 +144,9 @@ def write_image_outputs(
     )
     _write_model(result.model, run, joblib)
     run.write_map(map2d(result.features, map_method))
-    run.write_features(result.features)
+    features = np.load(run.write_features(result.features), mmap_mode="r")  # rows sampled
+    quality = cluster_quality(features, labels, int(k), true_labels)
+    del features
     run.write_k_scores(result.choice)
     run.outputs["folders"] = [f.name for f in folders]
     return {
@@ -154,6 +158,7 @@ def write_image_outputs(
         "size": list(result.model.spec.size),
         "mode": result.model.spec.mode,
         "cluster_sizes": np.bincount(labels, minlength=k).tolist(),
+        "cluster_quality": quality,
         "algorithm": getattr(result, "algorithm", None)
         or describe_kmeans(result.model.kmeans, result.features),
         "inertia": float(result.model.kmeans.inertia_),

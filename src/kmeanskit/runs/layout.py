@@ -96,6 +96,9 @@ COMMON = {
     "scores": dict,
     "outputs": dict,
     "seconds": _NUM,
+    #: per cluster: size, silhouette, neighbour (and majority, purity with labels), by
+    #: :func:`kmeanskit.runs.quality.cluster_quality`; None in runs of earlier versions
+    "cluster_quality": (list, type(None)),
 }
 #: kind -> key -> accepted types, beyond :data:`COMMON`
 SCHEMA = {
@@ -121,7 +124,16 @@ SCHEMA = {
     },
 }
 #: keys that a run of an earlier kmeanskit may lack (read with these values)
-_OPTIONAL = {"input": "", "seconds": 0.0, "scheduler": None, "map": "pca"}
+_OPTIONAL = {
+    "input": "",
+    "seconds": 0.0,
+    "scheduler": None,
+    "map": "pca",
+    "cluster_quality": None,
+}
+
+#: keys a run being written may leave out (a table run has no cluster_quality yet)
+_MAY_LACK = ("cluster_quality",)
 
 
 #: a text cell starting with one of these is a formula to a spreadsheet
@@ -207,6 +219,8 @@ def check_summary(summary, where: str = "summary") -> dict:
     if kind not in SCHEMA:
         raise RunFolderError(f"{where}: kind should be one of {sorted(SCHEMA)}; got {kind!r:.40}")
     for key, types in {**COMMON, **SCHEMA[kind]}.items():
+        if key not in summary and key in _MAY_LACK:
+            continue
         if key not in summary:
             raise RunFolderError(
                 f"{where}: no {key!r} (a {kind} run's summary declares "
