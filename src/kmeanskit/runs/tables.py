@@ -22,6 +22,7 @@ from ..choose_k import internal_scores, parse_k, resolve_k
 from ..errors import InputError
 from . import layout
 from .folder import check_out, describe_kmeans, staged_run
+from .quality import cluster_quality
 
 logger = logging.getLogger(__name__)
 
@@ -208,6 +209,7 @@ def cluster_table(
         "inertia": float(model.inertia_),
         "cluster_sizes": np.bincount(labels, minlength=k).tolist(),
         "scores": _scores(X, labels, random_state, precomputed),
+        "cluster_quality": None if precomputed else cluster_quality(X, labels, int(k)),
         "centres": centres,
         "feature_means": [] if precomputed else [float(v) for v in raw.mean(axis=0)],
         "feature_stds": [] if precomputed else [float(v) for v in raw.std(axis=0)],
