@@ -330,3 +330,20 @@ def test_images_not_found_from_here_are_warned(run, tmp_path, monkeypatch, caplo
     with caplog.at_level("WARNING"):
         ReviewSession(run)
     assert "relative to the folder 'kmeanskit cluster' ran in" in caplog.text
+
+
+def test_an_image_is_opened_only_by_the_allowed_decoders(run, tmp_path):
+    import csv
+
+    eps = tmp_path / "drawing.png"  # PostScript under an image's name
+    eps.write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n")
+    gif = tmp_path / "face"  # a GIF without an extension
+    Image.new("L", (6, 6), 128).save(gif, format="GIF")
+    with (run / "assignments.csv").open() as fh:
+        rows = list(csv.reader(fh))
+    rows[1][0], rows[2][0] = str(eps), str(gif)
+    with (run / "assignments.csv").open("w", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    c, token, _ = client(run)
+    assert c.get(f"/img/0?token={token}").status_code == 404
+    assert c.get(f"/img/1?token={token}").status_code == 200

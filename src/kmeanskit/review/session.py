@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import RunFolderError
-from ..images.io import MAX_PIXELS
+from ..images.io import MAX_PIXELS, open_image
 from ..report._shared import normalise, read_map, read_rows
 from ..runs import layout
 from ..runs.curated import read_features
@@ -201,11 +201,11 @@ def _jpeg(src: Path, side: int) -> bytes | None:
     from PIL import Image, ImageOps
 
     try:
-        if not src.is_file():  # a path read back from a run folder: never a FIFO
-            raise OSError("not a regular file (any more)")
+        # the checks and decoders of the image reader: a regular file, one of the allowed
+        # formats (by its first bytes when it has no image extension), no bomb
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(src) as img:
+            with open_image(src) as img:
                 if img.width * img.height > MAX_PIXELS:
                     raise ValueError(f"too many pixels ({img.width} x {img.height})")
                 img.draft("RGB", (side, side))
