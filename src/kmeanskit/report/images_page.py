@@ -10,6 +10,7 @@ no web fonts; the figures are inline SVG and a canvas.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from pathlib import Path
 
@@ -17,7 +18,16 @@ import numpy as np
 
 from .._atomic import atomic_path
 from ..runs.layout import THUMBS
-from ._shared import MAP_NAMES, cluster_colours, normalise, read_map, read_rows, render_page
+from ._shared import (
+    MAP_NAMES,
+    cluster_colours,
+    is_number,
+    normalise,
+    read_map,
+    read_rows,
+    render_page,
+    require,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +35,10 @@ __all__ = ["build", "describe_map"]
 
 #: images shown per cluster: closest to the centre, then the farthest
 N_CLOSEST, N_FARTHEST = 12, 6
+#: a random sample of the other members (seeded: the same page for the same run)
+N_SAMPLE, SAMPLE_SEED = 12, 0
+#: clusters listed in each "check first" ranking
+N_WORST = 8
 THUMB_SIZE = 64
 
 
@@ -155,14 +169,91 @@ def _confusion(rows, k):
     return page, majority
 
 
+def _silhouettes(run: Path, summary: dict, rows: list[dict], k: int) -> list:
+    """Each cluster's mean silhouette and neighbour cluster: the summary's
+    ``cluster_quality`` (checked), or for a run without it computed from its
+    ``features.npy``; ``None`` each when neither is there (the page shows sizes only).
+
+    Examples
+    --------
+    >>> _silhouettes(Path("no/such/run"), {"k": 1}, [{"cluster": 0}], 1)
+    [(None, None)]
+    """
+    k_range = range(k)
+
+    def good(entry) -> bool:
+        return (
+            isinstance(entry, dict)
+            and (entry.get("silhouette") is None or is_number(entry["silhouette"]))
+            and (entry.get("neighbour") is None or entry["neighbour"] in k_range)
+        )
+
+    quality = summary.get("cluster_quality")
+    if quality is not None:
+        require(
+            run,
+            summary,
+            "cluster_quality",
+            lambda v: len(v) == k and all(good(e) for e in v),
+            f"a list of {k} clusters' silhouette and neighbour",
+        )
+    else:
+        from ..errors import RunFolderError
+        from ..runs.curated import read_features
+        from ..runs.quality import cluster_quality
+
+        try:
+            X = read_features(run, len(rows))
+        except RunFolderError as exc:
+            logger.info("no coherence scores on the page: %s", exc)
+            return [(None, None)] * k
+        quality = cluster_quality(X, [r["cluster"] for r in rows], k)
+    return [
+        (None if e.get("silhouette") is None else float(e["silhouette"]), e.get("neighbour"))
+        for e in quality
+    ]
+
+
+def _file_urls(rows: list[dict]) -> tuple[list, list, list, dict]:
+    """Where the page finds every original image: the folders (as shown, and as
+    ``file://`` URLs resolved now: the page is opened from disk), each row's folder
+    index, and the URL of each row whose name is not UTF-8 (its bytes quoted)."""
+    dirs: dict[str, int] = {}
+    shown, urls, index, odd = [], [], [], {}
+    for i, r in enumerate(rows):
+        path = Path(r["path"])
+        parent = str(path.parent)
+        if parent not in dirs:
+            dirs[parent] = len(dirs)
+            shown.append(parent)
+            try:
+                urls.append(path.parent.resolve().as_uri() + "/")
+            except (OSError, ValueError):  # cannot be resolved: the name alone
+                urls.append("")
+        index.append(dirs[parent])
+        try:
+            path.name.encode("utf-8")
+        except UnicodeEncodeError:  # surrogate escapes: quote the bytes themselves
+            from urllib.parse import quote
+
+            odd[str(i)] = urls[dirs[parent]] + quote(os.fsencode(path.name))
+    return shown, urls, index, odd
+
+
 def build(run: Path, out: Path, summary: dict) -> Path:
     """Write ``report.html`` and ``thumbs/`` of the image run in ``run`` into ``out``
     (``summary``: its checked summary); returns the page's path.
 
-    The page holds one section per cluster (its size and mean distance); the galleries
-    (the ``N_CLOSEST`` images closest to the centre and the ``N_FARTHEST`` farthest) are
+    The page holds one section per cluster (its size, mean distance, mean silhouette
+    and, with labels, majority class and purity), in an order the reader picks (largest,
+    least coherent or least pure first), and rankings of the clusters to check first.
+    The galleries (the ``N_CLOSEST`` images closest to the centre, the ``N_FARTHEST``
+    farthest and a seeded random sample of ``N_SAMPLE`` others, with thumbnails) are
     built by the page's script when a section comes near the screen, from the embedded
-    data, so that 500 clusters open as fast as 5. File names only ever reach the page
+    data, so that 500 clusters open as fast as 5; the full member list opens on demand,
+    100 a page, showing the original files (``file://`` URLs resolved when the page is
+    built, loaded lazily): writing a thumbnail of every image would cost more time and
+    disk than the page gains. File names only ever reach the page
     as escaped text or as JSON read by ``textContent``/attributes, never as markup.
 
     Examples
@@ -188,18 +279,28 @@ def build(run: Path, out: Path, summary: dict) -> Path:
     for i, r in enumerate(rows):
         members[r["cluster"]].append((i, r))
     confusion, majority = _confusion(rows, k) if rows and "label" in rows[0] else (None, [None] * k)
-    clusters, galleries, shown_paths, missing = [], [], {}, []
+    quality = _silhouettes(run, summary, rows, k)
+    rng = np.random.RandomState(SAMPLE_SEED)
+    clusters, galleries, shown_paths, missing, order = [], [], {}, [], []
     for j in range(k):
         ranked = sorted(members[j], key=lambda item: item[1]["rank"])
         near = [i for i, _ in ranked[:N_CLOSEST]]
         far = [i for i, _ in ranked[N_CLOSEST:][-N_FARTHEST:][::-1]]
-        for i in near + far:
+        rest = [i for i, _ in ranked[N_CLOSEST:-N_FARTHEST]] if len(ranked) > N_CLOSEST else []
+        sample = (
+            sorted(rng.choice(rest, N_SAMPLE, replace=False).tolist())
+            if len(rest) > N_SAMPLE
+            else rest
+        )
+        for i in near + far + sample:
             shown_paths[str(i)] = rows[i]["path"]
             thumb = thumbs / f"t{i}.jpg"
             if not thumb.is_file() and not (can_thumb and _thumb(Path(rows[i]["path"]), thumb)):
                 missing.append(i)
-        galleries.append({"near": near, "far": far})
+        galleries.append({"near": near, "far": far, "sample": sample})
+        order.append([i for i, _ in ranked])
         dists = [r["distance"] for _, r in ranked]
+        silhouette, neighbour = quality[j]
         clusters.append(
             {
                 "id": j,
@@ -207,9 +308,20 @@ def build(run: Path, out: Path, summary: dict) -> Path:
                 "size": len(ranked),
                 "colour": colours[j],
                 "mean_distance": float(np.mean(dists)) if dists else 0.0,
+                "silhouette": silhouette if ranked else None,
+                "neighbour": neighbour,
             }
         )
+    # the rankings of the clusters to check first: least coherent, least pure
+    scored = [c for c in clusters if c["silhouette"] is not None]
+    # a cluster of one image scores 0 by convention: no sign of a mixed cluster
+    ranked_scores = [c for c in scored if c["size"] > 1]
+    worst = {"coherent": sorted(ranked_scores, key=lambda c: (c["silhouette"], c["id"]))[:N_WORST]}
+    if confusion:
+        pure = [c for c in clusters if c["majority"]]
+        worst["pure"] = sorted(pure, key=lambda c: (c["majority"][1], c["id"]))[:N_WORST]
     x, y = normalise(xy if xy is not None else np.zeros((len(rows), 2)))
+    dirs, dir_urls, dir_index, odd_urls = _file_urls(rows)
     data = {
         "x": x,
         "y": y,
@@ -217,7 +329,12 @@ def build(run: Path, out: Path, summary: dict) -> Path:
         "colours": colours,
         "names": [Path(r["path"]).name for r in rows],
         "galleries": galleries,
+        "members": order,  # each cluster's rows, nearest the centre first
         "paths": shown_paths,
+        "dirs": dirs,
+        "dirUrls": dir_urls,
+        "d": dir_index,
+        "urls": odd_urls,
         "missing": missing,
         "thumbs": THUMBS,
     }
@@ -233,4 +350,7 @@ def build(run: Path, out: Path, summary: dict) -> Path:
         confusion=confusion,
         map_description=describe_map(summary),
         n_closest=N_CLOSEST,
+        n_sample=N_SAMPLE,
+        worst=worst,
+        has_silhouette=bool(scored),
     )
