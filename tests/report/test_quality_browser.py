@@ -207,3 +207,26 @@ def test_100_clusters_name_the_point_under_the_mouse_and_keep_caption_ends(chrom
     save_page_screenshot(chromium, tmp_path / "captions.png", max_height=3000)
     logger.info("screenshots: %s", tmp_path)
     assert console_errors(chromium) == []
+
+
+def test_a_run_without_scores_gets_them_from_its_features_or_shows_sizes(tmp_path):
+    from kmeanskit.errors import RunFolderError
+    from kmeanskit.report import build_report
+
+    photos = _four_classes(tmp_path / "photos", n=10)
+    run, summary, _ = _run(tmp_path, photos, 3)
+    page = (run / "report.html").read_text()
+    first = summary["cluster_quality"][0]["silhouette"]
+    assert f"silhouette {first:.3f}" in page and 'id="worst-coherent"' in page
+    del summary["cluster_quality"]  # a run of an earlier kmeanskit
+    (run / "summary.json").write_text(json.dumps(summary))
+    page = build_report(run).read_text()
+    assert f"silhouette {first:.3f}" in page  # computed from features.npy
+    (run / "features.npy").unlink()
+    page = build_report(run).read_text()
+    assert "silhouette 0." not in page and "least coherent first" not in page
+    assert "Cluster 0: " in page
+    summary["cluster_quality"] = [{"silhouette": "<b>"}] * 3  # damaged
+    (run / "summary.json").write_text(json.dumps(summary))
+    with pytest.raises(RunFolderError, match="cluster_quality"):
+        build_report(run)
