@@ -230,3 +230,18 @@ def test_a_run_without_scores_gets_them_from_its_features_or_shows_sizes(tmp_pat
     (run / "summary.json").write_text(json.dumps(summary))
     with pytest.raises(RunFolderError, match="cluster_quality"):
         build_report(run)
+
+
+def test_a_thumbnail_is_made_by_the_image_readers_decoders_only(tmp_path):
+    import shutil
+
+    from kmeanskit.report import build_report
+
+    photos = _four_classes(tmp_path / "photos", n=3)
+    run, _, rows = _run(tmp_path, photos, 2)
+    swapped = rows[0]["path"]
+    Image.new("RGB", (16, 16), "red").save(swapped, format="ICO")  # swapped after the run
+    shutil.rmtree(run / "thumbs")
+    page = build_report(run).read_text()
+    assert '"missing": [0]' in page and not (run / "thumbs" / "t0.jpg").exists()
+    assert len(list((run / "thumbs").iterdir())) == len(rows) - 1

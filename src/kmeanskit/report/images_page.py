@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,9 @@ N_SAMPLE, SAMPLE_SEED = 12, 0
 #: clusters listed in each "check first" ranking
 N_WORST = 8
 THUMB_SIZE = 64
+#: the only decoders a thumbnail is made with: those the image reader allows
+#: (kmeanskit.images.io.DECODERS; the report may not import the images layer)
+DECODERS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "PPM")
 
 
 def describe_map(summary: dict) -> str:
@@ -59,12 +63,21 @@ def _thumb(src: Path, dst: Path) -> bool:
     try:
         if not src.is_file():  # a path read back from a run folder: never a FIFO
             raise OSError("not a regular file (any more)")
-        with Image.open(src) as img, atomic_path(dst, fsync=False) as tmp:  # never torn:
+        with warnings.catch_warnings():  # a decompression bomb is an error, not a warning
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(src, formats=DECODERS)  # never EPS (Ghostscript), PSD, ...
+        with img, atomic_path(dst, fsync=False) as tmp:  # never torn:
             img = ImageOps.exif_transpose(img)  # a thumbnail that exists is reused
             img.thumbnail((THUMB_SIZE, THUMB_SIZE))
             img.convert("RGB").save(tmp, "JPEG", quality=75)
         return True
-    except (OSError, ValueError, MemoryError, Image.DecompressionBombError) as exc:
+    except (
+        OSError,
+        ValueError,
+        MemoryError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as exc:
         logger.warning("no thumbnail for %s: %s", src, exc)
         return False
 
