@@ -55,6 +55,7 @@ def gap_statistic(
     reference: str = "pca",
     rule: str = "firstSEmax",
     random_state=None,
+    progress=None,
 ):
     """Gap, its standard error, and the chosen k for the fits of a sweep.
 
@@ -67,6 +68,8 @@ def gap_statistic(
     reference : {'pca', 'box'}, default='pca'
     rule : {'firstSEmax', 'Tibs2001SEmax'}, default='firstSEmax'
     random_state : int, RandomState instance or None
+    progress : callable, optional
+        Called after each reference sweep as ``progress(done, n_refs)``.
 
     Returns
     -------
@@ -97,6 +100,8 @@ def gap_statistic(
         Z = reference_data(X, rs, reference)
         ref = sweep(Z, ks, random_state=rs)
         ref_log_w[b] = np.log(np.maximum(ref.inertia, np.finfo(float).tiny))
+        if progress is not None:
+            progress(b + 1, n_refs)
     gap = ref_log_w.mean(axis=0) - log_w
     s = ref_log_w.std(axis=0) * np.sqrt(1.0 + 1.0 / n_refs)
     top = int(np.argmax(gap))
