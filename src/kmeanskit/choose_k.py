@@ -13,13 +13,21 @@ Every method scores the fits of a :func:`~kmeanskit.sweep`:
   model of X-means (Pelleg and Moore 2000); the best k is the largest BIC.
 
 The overall recommendation is the k that most methods chose; ties go to the k the
-silhouette ranks higher.
+silhouette ranks higher. :attr:`KChoice.explanation` says so in a sentence or two.
+
+A search over many k takes minutes on a few thousand rows: ``progress`` (of
+:func:`choose_k`, :func:`score_sweep` and :func:`resolve_k`) is called with a
+:class:`KProgress` after each k of the sweep, each score, each reference fit of the gap
+statistic, with the seconds so far and an estimate of the seconds left
+(:func:`format_k_progress` makes it a line).
 """
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,6 +40,14 @@ from sklearn.metrics import (
 from sklearn.utils import check_random_state
 
 from ._gap import gap_statistic
+from ._k_progress import (
+    METHOD_NAMES,
+    KProgress,
+    _Tracker,
+    final_fit_done,
+    format_duration,
+    format_k_progress,
+)
 from .estimators._bic import bic_score
 from .sweep import SweepResult, sweep
 
@@ -41,17 +57,23 @@ __all__ = [
     "INTERNAL_SCORES",
     "METHODS",
     "KChoice",
+    "KProgress",
     "auto_ks",
     "bic_score",
     "choose_k",
     "default_methods",
     "distinct_rows",
+    "final_fit_done",
+    "format_duration",
+    "format_k_progress",
     "internal_scores",
     "kneedle",
     "parse_k",
     "resolve_k",
     "score_sweep",
 ]
+
+logger = logging.getLogger(__name__)
 
 METHODS = ("elbow", "silhouette", "calinski_harabasz", "davies_bouldin", "gap", "bic")
 #: which direction is better, for methods whose best k is an extreme of the score
@@ -280,6 +302,7 @@ def score_sweep(
     silhouette_max_samples: int = 3000,
     n_refs: int = 10,
     random_state=None,
+    progress: Callable[[KProgress], object] | None = None,
 ) -> KChoice:
     """Score the fits of a sweep with every method and recommend a k.
 
@@ -294,6 +317,9 @@ def score_sweep(
     n_refs : int, default=10
         Reference data sets of the gap statistic.
     random_state : int, RandomState instance or None
+    progress : callable, optional
+        Called with a :class:`KProgress` after each method's scores and each
+        reference sweep of the gap statistic.
 
     Examples
     --------
@@ -306,6 +332,11 @@ def score_sweep(
     unknown = sorted(set(methods) - set(METHODS))
     if unknown or not len(methods):
         raise ValueError(f"methods must be a non-empty subset of {METHODS}; got {methods!r}")
+    tracker = _Tracker(progress, result.k, methods, n_refs=n_refs, sweep=False)
+    return _score(X, result, methods, silhouette_max_samples, n_refs, random_state, tracker)
+
+
+def _score(X, result, methods, silhouette_max_samples, n_refs, random_state, tracker) -> KChoice:
     X = np.asarray(X.toarray() if hasattr(X, "toarray") else X, dtype=np.float64)
     rs = check_random_state(random_state)
     ks = result.k
@@ -324,24 +355,56 @@ def score_sweep(
                 [bic_score(X, result.labels(int(kk)), result.centers(int(kk))) for kk in ks]
             )
         else:  # gap
-            gap, err, best[method] = gap_statistic(X, result, n_refs=n_refs, random_state=rs)
+            gap, err, best[method] = gap_statistic(
+                X, result, n_refs=n_refs, random_state=rs, progress=tracker.gap
+            )
             scores[method], errors[method] = gap, err
             continue
+        tracker.score(method)
         values = scores[method]
         if np.isnan(values).all():
             continue
         pick = np.nanargmax(values) if _BEST[method] == "max" else np.nanargmin(values)
         best[method] = int(ks[pick])
+    _log_scores(ks, scores, best)
     recommended, explanation = _vote(best, ks, scores.get("silhouette"))
     return KChoice(ks, scores, errors, best, recommended, explanation, result)
 
 
+def _log_scores(ks, scores, best) -> None:
+    """Each k's scores, and each method's best k, at INFO (``kmeanskit -v``)."""
+    if not logger.isEnabledFor(logging.INFO):
+        return
+    for i, kk in enumerate(ks):
+        values = ", ".join(
+            f"{'inertia' if m == 'elbow' else m} {v[i]:.4g}" for m, v in scores.items()
+        )
+        logger.info("k=%d: %s", kk, values)
+    logger.info("best k: %s", ", ".join(f"{m} {v}" for m, v in best.items()))
+
+
+def _and(words) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    words = list(words)
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def _names(methods) -> str:
+    return _and(METHOD_NAMES.get(m, m) for m in methods)
+
+
 def _vote(best: dict, ks, silhouette) -> tuple[int, str]:
-    """The k most methods recommend (ties broken by the silhouette), and why. A method
-    whose best k is the top of a range of 4 or more candidates found no optimum inside
-    it (Calinski-Harabasz, BIC and the gap grow with k on well-separated embeddings): it
-    votes only when every method does the same, and the explanation then says that the
-    answer may lie beyond the range."""
+    """The k most methods recommend (ties broken by the silhouette), and why, in a
+    sentence or two. A method whose best k is the top of a range of 4 or more candidates
+    found no optimum inside it (Calinski-Harabasz, BIC and the gap grow with k on
+    well-separated embeddings): it votes only when every method does the same, and the
+    explanation then says that the answer may lie beyond the range.
+
+    Examples
+    --------
+    >>> _vote({"elbow": 12, "silhouette": 12, "gap": 9}, list(range(2, 31)), None)[1]
+    'k=12 chosen: the elbow and silhouette agree (2 of 3 methods); the gap statistic prefers 9.'
+    """
     if not best:
         raise ValueError("no method could score these fits (every k gave one cluster)")
     top_k = int(ks[-1])
@@ -350,27 +413,54 @@ def _vote(best: dict, ks, silhouette) -> tuple[int, str]:
     votes = Counter((inside or best).values())
     top = max(votes.values())
     tied = [kk for kk, v in votes.items() if v == top]
-    if len(tied) > 1 and silhouette is not None and not np.isnan(silhouette).all():
+    by_silhouette = silhouette is not None and not np.isnan(silhouette).all()
+    if len(tied) > 1 and by_silhouette:
         rank = {int(kk): s for kk, s in zip(ks, silhouette, strict=True)}
         tied.sort(key=lambda kk: -np.nan_to_num(rank.get(kk, -np.inf), nan=-np.inf))
     else:
         tied.sort()
     k = int(tied[0])
+    n = len(best)
     agree = [m for m, v in best.items() if v == k]
-    others = [f"{m} {v}" for m, v in best.items() if v != k]
-    text = f"k={k}: chosen by {', '.join(agree)} ({len(agree)} of {len(best)} methods)"
-    if len(tied) > 1:
-        text += f"; tied with k={', '.join(str(t) for t in tied[1:])}, broken by silhouette"
+    if n == 1:
+        text = f"k={k} chosen by {_names(agree)}, the only method that scored these fits"
+    elif len(agree) == n:
+        text = f"k={k} chosen: all {n} methods agree"
+    elif len(agree) == 1:
+        text = f"k={k} chosen: {_names(agree)} prefers it (1 of {n} methods)"
+    else:
+        text = f"k={k} chosen: {_names(agree)} agree ({len(agree)} of {n} methods)"
+    described = set(agree) | (set(edge) if inside else set())
+    others = {}
+    for m, v in best.items():
+        if m not in described:
+            others.setdefault(int(v), []).append(m)
     if others:
-        text += f"; the others said: {', '.join(others)}"
-    if inside and edge:
-        text += f" ({', '.join(edge)} at the top of the range, {top_k}: no optimum inside it)"
-    if k == top_k and len(ks) >= 4:
-        text += (
-            f"; warning: k={k} is the top of the range searched, the best k may be larger: "
-            f"try a range beyond it, e.g. k='{k}:{2 * k}'"
+        text += "; " + ", ".join(
+            f"{_names(ms)} {'prefers' if len(ms) == 1 else 'prefer'} {v}"
+            for v, ms in sorted(others.items())
         )
-    return k, text
+    sentences = [text + "."]
+    if len(tied) > 1:
+        same = f"{_and(f'k={t}' for t in sorted(tied))} got the same number of votes"
+        if by_silhouette:
+            most = "higher" if len(tied) == 2 else "highest"
+            sentences.append(f"{same}; k={k} has the {most} silhouette.")
+        else:
+            sentences.append(f"{same}; the smallest was taken.")
+    if inside and edge:
+        they = "it" if len(edge) == 1 else "they"
+        names = _names(edge)
+        sentences.append(
+            f"{names[0].upper()}{names[1:]} {'is' if len(edge) == 1 else 'are'} best at the "
+            f"top of the range (k={top_k}): no optimum inside it, so {they} did not vote."
+        )
+    if k == top_k and len(ks) >= 4:
+        sentences.append(
+            f"Warning: k={k} is the top of the range searched, the best k may be larger: "
+            f"try a range beyond it, e.g. k='{k}:{2 * k}'."
+        )
+    return k, " ".join(sentences)
 
 
 def distinct_rows(X, at_most: int) -> int:
@@ -391,13 +481,21 @@ def distinct_rows(X, at_most: int) -> int:
     return min(int(np.unique(rows.ravel()).size), at_most)
 
 
-def resolve_k(X, k, *, n_init: int = 3, random_state=None, n_rows: int | None = None):
+def resolve_k(
+    X,
+    k,
+    *,
+    n_init: int = 3,
+    random_state=None,
+    n_rows: int | None = None,
+    progress: Callable[[KProgress], object] | None = None,
+):
     """The k of a run: ``(k, choice, explanation)``, where ``choice`` is the
     :class:`KChoice` when a range was searched (:func:`choose_k` with
     :func:`default_methods`), else None. A range is cut to the number of distinct rows
     (identical rows cannot make more clusters); when fewer than two are distinct, k is
     1 and ``explanation`` says why. ``n_rows``: the number of rows of the whole data
-    when ``X`` is a sample of it (the Dask path).
+    when ``X`` is a sample of it (the Dask path). ``progress``: as for :func:`choose_k`.
 
     Examples
     --------
@@ -416,10 +514,17 @@ def resolve_k(X, k, *, n_init: int = 3, random_state=None, n_rows: int | None = 
     usable = [kk for kk in ks if kk <= distinct]
     if not usable:
         return distinct, None, f"k={distinct}: only {distinct} rows are distinct"
-    choice = choose_k(X, usable, default_methods(len(X)), n_init=n_init, random_state=random_state)
+    choice = choose_k(
+        X,
+        usable,
+        default_methods(len(X)),
+        n_init=n_init,
+        random_state=random_state,
+        progress=progress,
+    )
     explanation = choice.explanation
     if len(usable) < len(ks):
-        explanation += f" (k up to {distinct}: only {distinct} rows are distinct)"
+        explanation += f" The range was cut at k={distinct}: only {distinct} rows are distinct."
     return int(choice.recommended), choice, explanation
 
 
@@ -432,9 +537,17 @@ def choose_k(
     random_state=None,
     silhouette_max_samples: int = 3000,
     n_refs: int = 10,
+    progress: Callable[[KProgress], object] | None = None,
     **sweep_params,
 ) -> KChoice:
     """Sweep k and recommend one: :func:`~kmeanskit.sweep`, then :func:`score_sweep`.
+
+    ``progress``, if given, is called with a :class:`KProgress` after each k of the
+    sweep (every restart of it fitted), after each method's scores and after each
+    reference sweep of the gap statistic: what was done, the seconds so far and an
+    estimate of the seconds left (0 at the last call), from the seconds per unit of
+    work so far, a fit of k counting as ``k`` plus the mean k (the larger k still to
+    come cost more, but less than k times more: they start from the previous solution).
 
     Examples
     --------
@@ -443,16 +556,23 @@ def choose_k(
     >>> choice = choose_k(X, range(2, 8), n_refs=3, random_state=0)
     >>> choice.recommended, choice.best["bic"]
     (4, 4)
-    >>> choice.explanation.split(";")[0]
-    'k=4: chosen by elbow, calinski_harabasz, gap, bic (4 of 6 methods)'
+    >>> choice.explanation
+    'k=4 chosen: the elbow, Calinski-Harabasz, the gap statistic and BIC agree (4 of 6 methods); \
+silhouette and Davies-Bouldin prefer 2.'
+    >>> steps = []
+    >>> _ = choose_k(X, [2, 3, 4], ("elbow", "silhouette"), progress=steps.append)
+    >>> [(p.step, p.k or p.method, p.done, p.total) for p in steps]
+    [('fit', 2, 1, 3), ('fit', 3, 2, 3), ('fit', 4, 3, 3), ('score', 'silhouette', 1, 1)]
+    >>> steps[-1].remaining
+    0.0
     """
     rs = check_random_state(random_state)
-    result = sweep(X, k, n_init=n_init, random_state=rs, **sweep_params)
-    return score_sweep(
-        X,
-        result,
-        methods,
-        silhouette_max_samples=silhouette_max_samples,
-        n_refs=n_refs,
-        random_state=rs,
-    )
+    try:
+        planned = sorted(
+            {int(v) for v in np.atleast_1d(np.asarray(list(k) if np.iterable(k) else k))}
+        )
+    except (TypeError, ValueError):
+        planned = []  # the sweep says what is wrong with k
+    tracker = _Tracker(progress, planned, methods, n_init=n_init, n_refs=n_refs)
+    result = sweep(X, k, n_init=n_init, random_state=rs, progress=tracker.fit, **sweep_params)
+    return _score(X, result, methods, silhouette_max_samples, n_refs, rs, tracker)
