@@ -68,11 +68,19 @@ def _add_feature_options(p) -> None:
 
 def cluster(args: argparse.Namespace, finish=None) -> int:
     """``kmeanskit cluster FOLDER``: :func:`kmeanskit.images.run.cluster_images_to`."""
+    from ._cli_tables import print_k_progress
     from .images.run import cluster_images_to
     from .runs.folder import check_out
 
     check_out(args.out, args.force)  # before listing the photos
     bar = _bar(None, "features")
+
+    def k_progress(step):
+        # the features are done: the bar goes before the search's lines come
+        if bar is not None:
+            bar.close()
+        print_k_progress(step)
+
     try:
         summary = cluster_images_to(
             args.photos,
@@ -96,6 +104,7 @@ def cluster(args: argparse.Namespace, finish=None) -> int:
             n_components=args.components,
             random_state=args.seed,
             onnx_model=args.onnx,
+            k_progress=k_progress,
         )
     finally:
         if bar is not None:

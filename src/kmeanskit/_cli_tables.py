@@ -15,6 +15,14 @@ import sys
 from pathlib import Path
 
 
+def print_k_progress(step) -> None:
+    """A step of a k search (:class:`kmeanskit.choose_k.KProgress`) as one plain line
+    on stderr: seen on a terminal and through a pipe alike."""
+    from .choose_k import format_k_progress
+
+    print(format_k_progress(step), file=sys.stderr, flush=True)
+
+
 def add_cluster_options(p) -> None:
     """The options of ``cluster`` on a table (``p``: the parser or an argument group)."""
     p.add_argument(
@@ -59,6 +67,7 @@ def cluster(args: argparse.Namespace, finish=None) -> int:
         random_state=args.seed,
         force=args.force,
         finish=finish,
+        k_progress=print_k_progress,
     )
     summary["report"] = str(Path(args.out) / "report.html")
     if args.json:

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from ..choose_k import GAP_MAX_ROWS, internal_scores, parse_k, resolve_k
+from ..choose_k import GAP_MAX_ROWS, final_fit_done, internal_scores, parse_k, resolve_k
 from ..estimators import KMeans
 from ..relabel import canonical_order, permute_clusters
 from ..views import _reduce_block
@@ -251,6 +252,7 @@ def cluster_images_dask(
     n_init: int = 1,
     random_state=0,
     client=None,
+    k_progress=None,
     **options,
 ) -> ImageClusters:
     """:func:`~kmeanskit.images.pipeline.cluster_images` on Dask: the features by
@@ -263,7 +265,9 @@ def cluster_images_dask(
     :func:`~kmeanskit.choose_k` on a random sample of up to ``SCORE_SAMPLE`` images, and
     the internal scores are computed on that sample (both on every image when there are
     no more). ``model.kmeans`` is an in-memory :class:`kmeanskit.KMeans` with the
-    centres found, so the model file predicts without Dask. ``options``: the keywords of
+    centres found, so the model file predicts without Dask. ``k_progress``: as for
+    :func:`~kmeanskit.images.pipeline.cluster_images` (the search on the sample, then
+    the final fit on every image). ``options``: the keywords of
     :func:`extract_features_dask`.
 
     Examples
@@ -296,11 +300,16 @@ def cluster_images_dask(
                 f"k={k!r}: on Dask a k range is chosen on a sample of "
                 f"{len(rows)} images; give one k or a range up to {len(rows)}"
             )
-        kk, choice, explanation = resolve_k(rows, k, n_init=3, random_state=random_state, n_rows=n)
+        start = time.perf_counter()
+        kk, choice, explanation = resolve_k(
+            rows, k, n_init=3, random_state=random_state, n_rows=n, progress=k_progress
+        )
         if explanation:
             logger.info("on %d images: %s", len(rows), explanation)
         dkm = DaskKMeans(kk, n_init=n_init, random_state=random_state).fit(X)
         labels, distances = dask.compute(dkm.labels_, dkm.transform(X))
+        if choice is not None:
+            final_fit_done(k_progress, kk, start)
     order = canonical_order(dkm.cluster_centers_, labels, by="size")
     centers, labels = permute_clusters(order, dkm.cluster_centers_, labels)
     model.kmeans = _in_memory_kmeans(centers, labels, dkm, random_state)

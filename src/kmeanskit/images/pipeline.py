@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.decomposition import PCA
 
-from ..choose_k import KChoice, internal_scores, resolve_k
+from ..choose_k import KChoice, KProgress, final_fit_done, internal_scores, resolve_k
 from ..estimators import KMeans
 from .cache import FeatureCache, file_key, settings_key
 from .extractors import extractor_class
@@ -460,6 +461,7 @@ def cluster_images(
     progress: Callable[[int], None] | None = None,
     cache=None,
     onnx_model=None,
+    k_progress: Callable[[KProgress], object] | None = None,
 ) -> ImageClusters:
     """Cluster the images of a folder (or a list of files).
 
@@ -499,6 +501,11 @@ def cluster_images(
     onnx_model : path, optional
         With the cnn features: your own ONNX network instead of EfficientNet-Lite0 (see
         :class:`~kmeanskit.images.cnn.CNNEmbedding` for what it receives).
+    k_progress : callable, optional
+        With a k range: called with a :class:`~kmeanskit.choose_k.KProgress` after each
+        step of the search (each k, each score, each reference fit of the gap
+        statistic, with the seconds left) and after the final fit
+        (:func:`~kmeanskit.choose_k.format_k_progress` makes it a line).
 
     Examples
     --------
@@ -529,12 +536,17 @@ def cluster_images(
         cache=cache,
         onnx_model=onnx_model,
     )
-    kk, choice, explanation = resolve_k(X, k, n_init=n_init, random_state=random_state)
+    start = time.perf_counter()
+    kk, choice, explanation = resolve_k(
+        X, k, n_init=n_init, random_state=random_state, progress=k_progress
+    )
     if explanation:
         logger.info("%s", explanation)
     # canonical ids (largest cluster first): the same clusters get the same ids and
     # colours from run to run
     km = KMeans(kk, n_init=n_init, random_state=random_state, cluster_order="size").fit(X)
+    if choice is not None:
+        final_fit_done(k_progress, kk, start)
     model.kmeans = km
     scores = internal_scores(X, km.labels_, random_state)
     return ImageClusters(

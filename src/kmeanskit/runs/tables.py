@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..choose_k import internal_scores, parse_k, resolve_k
+from ..choose_k import KProgress, final_fit_done, internal_scores, parse_k, resolve_k
 from ..errors import InputError
 from . import layout
 from .folder import check_out, describe_kmeans, staged_run
@@ -66,13 +66,13 @@ def _dense(table):
     return table.X.toarray() if sp.issparse(table.X) else np.asarray(table.X)
 
 
-def _choose(X, k, random_state, precomputed: bool):
+def _choose(X, k, random_state, precomputed: bool, progress=None):
     """(k, the KChoice or None, why that k or None): see :func:`kmeanskit.choose_k.resolve_k`."""
     if precomputed:
         if not isinstance(parse_k(k, X.shape[0]), int):
             raise InputError(f"metric='precomputed' takes one k; got k={k!r}")
         return int(parse_k(k, X.shape[0])), None, None
-    return resolve_k(X, k, n_init=3, random_state=random_state)
+    return resolve_k(X, k, n_init=3, random_state=random_state, progress=progress)
 
 
 def _scores(X, labels, random_state, precomputed: bool) -> dict:
@@ -111,6 +111,7 @@ def cluster_table(
     random_state=0,
     force: bool = False,
     finish: Callable[[Path], object] | None = None,
+    k_progress: Callable[[KProgress], object] | None = None,
 ) -> dict:
     """Cluster the rows of a table file and write the run folder ``out``; returns the
     summary.
@@ -134,6 +135,10 @@ def cluster_table(
     finish : callable, optional
         Called with the staging folder once the summary is written, before the folder is
         published (the command line builds the report there).
+    k_progress : callable, optional
+        With a k range: called with a :class:`~kmeanskit.choose_k.KProgress` after each
+        step of the search and after the final fit (as for
+        :func:`~kmeanskit.images.pipeline.cluster_images`).
 
     Examples
     --------
@@ -161,8 +166,11 @@ def cluster_table(
         )
     scaler = Scaler(scale)
     X = scaler.fit_transform(raw, table.feature_names)
-    k, choice, explanation = _choose(X, k, random_state, precomputed)
+    searched = time.perf_counter()
+    k, choice, explanation = _choose(X, k, random_state, precomputed, k_progress)
     model = _fit(X, k, random_state, precomputed)
+    if choice is not None:
+        final_fit_done(k_progress, k, searched)
     labels = np.asarray(model.labels_)
     dist = model.transform(X)[np.arange(len(labels)), labels]
     if precomputed:
