@@ -68,7 +68,13 @@ def _graph() -> dict[str, set[str]]:
 FLOORS = [
     (
         "leaves",
-        ["kmeanskit._version", "kmeanskit.errors", "kmeanskit._atomic", "kmeanskit._model_zip"],
+        [
+            "kmeanskit._version",
+            "kmeanskit.errors",
+            "kmeanskit._atomic",
+            "kmeanskit._model_zip",
+            "kmeanskit._imagefiles",
+        ],
     ),
     ("engine", ["kmeanskit._engine"]),
     ("tables", ["kmeanskit.tables"]),

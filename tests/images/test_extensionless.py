@@ -13,9 +13,10 @@ import pytest
 pytest.importorskip("PIL")  # the 'images' extra; installed in CI
 from PIL import Image
 
+from kmeanskit._imagefiles import DECODERS
 from kmeanskit.cli import main
 from kmeanskit.images import io as kio
-from kmeanskit.images.io import DECODERS, ImageSpec, decode, list_images, scan_images, sniff
+from kmeanskit.images.io import ImageSpec, decode, list_images, scan_images, sniff
 
 NO_SIGNATURE = "no PNG/JPEG/GIF/BMP/TIFF/WebP/PGM signature"
 #: Pillow's format, the saving options, and the format sniff() must name

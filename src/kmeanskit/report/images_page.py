@@ -12,12 +12,12 @@ from __future__ import annotations
 import logging
 import os
 import re
-import warnings
 from pathlib import Path
 
 import numpy as np
 
 from .._atomic import atomic_path
+from .._imagefiles import open_image
 from ..runs.layout import THUMBS
 from ._shared import (
     MAP_NAMES,
@@ -41,9 +41,6 @@ N_SAMPLE, SAMPLE_SEED = 12, 0
 #: clusters listed in each "check first" ranking
 N_WORST = 8
 THUMB_SIZE = 64
-#: the only decoders a thumbnail is made with: those the image reader allows
-#: (kmeanskit.images.io.DECODERS; the report may not import the images layer)
-DECODERS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "PPM")
 
 
 def describe_map(summary: dict) -> str:
@@ -61,11 +58,9 @@ def _thumb(src: Path, dst: Path) -> bool:
     from PIL import Image, ImageOps
 
     try:
-        if not src.is_file():  # a path read back from a run folder: never a FIFO
-            raise OSError("not a regular file (any more)")
-        with warnings.catch_warnings():  # a decompression bomb is an error, not a warning
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(src, formats=DECODERS)  # never EPS (Ghostscript), PSD, ...
+        # as the image reader opens it: a regular file, the allowed decoders only (by its
+        # first bytes without an image extension; never EPS, PSD, ...), no bomb
+        img = open_image(src)
         with img, atomic_path(dst, fsync=False) as tmp:  # never torn:
             img = ImageOps.exif_transpose(img)  # a thumbnail that exists is reused
             img.thumbnail((THUMB_SIZE, THUMB_SIZE))

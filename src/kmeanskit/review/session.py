@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._imagefiles import MAX_PIXELS, open_image
 from ..errors import RunFolderError
-from ..images.io import MAX_PIXELS, open_image
 from ..report._shared import normalise, read_map, read_rows
 from ..runs import layout
 from ..runs.curated import read_features
