@@ -95,6 +95,7 @@ FLOORS = [
         [
             "kmeanskit.sweep",
             "kmeanskit._gap",
+            "kmeanskit._k_progress",
             "kmeanskit.choose_k",
             "kmeanskit.search",
             "kmeanskit.plot",
