@@ -209,14 +209,15 @@ def _new_file(path: str, force: bool, source: str | None = None) -> Path:
 
 def _features(args: argparse.Namespace) -> int:
     from .choose_k import parse_k
-    from .images import list_images
+    from .images import scan_images
     from .images.pipeline import extract_features
     from .sweep import sweep
 
     out = _new_file(args.out, args.force)
-    files = list_images(args.photos)
+    files, skipped = scan_images(args.photos)
     if not files:
-        raise ValueError(f"no image files found in {args.photos!r}")
+        why = "; ".join(f"{f.path}: {f.reason}" for f in skipped[:3])
+        raise ValueError(f"no image files found in {args.photos!r}" + (f" ({why})" if why else ""))
     bar = _bar(len(files), "features")
     try:
         _, X, paths, failures = extract_features(
@@ -249,8 +250,11 @@ def _features(args: argparse.Namespace) -> int:
     atomic_write(out, lambda fh: np.savez_compressed(fh, **arrays), overwrite=args.force)
     print(
         f"{len(paths)} images, k = {ks}: {arrays['features'].shape[1]} distance features "
-        f"-> {out}" + (f"; {len(failures)} files skipped" if failures else "")
+        f"-> {out}"
+        + (f"; {len(failures) + len(skipped)} files skipped" if failures or skipped else "")
     )
+    for f in [*skipped, *failures][:10]:
+        print(f"  {f.path}: {f.reason}")
     return 0
 
 

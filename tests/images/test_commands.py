@@ -90,3 +90,19 @@ def test_features_command_writes_distances_for_every_k(tmp_path, capsys):
     assert len(data["paths"]) == 24
     assert main(["features", str(tmp_path), "--k", "2", "--out", str(out)]) == 1
     assert "--force" in capsys.readouterr().err
+
+
+def test_features_command_lists_the_files_that_are_not_images(tmp_path, capsys):
+    src = tmp_path / "in"
+    write_levels(src, 8, (40, 200), side=12, noise=10, seed=0)
+    (src / "notes.txt").write_text("not a picture")
+    out = tmp_path / "feats.npz"
+    args = ["features", str(src), "--k", "2", "--features", "pixels", "--size", "8"]
+    assert main([*args, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "1 files skipped" in printed and "notes.txt: not an image" in printed
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "a.txt").write_text("x")
+    assert main(["features", str(empty), "--k", "2", "--out", str(tmp_path / "f2.npz")]) == 1
+    assert "a.txt: not an image" in capsys.readouterr().err

@@ -136,7 +136,8 @@ def cluster_images_to(
         Decoding threads and the feature cache (not used on Dask).
     **options
         ``features``, ``size``, ``mode``, ``fit``, ``n_components``, ``random_state``,
-        ``onnx_model``: as for :func:`~.pipeline.cluster_images`.
+        ``onnx_model``, ``k_progress`` (called after each step of choosing k): as for
+        :func:`~.pipeline.cluster_images`.
 
     Examples
     --------
