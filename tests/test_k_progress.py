@@ -37,9 +37,9 @@ def test_choose_k_reports_each_k_in_order_and_ends_with_nothing_left():
     X, _ = make_blobs(300, centers=3, random_state=0)
     steps: list[KProgress] = []
     choice = choose_k(X, range(2, 8), n_refs=2, random_state=0, progress=steps.append)
-    fits = [p for p in steps if p.step == "fit"]
-    assert [p.k for p in fits] == list(range(2, 8))
-    assert [(p.done, p.total) for p in fits] == [(i, 6) for i in range(1, 7)]
+    fits = [p for p in steps if p.step == "fit"]  # every k of each of the 3 restarts
+    assert [p.k for p in fits] == list(range(2, 8)) * 3
+    assert [(p.done, p.total) for p in fits] == [(i, 18) for i in range(1, 19)]
     gaps = [p for p in steps if p.step == "gap"]
     assert [(p.done, p.total) for p in gaps] == [(1, 2), (2, 2)]
     scores = [p.method for p in steps if p.step == "score"]
@@ -60,14 +60,14 @@ def test_the_estimate_counts_larger_k_as_costlier_and_falls_to_zero(monkeypatch)
     ks = list(range(2, 12))
     steps: list[KProgress] = []
     tracker = _Tracker(steps.append, ks, ("elbow", "silhouette"), n_init=2)
-    for i, k in enumerate(ks, 1):
+    for i, k in enumerate(ks * 2, 1):  # two restarts
         now[0] += tracker.fit_cost[k] * 0.01
-        tracker.fit(k, i, len(ks))
+        tracker.fit(k, i, 2 * len(ks))
     now[0] += tracker.score_cost * 0.01
     tracker.score("silhouette")
     left = [p.remaining for p in steps]
     assert all(a > b for a, b in itertools.pairwise(left)) and left[-1] == 0
-    total = sum(tracker.fit_cost.values()) + tracker.score_cost
+    total = 2 * sum(tracker.fit_cost.values()) + tracker.score_cost
     assert left[0] == pytest.approx((total - tracker.fit_cost[2]) * 0.01)
     assert tracker.fit_cost[11] > tracker.fit_cost[2]
 
@@ -118,7 +118,8 @@ def test_cluster_images_prints_a_line_per_k_on_stderr(picture_folder, tmp_path, 
     args = ["cluster", str(picture_folder), "--k", "2:6", "--features", "pixels"]
     assert main([*args, "--size", "8", "--out", str(out)]) == 0
     std, err = capfd.readouterr()
-    assert _k_lines(err) == [(k, i, 5) for i, k in enumerate(range(2, 7), 1)]
+    # one line per k of each of the 3 restarts
+    assert _k_lines(err) == [(k, i, 15) for i, k in enumerate(list(range(2, 7)) * 3, 1)]
     assert "gap statistic reference 10 of 10 done" in err
     assert re.search(r"^choosing k: k=3 fitted on all the rows, .+ in all$", err, re.M)
     assert "choosing k" not in std  # the progress goes to stderr only
@@ -139,15 +140,15 @@ def test_cluster_table_prints_a_line_per_k_on_stderr(tmp_path, capfd):
     out = tmp_path / "run"
     assert main(["cluster", str(table), "--k", "2:6", "--out", str(out)]) == 0
     _, err = capfd.readouterr()
-    assert _k_lines(err) == [(k, i, 5) for i, k in enumerate(range(2, 7), 1)]
+    assert _k_lines(err) == [(k, i, 15) for i, k in enumerate(list(range(2, 7)) * 3, 1)]
     assert len(re.findall(r"^choosing k: k=\d+ fitted on all the rows", err, re.M)) == 1
     _readable(json.loads((out / "summary.json").read_text())["k_choice"])
-    # 'auto' on a small table: one line per candidate k
+    # 'auto' on a small table: one line per candidate k and restart
     assert main(["cluster", str(table), "--k", "auto", "--out", str(tmp_path / "auto")]) == 0
     _, err = capfd.readouterr()
     lines = _k_lines(err)
-    assert [k for k, _, _ in lines] == list(range(2, 51))
-    assert lines[-1][1:] == (49, 49)
+    assert [k for k, _, _ in lines] == list(range(2, 51)) * 3
+    assert lines[-1][1:] == (147, 147)
 
 
 def test_a_single_k_prints_no_search(tmp_path, capfd):

@@ -36,7 +36,8 @@ class KProgress(NamedTuple):
     Attributes
     ----------
     step : {'fit', 'score', 'gap', 'final'}
-        ``'fit'``: every restart of one k fitted; ``'score'``: one method scored every
+        ``'fit'``: one k of one restart fitted (``done`` and ``total`` count fits:
+        ``n_init`` times the k); ``'score'``: one method scored every
         k; ``'gap'``: one reference data set of the gap statistic fitted for every k;
         ``'final'``: the chosen k fitted on all the rows (reported by the callers of
         :func:`~kmeanskit.choose_k.resolve_k` that fit it: the image and table runs).
@@ -81,7 +82,7 @@ class _Tracker:
         base = float(np.mean(ks)) if len(ks) else 2.0
         units = [int(kk) + base for kk in ks]
         self.base = base
-        self.fit_cost = {int(kk): n_init * u for kk, u in zip(ks, units, strict=True)}
+        self.fit_cost = {int(kk): u for kk, u in zip(ks, units, strict=True)}  # one restart
         sweep_cost = n_init * sum(units)
         self.scored = [m for m in methods if m not in ("elbow", "gap")]  # score every k
         self.score_cost = SCORE_SHARE * sweep_cost / max(1, len(self.scored))

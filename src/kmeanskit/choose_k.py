@@ -17,9 +17,9 @@ silhouette ranks higher. :attr:`KChoice.explanation` says so in a sentence or tw
 
 A search over many k takes minutes on a few thousand rows: ``progress`` (of
 :func:`choose_k`, :func:`score_sweep` and :func:`resolve_k`) is called with a
-:class:`KProgress` after each k of the sweep, each score, each reference fit of the gap
-statistic, with the seconds so far and an estimate of the seconds left
-(:func:`format_k_progress` makes it a line).
+:class:`KProgress` after each fit of the sweep (a k of a restart), each score, each
+reference fit of the gap statistic, with the seconds so far and an estimate of the
+seconds left (:func:`format_k_progress` makes it a line).
 """
 
 from __future__ import annotations
@@ -542,8 +542,8 @@ def choose_k(
 ) -> KChoice:
     """Sweep k and recommend one: :func:`~kmeanskit.sweep`, then :func:`score_sweep`.
 
-    ``progress``, if given, is called with a :class:`KProgress` after each k of the
-    sweep (every restart of it fitted), after each method's scores and after each
+    ``progress``, if given, is called with a :class:`KProgress` after each fit of the
+    sweep (one k of one of the ``n_init`` restarts), after each method's scores and after each
     reference sweep of the gap statistic: what was done, the seconds so far and an
     estimate of the seconds left (0 at the last call), from the seconds per unit of
     work so far, a fit of k counting as ``k`` plus the mean k (the larger k still to
@@ -560,9 +560,9 @@ def choose_k(
     'k=4 chosen: the elbow, Calinski-Harabasz, the gap statistic and BIC agree (4 of 6 methods); \
 silhouette and Davies-Bouldin prefer 2.'
     >>> steps = []
-    >>> _ = choose_k(X, [2, 3, 4], ("elbow", "silhouette"), progress=steps.append)
-    >>> [(p.step, p.k or p.method, p.done, p.total) for p in steps]
-    [('fit', 2, 1, 3), ('fit', 3, 2, 3), ('fit', 4, 3, 3), ('score', 'silhouette', 1, 1)]
+    >>> _ = choose_k(X, [2, 3], ("elbow", "silhouette"), n_init=2, progress=steps.append)
+    >>> [(p.step, p.k or p.method, p.done, p.total) for p in steps][-3:]
+    [('fit', 2, 3, 4), ('fit', 3, 4, 4), ('score', 'silhouette', 1, 1)]
     >>> steps[-1].remaining
     0.0
     """

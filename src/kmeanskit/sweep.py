@@ -149,8 +149,8 @@ def sweep(
         Keep the distances of the training rows to the centres of every k.
     random_state : int, RandomState instance or None
     progress : callable, optional
-        Called after each k (every restart of it fitted) as ``progress(k, done,
-        total)``: the k, how many k are done, and how many there are.
+        Called after each fit (one k of one restart) as ``progress(k, done, total)``:
+        the k, how many fits are done, and how many there are (``n_init`` times the k).
 
     Returns
     -------
@@ -163,9 +163,11 @@ def sweep(
     >>> result = sweep(X + np.arange(15)[:, None] * 0.01, k=[1, 2, 3], random_state=0)
     >>> result.k.tolist(), bool(result.inertia[2] < 1)
     ([1, 2, 3], True)
-    >>> _ = sweep(X, k=[2, 3], random_state=0, progress=lambda *a: print(*a))
-    2 1 2
-    3 2 2
+    >>> _ = sweep(X, k=[2, 3], n_init=2, random_state=0, progress=lambda *a: print(*a))
+    2 1 4
+    3 2 4
+    2 3 4
+    3 4 4
     """
     X = check_array(
         X, accept_sparse="csr", dtype=[np.float64, np.float32], order="C", input_name="X"
@@ -190,34 +192,33 @@ def sweep(
         )
         return model.fit(X, sample_weight=w)
 
-    # k outside, restarts inside: every k is finished (all its restarts) before the
-    # next, so ``progress`` can report one k at a time; each restart keeps its own
-    # nested seeds, previous solution and count of grown wins
+    # restarts outside, k inside: each restart draws its seeds and grows its solutions
+    # from the shared random state in this order (the benchmarks' k choices were
+    # measured with it); ``progress`` hears of every fit of every restart
     models: dict[int, KMeans] = {}
-    seeds = [
-        _engine.kmeans_plusplus(X, int(ks[-1]), w, rs, n_threads=n_threads)[0]
-        for _ in range(n_init)
-    ]
-    previous: list[KMeans | None] = [None] * n_init
-    grown_wins = [0] * n_init  # in a row
-    for done, kk in enumerate(ks, 1):
-        kk = int(kk)
-        for restart in range(n_init):
+    total = n_init * len(ks)
+    done = 0
+    for restart in range(n_init):
+        seeds, _ = _engine.kmeans_plusplus(X, int(ks[-1]), w, rs, n_threads=n_threads)
+        previous = None
+        grown_wins = 0  # in a row
+        for kk in ks:
+            kk = int(kk)
             tries = []
-            if grow and previous[restart] is not None:
-                start = _grow(X, w, previous[restart].cluster_centers_, kk, rs, n_threads)
-                tries.append(fit(kk, start))
-            if grown_wins[restart] < NESTED_PATIENCE:
-                tries.append(fit(kk, seeds[restart][:kk]))
+            if grow and previous is not None:
+                tries.append(fit(kk, _grow(X, w, previous.cluster_centers_, kk, rs, n_threads)))
+            if grown_wins < NESTED_PATIENCE:
+                tries.append(fit(kk, seeds[:kk]))
             best = min(tries, key=lambda m: m.inertia_)
             if len(tries) == 2:
-                grown_wins[restart] = grown_wins[restart] + 1 if best is tries[0] else 0
-            previous[restart] = best
+                grown_wins = grown_wins + 1 if best is tries[0] else 0
+            previous = best
             if kk not in models or best.inertia_ < models[kk].inertia_:
                 models[kk] = best
             logger.debug("restart %d, k=%d: inertia %.6g", restart, kk, best.inertia_)
-        if progress is not None:
-            progress(kk, done, len(ks))
+            done += 1
+            if progress is not None:
+                progress(kk, done, total)
     inertia = np.array([models[int(kk)].inertia_ for kk in ks])
     n_iter = np.array([models[int(kk)].n_iter_ for kk in ks])
     dist = {int(kk): models[int(kk)].transform(X) for kk in ks} if distances else None
