@@ -30,7 +30,6 @@ and line; only a last line cut short by a crash is dropped (with a warning).
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import logging
 import os
@@ -44,6 +43,7 @@ import numpy as np
 
 from ..errors import RunFolderError
 from . import layout
+from .manifest import sha256_file
 
 logger = logging.getLogger(__name__)
 
@@ -306,14 +306,6 @@ def replay(labels, k: int, edits: list[dict]) -> History:
     return history
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(2**20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _read_lines(path: Path) -> tuple[list[dict], int]:
     """The edits of the log ``path`` and the length of its complete lines (a last line
     cut short by a crash is left out)."""
@@ -379,7 +371,7 @@ class EditLog:
         self.k = self.summary["k"]
         self._lock = threading.Lock()
         self.edits: list[dict] = []
-        self.fingerprint = _sha256(self.run / layout.CSV_FILE)
+        self.fingerprint = sha256_file(self.run / layout.CSV_FILE)
         self._end = None  # the length of the log's complete lines, as read
         if self.path.is_file() and not self.path.is_symlink():
             lines, self._end = _read_lines(self.path)

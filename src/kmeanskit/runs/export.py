@@ -20,11 +20,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .._atomic import staged_folder
 from ..errors import InputError, RunFolderError
-from . import layout, manifest
+from . import layout
 from .curated import curated
-from .folder import RunFolder, check_out
+from .folder import RunFolder, staged_run
 
 logger = logging.getLogger(__name__)
 
@@ -128,16 +127,8 @@ def staged_export(out, force: bool = False) -> Iterator[RunFolder]:
     >>> sorted(p.name for p in out.iterdir())
     ['.kmeanskit-manifest.json', 'assignments.csv']
     """
-    check_out(out, force)
-    with staged_folder(
-        out,
-        force=force,
-        replaces=[manifest.MANIFEST_FILE],
-        what="out",
-        owned=lambda: manifest.owned(out),
-    ) as stage:
-        yield RunFolder(stage)
-        manifest.write_manifest(stage)  # what this export provably wrote, for a later force
+    with staged_run(out, force, last=()) as folder:  # its manifest written at the end
+        yield folder
 
 
 def read_column(run, column: str, n_rows: int) -> list[str]:

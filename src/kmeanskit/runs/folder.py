@@ -162,9 +162,15 @@ class RunFolder:
 
 
 @contextmanager
-def staged_run(out, force: bool = False, finish: Callable[[Path], object] | None = None):
+def staged_run(
+    out,
+    force: bool = False,
+    finish: Callable[[Path], object] | None = None,
+    last: tuple = (layout.SUMMARY_FILE,),
+):
     """Write a run into a :class:`RunFolder` staged in ``out``; publish it when the block
-    ends, ``summary.json`` last. ``finish(path)`` runs after the block, before the
+    ends, the names of ``last`` last (``summary.json``: a run folder without it is
+    incomplete; an export has none). ``finish(path)`` runs after the block, before the
     publication (the command line builds the report there, so that a run is published
     with its report or not at all).
 
@@ -181,7 +187,7 @@ def staged_run(out, force: bool = False, finish: Callable[[Path], object] | None
     with staged_folder(
         out,
         force=force,
-        last=[layout.SUMMARY_FILE],
+        last=list(last),
         replaces=[manifest.MANIFEST_FILE],
         what="out",
         owned=lambda: manifest.owned(out),

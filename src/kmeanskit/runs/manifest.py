@@ -32,7 +32,8 @@ MAX_BYTES = 256 * 2**20
 _SKIP = {LOCK_FILE, MANIFEST_FILE}
 
 
-def _sha256(path: Path) -> str:
+def sha256_file(path) -> str:
+    """The SHA-256 of the file ``path``, read a MiB at a time."""
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
         while chunk := fh.read(2**20):
@@ -58,7 +59,7 @@ def fingerprint(path) -> dict:
     if stat.S_ISDIR(mode):
         return {"entries": {p.name: fingerprint(p) for p in sorted(path.iterdir())}}
     if stat.S_ISREG(mode):
-        return {"size": os.lstat(path).st_size, "sha256": _sha256(path)}
+        return {"size": os.lstat(path).st_size, "sha256": sha256_file(path)}
     return {"special": stat.S_IFMT(mode)}  # never matches a recorded file
 
 
