@@ -19,7 +19,15 @@ import threading
 import warnings
 from pathlib import Path
 
-__all__ = ["DECODERS", "MAX_PIXELS", "SUFFIXES", "has_suffix", "open_image", "sniff"]
+__all__ = [
+    "DECODERS",
+    "MAX_PIXELS",
+    "SUFFIXES",
+    "has_suffix",
+    "jpeg_thumbnail",
+    "open_image",
+    "sniff",
+]
 
 #: file name endings read as images (case-insensitive)
 SUFFIXES = (
@@ -169,3 +177,33 @@ def open_image(path):
     ('GIF', (5, 3))
     """
     return _open(Path(path))
+
+
+def jpeg_thumbnail(path, side: int, quality: int = 80) -> bytes:
+    """The image ``path`` (opened by :func:`open_image`, EXIF orientation applied) as a
+    JPEG of at most ``side`` pixels a side: the report's thumbnails and the review
+    page's images. Raises what :func:`open_image` raises, and ValueError for an image of
+    more than ``MAX_PIXELS``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from PIL import Image
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "a.png"
+    >>> Image.new("RGB", (300, 100)).save(p)
+    >>> jpeg_thumbnail(p, 64)[:2]
+    b'\\xff\\xd8'
+    """
+    import io
+
+    from PIL import ImageOps
+
+    with open_image(path) as img:
+        if img.width * img.height > MAX_PIXELS:
+            raise ValueError(f"too many pixels ({img.width} x {img.height})")
+        img.draft("RGB", (side, side))  # JPEG: decoded at a fraction of its size
+        img = ImageOps.exif_transpose(img)
+        img.thumbnail((side, side))
+        out = io.BytesIO()
+        img.convert("RGB").save(out, "JPEG", quality=quality)
+    return out.getvalue()

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from .._atomic import atomic_path
-from .._imagefiles import open_image
+from .._imagefiles import jpeg_thumbnail
 from ..runs.layout import THUMBS
 from ._shared import (
     MAP_NAMES,
@@ -55,16 +55,14 @@ def describe_map(summary: dict) -> str:
 
 
 def _thumb(src: Path, dst: Path) -> bool:
-    from PIL import Image, ImageOps
+    from PIL import Image
 
     try:
         # as the image reader opens it: a regular file, the allowed decoders only (by its
         # first bytes without an image extension; never EPS, PSD, ...), no bomb
-        img = open_image(src)
-        with img, atomic_path(dst, fsync=False) as tmp:  # never torn:
-            img = ImageOps.exif_transpose(img)  # a thumbnail that exists is reused
-            img.thumbnail((THUMB_SIZE, THUMB_SIZE))
-            img.convert("RGB").save(tmp, "JPEG", quality=75)
+        data = jpeg_thumbnail(src, THUMB_SIZE, quality=75)
+        with atomic_path(dst, fsync=False) as tmp:  # never torn: one that exists is reused
+            Path(tmp).write_bytes(data)
         return True
     except (
         OSError,

@@ -9,7 +9,6 @@ An image is only ever opened by its row number, from the path the run's own
 
 from __future__ import annotations
 
-import io
 import logging
 import threading
 from collections import OrderedDict
@@ -17,8 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._imagefiles import MAX_PIXELS, open_image
-from ..errors import RunFolderError
+from .._imagefiles import jpeg_thumbnail
 from ..report._shared import normalise, read_map, read_rows
 from ..runs import layout
 from ..runs.curated import read_features
@@ -196,31 +194,16 @@ class ReviewSession:
 
 
 def _jpeg(src: Path, side: int) -> bytes | None:
-    import warnings
-
-    from PIL import Image, ImageOps
+    from PIL import Image
 
     try:
-        # the checks and decoders of the image reader: a regular file, one of the allowed
-        # formats (by its first bytes when it has no image extension), no bomb
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with open_image(src) as img:
-                if img.width * img.height > MAX_PIXELS:
-                    raise ValueError(f"too many pixels ({img.width} x {img.height})")
-                img.draft("RGB", (side, side))
-                img = ImageOps.exif_transpose(img)
-                img.thumbnail((side, side))
-                out = io.BytesIO()
-                img.convert("RGB").save(out, "JPEG", quality=80)
-        return out.getvalue()
+        return jpeg_thumbnail(src, side, quality=80)
     except (
         OSError,
         ValueError,
         MemoryError,
         Image.DecompressionBombError,
         Image.DecompressionBombWarning,
-        RunFolderError,
     ) as exc:
         logger.warning("no image for %s: %s", src, exc)
         return None
